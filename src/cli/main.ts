@@ -1,0 +1,113 @@
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { ConfigError, formatProblem } from "../config/error-codes.js";
+import { loadConfigFile } from "../config/load-config.js";
+import { validateGatewayConfig, type GatewayConfig } from "../config/gateway-config.js";
+import { startDemo, type Demo } from "../demo/demo.js";
+import { Gateway } from "../gateway.js";
+import { createLogger, type LogLevel } from "../observability/logger.js";
+import { builtinPlugins } from "../plugins.js";
+
+const usage = `Usage: rosetta <command> [options]
+
+Commands:
+  start [-c gateway.yaml]   run the gateway; without -c, the embedded demo
+  validate -c gateway.yaml  check a config; print every problem; exit 1 on any
+  help                      this text
+  version                   the version
+
+Options:
+  -c, --config FILE         config file (YAML or JSON)
+  -p, --port N              demo only: the gateway's port (default 8080)
+      --log-level LEVEL     info | warn | error | silent (default info)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: "string", short: "c" },
+      port: { type: "string", short: "p" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const command = positionals[0] ?? "help";
+  if (values.help === true || command === "help") {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (command === "version") {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+    process.stdout.write(`rosetta ${pkg.version}\n`);
+    return 0;
+  }
+  const plugins = builtinPlugins();
+  if (command === "validate") {
+    if (values.config === undefined) return fail("validate needs -c FILE");
+    await loadConfigFile(values.config, plugins);
+    process.stdout.write(`${values.config}: valid\n`);
+    return 0;
+  }
+  if (command === "start") {
+    const level = (values["log-level"] ?? "info") as LogLevel;
+    if (!["info", "warn", "error", "silent"].includes(level)) return fail(`unknown log level "${level}"`);
+    const logger = createLogger(level);
+    let demo: Demo | undefined;
+    let config: GatewayConfig;
+    if (values.config !== undefined) {
+      config = await loadConfigFile(values.config, plugins);
+    } else {
+      const port = Number(values.port ?? 8080);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(`invalid port "${values.port}"`);
+      demo = await startDemo(port);
+      config = validateGatewayConfig(demo.config, plugins);
+    }
+    let gateway: Gateway;
+    try {
+      gateway = await Gateway.start(config, plugins, logger);
+    } catch (error) {
+      await demo?.stop();
+      throw error;
+    }
+    if (demo !== undefined) {
+      const { port } = gateway.listeners[0]!.address();
+      const url = `http://127.0.0.1:${port}`;
+      process.stdout.write(`\nRosetta demo gateway on ${url}\nTry:\n${demo.examples(url).map((line) => `  ${line}`).join("\n")}\n\nCtrl-C stops it (in-flight requests finish first).\n`);
+    }
+    await waitForSignal();
+    logger.info("shutting down");
+    const forced = () => process.exit(1);
+    process.once("SIGINT", forced);
+    process.once("SIGTERM", forced);
+    await gateway.stop();
+    await demo?.stop();
+    return 0;
+  }
+  return fail(`unknown command "${command}"\n\n${usage}`);
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+}
+
+function fail(message: string): number {
+  process.stderr.write(`rosetta: ${message}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.problems.length} problem(s) in the config:\n${error.problems.map((problem) => `  ${formatProblem(problem)}`).join("\n")}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`rosetta: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

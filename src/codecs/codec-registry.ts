@@ -1,0 +1,47 @@
+import { Registry } from "../core/registry.js";
+import type { Codec } from "./codec.js";
+
+/** Codecs by media type, plus content negotiation over them. */
+export class CodecRegistry {
+  readonly #byMediaType = new Registry<Codec>("media type");
+  readonly #byName = new Registry<Codec>("codec");
+  readonly #fallback: Codec;
+
+  constructor(codecs: readonly Codec[], fallbackName: string) {
+    for (const codec of codecs) {
+      this.#byName.register(codec.name, codec);
+      for (const mediaType of codec.mediaTypes) this.#byMediaType.register(mediaType, codec);
+    }
+    this.#fallback = this.#byName.get(fallbackName);
+  }
+
+  byName(name: string): Codec {
+    return this.#byName.get(name);
+  }
+
+  /** The codec for a request body's media type (no parameters, lower case), if one is registered. */
+  forMediaType(mediaType: string): Codec | undefined {
+    return this.#byMediaType.find(mediaType);
+  }
+
+  /**
+   * Picks the codec of a response: the first acceptable media type in Accept
+   * (in the caller's order; q-values of 0 excluded), else the request's own
+   * content type, else the fallback (JSON).
+   */
+  negotiate(accept: string | undefined, requestMediaType: string | undefined): Codec {
+    if (accept !== undefined && accept !== "" && accept !== "*/*") {
+      for (const part of accept.split(",")) {
+        const [rawType, ...parameters] = part.split(";");
+        if (parameters.some((parameter) => /^\s*q=0(\.0*)?\s*$/.test(parameter))) continue;
+        const codec = this.#byMediaType.find(rawType!.trim().toLowerCase());
+        if (codec !== undefined) return codec;
+      }
+    }
+    if (requestMediaType !== undefined) {
+      const codec = this.#byMediaType.find(requestMediaType);
+      if (codec !== undefined) return codec;
+    }
+    return this.#fallback;
+  }
+}

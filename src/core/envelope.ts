@@ -1,0 +1,76 @@
+import type { Body } from "./body.js";
+import type { Cancellation } from "./cancellation.js";
+import type { ContextBag } from "./context.js";
+import type { GatewayError } from "./gateway-error.js";
+
+/** Header names are lower case; repeated headers are joined with ", " except set-cookie (an array), as in Node; undefined means absent. */
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** Who sent the request and through which listener. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  /** The listener's configured name. */
+  readonly listener: string;
+  /** The listener's protocol: http, ws, tcp, udp, ftp. */
+  readonly protocol: string;
+  /** The scheme the caller used towards Rosetta, for X-Forwarded-Proto. */
+  readonly scheme: "http" | "https";
+}
+
+/** W3C trace context, as received or started by Rosetta. */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate: string | undefined;
+}
+
+/**
+ * The one request type every listener produces and every endpoint consumes.
+ * Filters may replace `path`, `headers` and `body`; everything a listener
+ * knows about the wire stays in the listener.
+ */
+export interface RequestEnvelope {
+  readonly method: string;
+  /** The request path as sent, still percent-encoded, without the query. */
+  path: string;
+  /** The query string without `?`, as sent; "" when there is none. */
+  rawQuery: string;
+  /** `rawQuery` parsed on first use. */
+  readonly query: URLSearchParams;
+  /** Path-template variables bound by the router, percent-decoded. */
+  params: Record<string, string>;
+  headers: HeaderMap;
+  body: Body;
+  readonly peer: Peer;
+  readonly requestId: string;
+  readonly trace: TraceContext | undefined;
+  /** Absolute time (ms since epoch) by which the caller wants an answer, if any. */
+  deadline: number | undefined;
+  readonly cancellation: Cancellation;
+  readonly context: ContextBag;
+}
+
+export interface ResponseEnvelope {
+  /** The HTTP status the caller sees (frames on other listeners carry the same number). */
+  status: number;
+  headers: HeaderMap;
+  body: Body;
+  /** Trailers to send after the body, where the caller's protocol has them. */
+  trailers?: HeaderMap;
+  /** Set when this response reports a failure; protocols with their own error form (SOAP faults, frames) use it. */
+  error?: GatewayError;
+}
+
+/** The content type of a header map, without parameters, lower case; undefined when absent. */
+export function mediaTypeOf(headers: HeaderMap): string | undefined {
+  const value = headers["content-type"];
+  if (typeof value !== "string") return undefined;
+  const semicolon = value.indexOf(";");
+  return (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+}
+
+/** The first value of a header, whichever form it is stored in. */
+export function headerValue(headers: HeaderMap, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,9 @@
+import { valueBody } from "./body.js";
+import type { ResponseEnvelope } from "./envelope.js";
+import { GatewayError } from "./gateway-error.js";
+
+/** The response for a failure: the mapped status and a `google.rpc.Status` body the caller's codec encodes. */
+export function errorResponse(reason: unknown): ResponseEnvelope {
+  const error = GatewayError.from(reason);
+  return { status: error.httpStatus, headers: { ...error.metadata }, body: valueBody(error.toStatus()), error };
+}

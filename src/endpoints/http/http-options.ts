@@ -1,0 +1,58 @@
+import { ConfigErrorCode } from "../../config/error-codes.js";
+import {
+  boolean, duration, integer, list, object, optional, refine, required, string, withDefault, type Infer,
+} from "../../config/schema.js";
+import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
+import { ejectionSchema } from "../target-balancer.js";
+
+const origin = refine(string(), (value, context) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return context.report(ConfigErrorCode.VALUE, `"${value}" is not a URL such as "http://127.0.0.1:7001"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return context.report(ConfigErrorCode.VALUE, `"${value}" must use http or https`);
+  if (url.pathname !== "/" || url.search !== "" || url.username !== "") {
+    return context.report(ConfigErrorCode.VALUE, `"${value}" must be an origin only (scheme, host, port); put paths in routes`);
+  }
+  return url.origin;
+});
+
+export const httpServiceSchema = object(
+  {
+    protocol: required(string({ oneOf: ["http"] }), "http"),
+    targets: required(list(origin, { minItems: 1 }), 'origins such as "http://127.0.0.1:7001"; requests go round-robin'),
+    timeout: withDefault(duration({ min: 1 }), 15_000, "time from sending the request to the response headers, per attempt; → 504"),
+    bodyTimeout: withDefault(duration(), 300_000, "longest silence while the response body streams; 0s disables"),
+    connectTimeout: withDefault(duration({ min: 1 }), 5_000, "time to open a connection; → 503 and the next target"),
+    connections: withDefault(integer({ min: 1, max: 100_000 }), 256, "pooled keep-alive connections per target"),
+    keepAliveTimeout: withDefault(duration({ min: 1 }), 4_000, "how long an idle pooled connection is kept (keep it below the upstream's own)"),
+    retries: withDefault(integer({ min: 0, max: 10 }), 1, "retries on another target when a connection could not be opened (the request was never sent)"),
+    preserveHost: withDefault(boolean(), false, "send the caller's Host instead of the target's (it is in X-Forwarded-Host either way)"),
+    ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
+  },
+  "http service",
+);
+
+export type HttpServiceOptions = Infer<typeof httpServiceSchema>;
+
+const upstreamTemplate = refine(string(), (value, context) => {
+  const parsed = parsePathTemplate(value);
+  if (!parsed.ok) return context.report(ConfigErrorCode.TEMPLATE, parsed.error);
+  const bare = parsed.template.segments.some((segment, index) =>
+    segment.kind !== "literal" && !parsed.template.variables.some((variable) => index >= variable.start && (variable.length < 0 || index < variable.start + variable.length)));
+  if (bare) return context.report(ConfigErrorCode.TEMPLATE, `upstream path "${value}" has a wildcard outside a variable; there is nothing to fill it with`);
+  return parsed.template;
+});
+
+export const httpUpstreamSchema = object(
+  {
+    path: optional(upstreamTemplate, "upstream path template, e.g. /v2/orders/{id}; variables come from the route's path, then headers, query, JSON body (default: the request path)"),
+    method: optional(string({ pattern: /^[A-Z]+$/, patternHint: "an upper-case HTTP method" }), "send this method instead of the caller's"),
+    timeout: optional(duration({ min: 1 }), "overrides the service's timeout for this route"),
+  },
+  "http upstream",
+);
+
+export type HttpUpstreamOptions = { readonly path: PathTemplate | undefined; readonly method: string | undefined; readonly timeout: number | undefined };

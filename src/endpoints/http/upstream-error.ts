@@ -1,0 +1,39 @@
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
+
+/** Failures that happen before a request reaches the upstream: safe to retry on another target. */
+const connectFailures = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+
+export function isConnectFailure(error: unknown): boolean {
+  return connectFailures.has((error as { code?: string } | null)?.code ?? "");
+}
+
+/** Maps an undici (or socket) failure to the closed code set, naming the service and target. */
+export function upstreamError(error: unknown, service: string, target: string): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const code = (error as { code?: string } | null)?.code ?? "";
+  const where = `upstream "${service}" (${target})`;
+  switch (code) {
+    case "ECONNREFUSED":
+      return new GatewayError(StatusCode.UNAVAILABLE, `${where} refused the connection`, { cause: error });
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return new GatewayError(StatusCode.UNAVAILABLE, `${where} did not accept a connection in time`, { cause: error });
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new GatewayError(StatusCode.UNAVAILABLE, `${where} could not be resolved`, { cause: error });
+    case "ECONNRESET":
+    case "EPIPE":
+    case "UND_ERR_SOCKET":
+    case "UND_ERR_CLOSED":
+      return new GatewayError(StatusCode.UNAVAILABLE, `${where} closed the connection`, { cause: error });
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return new GatewayError(StatusCode.DEADLINE_EXCEEDED, `${where} did not answer in time`, { cause: error });
+    case "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH":
+      return new GatewayError(StatusCode.INVALID_ARGUMENT, "the request body does not match its Content-Length", { cause: error });
+    case "UND_ERR_ABORTED":
+      return new GatewayError(StatusCode.CANCELLED, "the request was cancelled", { cause: error });
+    default:
+      return new GatewayError(StatusCode.UNAVAILABLE, `${where} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+}

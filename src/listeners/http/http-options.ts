@@ -1,0 +1,33 @@
+import { isIP } from "node:net";
+import { byteSize, duration, integer, list, object, refine, string, withDefault, type Infer } from "../../config/schema.js";
+import { ConfigErrorCode } from "../../config/error-codes.js";
+import { listenerBaseFields } from "../listener.js";
+
+const cidr = refine(string(), (value, context) => {
+  const [address, bits, extra] = value.split("/");
+  const family = isIP(address ?? "");
+  const maxBits = family === 6 ? 128 : 32;
+  const prefix = bits === undefined ? maxBits : Number(bits);
+  if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > maxBits) {
+    return context.report(ConfigErrorCode.VALUE, `"${value}" is not an IP address or CIDR block`);
+  }
+  return value;
+});
+
+/** Safe edge defaults: each limit answers with a precise status instead of failing silently. */
+export const httpListenerSchema = object(
+  {
+    ...listenerBaseFields(),
+    maxHeaderCount: withDefault(integer({ min: 1, max: 10_000 }), 100, "request headers accepted; more → 431"),
+    maxHeaderBytes: withDefault(byteSize({ min: 1024 }), 16 * 1024, "bytes of the request line and headers; more → 431"),
+    maxBodyBytes: withDefault(byteSize({ min: 0 }), 10 * 1024 * 1024, "request body bytes; more → 413 (before reading when Content-Length says so)"),
+    headersTimeout: withDefault(duration({ min: 1 }), 10_000, "time to receive the request headers"),
+    requestTimeout: withDefault(duration(), 300_000, "time to receive the whole request; 0s disables"),
+    keepAliveTimeout: withDefault(duration(), 5_000, "how long an idle keep-alive connection stays open"),
+    maxConnections: withDefault(integer({ min: 0 }), 0, "open connections accepted at once; 0 = no limit"),
+    trustedProxies: withDefault(list(cidr), [], "peers (IP or CIDR) whose X-Forwarded-* headers are kept and extended; from anyone else they are replaced"),
+  },
+  "http listener",
+);
+
+export type HttpListenerOptions = Infer<typeof httpListenerSchema>;

@@ -1,0 +1,78 @@
+import { pipeline } from "node:stream";
+import type { ServerResponse } from "node:http";
+import type { PushSink, PushSource } from "../../core/body.js";
+import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
+import type { Codec } from "../../codecs/codec.js";
+
+/**
+ * Writes a ResponseEnvelope on a node:http response. Value bodies are encoded
+ * with the codec the caller negotiated (chosen only when needed); streams
+ * are piped with backpressure; a stream that fails after the head was sent
+ * destroys the connection, so the caller never takes a truncated body for a
+ * complete one.
+ */
+export function writeResponse(res: ServerResponse, response: ResponseEnvelope, chooseCodec: () => Codec, closeConnection: boolean): void {
+  const { headers, body } = response;
+  if (closeConnection) headers.connection = "close";
+  switch (body.kind) {
+    case "empty":
+      res.writeHead(response.status, headers);
+      res.end();
+      return;
+    case "bytes":
+      headers["content-length"] = String(body.bytes.byteLength);
+      res.writeHead(response.status, headers);
+      res.end(body.bytes);
+      return;
+    case "value": {
+      const codec = chooseCodec();
+      const bytes = codec.encode(body.value);
+      headers["content-type"] = codec.mediaTypes[0]!;
+      headers["content-length"] = String(bytes.byteLength);
+      res.writeHead(response.status, headers);
+      res.end(bytes);
+      return;
+    }
+    case "readable":
+      res.writeHead(response.status, headers);
+      pipeline(body.stream, res, () => {});
+      return;
+    case "push":
+      res.writeHead(response.status, headers);
+      body.source.pipe(new ResponseSink(res, body.source));
+      return;
+  }
+}
+
+/** Feeds a push source into a ServerResponse, pausing the source while the socket is full. */
+class ResponseSink implements PushSink {
+  readonly #res: ServerResponse;
+  readonly #source: PushSource;
+  #waiting = false;
+
+  constructor(res: ServerResponse, source: PushSource) {
+    this.#res = res;
+    this.#source = source;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.#res.write(chunk)) return true;
+    if (!this.#waiting) {
+      this.#waiting = true;
+      this.#res.once("drain", () => {
+        this.#waiting = false;
+        this.#source.resume();
+      });
+    }
+    return false;
+  }
+
+  end(trailers: HeaderMap): void {
+    if (this.#res.chunkedEncoding && Object.keys(trailers).length > 0) this.#res.addTrailers(trailers as Record<string, string>);
+    this.#res.end();
+  }
+
+  fail(error: Error): void {
+    this.#res.destroy(error);
+  }
+}

@@ -1,0 +1,35 @@
+import { Registry } from "./core/registry.js";
+import type { CodecFactory } from "./codecs/codec.js";
+import { jsonCodecFactory } from "./codecs/json/json-codec.js";
+import type { EndpointFactory } from "./endpoints/endpoint.js";
+import { httpEndpointFactory } from "./endpoints/http/http-endpoint.js";
+import type { FilterFactory } from "./filters/filter-factory.js";
+import { requestHeadersFilter } from "./filters/request-headers.js";
+import { requestIdFilter } from "./filters/request-id.js";
+import { responseHeadersFilter } from "./filters/response-headers.js";
+import { setStatusFilter } from "./filters/set-status.js";
+import type { ListenerFactory } from "./listeners/listener.js";
+import { httpListenerFactory } from "./listeners/http/http-listener.js";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- each registry holds factories of different option types */
+export interface Plugins {
+  readonly listeners: Registry<ListenerFactory<any>>;
+  readonly endpoints: Registry<EndpointFactory<any, any>>;
+  readonly filters: Registry<FilterFactory<any>>;
+  readonly codecs: Registry<CodecFactory<any>>;
+}
+
+/** Every extension Rosetta ships, registered explicitly: adding one is one line here. */
+export function builtinPlugins(): Plugins {
+  const plugins: Plugins = {
+    listeners: new Registry("listener protocol"),
+    endpoints: new Registry("service protocol"),
+    filters: new Registry("filter"),
+    codecs: new Registry("codec"),
+  };
+  plugins.listeners.register(httpListenerFactory.protocol, httpListenerFactory);
+  plugins.endpoints.register(httpEndpointFactory.protocol, httpEndpointFactory);
+  for (const filter of [requestIdFilter, requestHeadersFilter, responseHeadersFilter, setStatusFilter]) plugins.filters.register(filter.name, filter);
+  plugins.codecs.register(jsonCodecFactory.name, jsonCodecFactory);
+  return plugins;
+}
