@@ -6,7 +6,7 @@ import { compileConditions, conditionFields, type Condition } from "../pipeline/
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "./error-codes.js";
 import {
-  INVALID, duration, list, map, object, optional, refine, required, string, tagged, withDefault,
+  INVALID, anything, duration, list, map, object, optional, refine, required, string, tagged, withDefault,
   type Fields, type Parsed, type Schema, ParseContext,
 } from "./schema.js";
 
@@ -101,7 +101,11 @@ function routeSchema(plugins: Plugins) {
   }, "route");
 }
 
-function topSchema(plugins: Plugins) {
+/**
+ * The top level. Sections are parsed one by one (and routes one at a time),
+ * so a mistake in one place never hides the problems of another.
+ */
+function sectionSchemas(plugins: Plugins) {
   const listenerSchema = tagged(
     "protocol",
     (protocol) => plugins.listeners.find(protocol)?.optionsSchema as Schema<ListenerBaseOptions> | undefined,
@@ -119,14 +123,24 @@ function topSchema(plugins: Plugins) {
     const factory = plugins.codecs.get(name);
     return [name, withDefault(factory.optionsSchema, schemaDefaults(factory.optionsSchema), `options of the ${name} codec`)];
   }));
-  return object({
-    listeners: required(list(listenerSchema, { minItems: 1 }), "sockets Rosetta accepts requests on"),
-    services: withDefault(map(serviceSchema, { keyPattern: /^[A-Za-z0-9_.-]+$/, keyHint: "a name of letters, digits, _ . -" }), {}, "upstream services by name"),
-    filters: withDefault(list(filterEntrySchema(plugins)), [], "global filters, applied to every request before routing, in this order"),
-    routes: withDefault(list(routeSchema(plugins)), [], "routes, most specific path first, then in this order"),
-    codecs: withDefault(object(codecFields, "codecs"), schemaDefaults(object(codecFields)), "codec limits"),
-    shutdown: withDefault(object({ timeout: withDefault(duration(), 10_000, "how long in-flight requests may take to finish on SIGINT/SIGTERM") }), { timeout: 10_000 }, "graceful shutdown"),
-  }, "gateway config");
+  const codecs = object(codecFields, "codecs");
+  const shutdown = object({ timeout: withDefault(duration(), 10_000, "how long in-flight requests may take to finish on SIGINT/SIGTERM") }, "shutdown");
+  return {
+    top: object({
+      listeners: required(anything("list of listeners"), "sockets Rosetta accepts requests on"),
+      services: withDefault(anything("mapping of services"), {}, "upstream services by name"),
+      filters: withDefault(anything("list of filters"), [], "global filters, applied to every request before routing, in this order"),
+      routes: withDefault(anything("list of routes"), [], "routes, most specific path first, then in this order"),
+      codecs: withDefault(anything("codec options"), {}, "codec limits"),
+      shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
+    }, "gateway config"),
+    listeners: list(listenerSchema, { minItems: 1 }),
+    services: map(serviceSchema, { keyPattern: /^[A-Za-z0-9_.-]+$/, keyHint: "a name of letters, digits, _ . -" }),
+    filters: list(filterEntrySchema(plugins)),
+    route: routeSchema(plugins),
+    codecs,
+    shutdown,
+  };
 }
 
 /** The defaults of a schema, by parsing an empty mapping with it. */
@@ -143,36 +157,50 @@ function schemaDefaults<T>(schema: Schema<T>): T {
  */
 export function validateGatewayConfig(input: unknown, plugins: Plugins): GatewayConfig {
   const context = new ParseContext();
-  const parsed = topSchema(plugins).parse(input, context);
-  if (parsed === INVALID) throw new ConfigError(context.problems);
+  const schemas = sectionSchemas(plugins);
+  const top = schemas.top.parse(input, context);
+  if (top === INVALID) throw new ConfigError(context.problems);
 
-  const listeners = parsed.listeners.map((listener) => ({ ...listener, name: listener.name ?? `${listener.protocol}-${listener.port}` }));
+  const parsedListeners = schemas.listeners.parse(top.listeners, context.at("listeners"));
+  const services = schemas.services.parse(top.services, context.at("services"));
+  const filters = schemas.filters.parse(top.filters, context.at("filters"));
+  const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
+  const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
+  const rawRoutes = Array.isArray(top.routes) ? top.routes : (context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes"), []);
+  const parsedRoutes = rawRoutes.map((route, index) => schemas.route.parse(route, context.at("routes").at(index)));
+
+  const listeners = parsedListeners === INVALID ? [] : parsedListeners.map((listener) => Object.freeze({ ...listener, name: listener.name ?? `${listener.protocol}-${listener.port}` }));
   checkUnique(listeners.map((listener) => listener.name), (index) => context.at("listeners").at(index).at("name"), "listener name");
   checkUnique(
     listeners.map((listener) => (listener.port === 0 ? undefined : `${listener.host}:${listener.port}`)),
     (index) => context.at("listeners").at(index).at("port"),
     "listener address",
   );
-  checkUnique(parsed.routes.map((route) => route.id), (index) => context.at("routes").at(index).at("id"), "route id");
+  checkUnique(parsedRoutes.map((route) => (route === INVALID ? undefined : route.id)), (index) => context.at("routes").at(index).at("id"), "route id");
 
-  const listenerNames = listeners.map((listener) => listener.name);
-  const serviceNames = Object.keys(parsed.services);
+  // Names are taken from the file itself, so a service with a mistake in it is still known by name.
+  const listenerNames = parsedListeners === INVALID ? undefined : listeners.map((listener) => listener.name);
+  const serviceNames = typeof top.services === "object" && top.services !== null ? Object.keys(top.services) : [];
   const routes: RouteConfig[] = [];
-  parsed.routes.forEach((route, index) => {
+  parsedRoutes.forEach((route, index) => {
+    if (route === INVALID) return;
     const at = context.at("routes").at(index);
     route.match.listeners?.forEach((name, position) => {
-      if (!listenerNames.includes(name)) at.at("match").at("listeners").at(position).report(ConfigErrorCode.REFERENCE, unknownName("listener", name, listenerNames));
+      if (listenerNames !== undefined && !listenerNames.includes(name)) {
+        at.at("match").at("listeners").at(position).report(ConfigErrorCode.REFERENCE, unknownName("listener", name, listenerNames));
+      }
     });
     const { service, rest } = route.upstream;
-    const serviceConfig = parsed.services[service];
-    if (serviceConfig === undefined) {
+    if (!serviceNames.includes(service)) {
       at.at("upstream").at("service").report(ConfigErrorCode.REFERENCE, unknownName("service", service, serviceNames));
       return;
     }
+    const serviceConfig = services === INVALID ? undefined : services[service];
+    if (serviceConfig === undefined) return;
     const upstream = plugins.endpoints.get(serviceConfig.protocol).upstreamSchema.parse(rest, at.at("upstream"));
     if (upstream === INVALID) return;
     const { path, methods, ...conditions } = route.match;
-    routes.push({
+    routes.push(Object.freeze({
       id: route.id,
       template: path,
       methods: methods === undefined ? undefined : new Set(methods),
@@ -180,17 +208,12 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins): Gateway
       filters: route.filters,
       service,
       upstream,
-    });
+    }));
   });
-  if (context.problems.length > 0) throw new ConfigError(context.problems);
-  return Object.freeze({
-    listeners,
-    services: parsed.services,
-    filters: parsed.filters,
-    routes,
-    codecs: parsed.codecs,
-    shutdownTimeout: parsed.shutdown.timeout,
-  });
+  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID) {
+    throw new ConfigError(context.problems);
+  }
+  return Object.freeze({ listeners, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();

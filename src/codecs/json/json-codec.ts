@@ -4,6 +4,7 @@ import { byteSize, integer, object, withDefault, type Infer } from "../../config
 import type { Codec, CodecFactory } from "../codec.js";
 import { findForbiddenKey } from "./forbidden-keys.js";
 import { measureDepth } from "./json-depth.js";
+import { locateSyntaxError } from "./json-syntax-error.js";
 
 const optionsSchema = object({
   maxDepth: withDefault(integer({ min: 1, max: 10_000 }), 64, "deepest nesting of objects and arrays accepted"),
@@ -45,8 +46,8 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
       let value: unknown;
       try {
         value = JSON.parse(text);
-      } catch (error) {
-        throw new GatewayError(StatusCode.INVALID_ARGUMENT, describeSyntaxError(text, error as Error));
+      } catch {
+        throw new GatewayError(StatusCode.INVALID_ARGUMENT, describeSyntaxError(text));
       }
       const forbidden = findForbiddenKey(text, value);
       if (forbidden !== undefined) throw new GatewayError(StatusCode.INVALID_ARGUMENT, `JSON key ${forbidden} is not allowed`);
@@ -55,13 +56,10 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
   };
 }
 
-/** "invalid JSON at line 3, column 7: Unexpected token }" — positions from V8's message, lines counted here. */
-function describeSyntaxError(text: string, error: Error): string {
-  const reason = error.message.replace(/\s*in JSON at position \d+.*$/s, "").replace(/, ".*" is not valid JSON$/s, "");
-  const position = /at position (\d+)/.exec(error.message);
+/** "invalid JSON at line 3, column 7: expected a property name but found '}'". */
+function describeSyntaxError(text: string): string {
   if (text.trim() === "") return "invalid JSON: the body is empty";
-  if (position === null) return `invalid JSON: ${reason}`;
-  const offset = Number(position[1]);
+  const { offset, reason } = locateSyntaxError(text);
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   const column = offset - before.lastIndexOf("\n");

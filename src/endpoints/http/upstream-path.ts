@@ -24,7 +24,7 @@ export interface UpstreamPath {
  * grpc-gateway style gateways use.
  */
 export function compileUpstreamPath(template: PathTemplate, routeTemplate: PathTemplate | undefined): UpstreamPath {
-  const bound = new Set(routeTemplate?.variables.map((variable) => variable.fieldPath));
+  const bound = new Map(routeTemplate?.variables.map((variable) => [variable.fieldPath, variable.multiSegment]));
   const pieces: Piece[] = [];
   let text = "";
   let segment = 0;
@@ -39,8 +39,13 @@ export function compileUpstreamPath(template: PathTemplate, routeTemplate: PathT
     }
     pieces.push({ kind: "text", text });
     text = "";
-    const kind = bound.has(variable.fieldPath) ? "param" : "lookup";
-    pieces.push({ kind, name: variable.fieldPath, multiSegment: variable.multiSegment });
+    const boundMultiSegment = bound.get(variable.fieldPath);
+    // A value that came from a multi-segment match keeps its slashes as separators.
+    pieces.push({
+      kind: boundMultiSegment === undefined ? "lookup" : "param",
+      name: variable.fieldPath,
+      multiSegment: variable.multiSegment || boundMultiSegment === true,
+    });
     segment = variable.length < 0 ? template.segments.length : segment + variable.length;
   }
   if (template.segments.length === 0) text = "/";

@@ -1,0 +1,111 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { request } from "undici";
+import { rawRequest } from "../helpers/raw-http.js";
+import { startUpstream } from "../helpers/upstream.js";
+
+const bin = fileURLToPath(new URL("../../../bin/rosetta.js", import.meta.url));
+
+function run(args: string[], untilOutput?: RegExp): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; ready: Promise<string>; kill(signal: NodeJS.Signals): void } {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  let markReady: (text: string) => void;
+  const ready = new Promise<string>((resolve) => (markReady = resolve));
+  const check = () => {
+    if (untilOutput !== undefined && untilOutput.test(stdout + stderr)) markReady(stdout + stderr);
+  };
+  child.stdout.on("data", (chunk) => { stdout += chunk; check(); });
+  child.stderr.on("data", (chunk) => { stderr += chunk; check(); });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  return { done, ready, kill: (signal) => child.kill(signal) };
+}
+
+function writeConfig(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "rosetta-cli-")), "gateway.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+test("rosetta validate: every problem with its path and location, exit 1", async () => {
+  const file = writeConfig(`listeners:
+  - { name: web, protocol: http, port: 8080 }
+services:
+  orders: { protocol: http, targets: ["http://127.0.0.1:7001"], timeout: 2 }
+routes:
+  - id: a
+    upstream: { service: ordrs }
+`);
+  const { code, stderr } = await run(["validate", "-c", file]).done;
+  assert.is(code, 1);
+  assert.match(stderr, /2 problem\(s\)/);
+  assert.match(stderr, /gateway\.yaml:7:\d+: routes\[0\]\.upstream\.service: unknown service "ordrs" \(did you mean "orders"\?\) \[ROSETTA_ERR_REFERENCE\]/);
+  assert.match(stderr, /services\.orders\.timeout: expected a duration/);
+});
+
+test("rosetta validate: a valid file exits 0", async () => {
+  const file = writeConfig("listeners: [ { protocol: http, port: 8080 } ]\n");
+  const { code, stdout } = await run(["validate", "-c", file]).done;
+  assert.is(code, 0);
+  assert.match(stdout, /valid/);
+});
+
+test("rosetta start -c: proxies, and refuses an invalid config the same way validate does", async () => {
+  const upstream = await startUpstream();
+  const good = writeConfig(`listeners: [ { name: web, protocol: http, host: 127.0.0.1, port: 0 } ]
+services: { up: { protocol: http, targets: ["${upstream.origin}"] } }
+routes: [ { id: all, upstream: { service: up, path: "/echoed" } } ]
+`);
+  const gateway = run(["start", "-c", good], /"msg":"listening"/);
+  try {
+    const log = await gateway.ready;
+    const port = Number(/"port":(\d+)/.exec(log)![1]);
+    const response = await request(`http://127.0.0.1:${port}/anything`);
+    assert.is(response.statusCode, 200);
+    assert.is(JSON.parse(await response.body.text()).url, "/echoed");
+  } finally {
+    gateway.kill("SIGTERM");
+    const { code } = await gateway.done;
+    assert.is(code, 0, "SIGTERM is a clean exit");
+    await upstream.close();
+  }
+  const bad = writeConfig("listeners: [ { protocol: http, port: 0, bogus: 1 } ]\n");
+  const refused = await run(["start", "-c", bad]).done;
+  assert.is(refused.code, 1);
+  assert.match(refused.stderr, /listeners\[0\]\.bogus: unknown key "bogus" \[ROSETTA_ERR_UNKNOWN_KEY\]|listeners\[0\]\.bogus: unknown key "bogus" \(known keys/);
+});
+
+test("rosetta start (demo): the printed curl examples work", async () => {
+  const demo = run(["start", "--port", "0"], /Ctrl-C/);
+  try {
+    const output = await demo.ready;
+    const url = /demo gateway on (http:\/\/[\d.:]+)/.exec(output)![1]!;
+    const order = await request(`${url}/api/orders/1`);
+    assert.is(order.statusCode, 200);
+    assert.is(((await order.body.json()) as { id: string }).id, "1");
+    const created = await request(`${url}/api/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"item":"Dune"}' });
+    assert.is(created.statusCode, 201);
+    await created.body.dump();
+    const port = Number(new URL(url).port);
+    const echoed = await rawRequest(port, "POST /api/echo/x HTTP/1.1\r\nhost: a\r\nconnection: x-secret\r\nx-secret: dropped\r\ncontent-length: 2\r\n\r\n{}");
+    const seen = JSON.parse(echoed.body) as { headers: Record<string, string> };
+    assert.is(seen.headers["x-secret"], undefined);
+    assert.is(seen.headers["x-forwarded-for"], "127.0.0.1");
+  } finally {
+    demo.kill("SIGINT");
+    assert.is((await demo.done).code, 0);
+  }
+});
+
+test("rosetta with an unknown command exits 2 with usage", async () => {
+  const { code, stderr } = await run(["strat"]).done;
+  assert.is(code, 2);
+  assert.match(stderr, /unknown command "strat"/);
+});
+
+test.run();
