@@ -31,10 +31,10 @@ export function compileHeaderRules(rules: HeaderRules): (headers: HeaderMap) => 
     for (const [from, to] of rename) {
       const value = headers[from];
       if (value === undefined) continue;
-      delete headers[from];
+      headers[from] = undefined;
       headers[to] = value;
     }
-    for (const name of remove) if (headers[name] !== undefined) delete headers[name];
+    for (const name of remove) if (headers[name] !== undefined) headers[name] = undefined;
     for (const [name, value] of set) headers[name] = value;
     for (const [name, value] of add) {
       const present = headers[name];

@@ -18,13 +18,15 @@ export const requestIdFilter: FilterFactory<Infer<typeof requestIdSchema>> = {
   description: "keep a valid caller-sent request id or add a new one, upstream and (by default) on the response",
   optionsSchema: requestIdSchema,
   create({ header, echo }) {
-    return (next) => async (request) => {
+    return (next) => (request) => {
       const offered = request.headers[header];
       const id = typeof offered === "string" && validRequestId.test(offered) ? offered : request.requestId;
       request.headers[header] = id;
-      const response = await next(request);
-      if (echo) response.headers[header] = id;
-      return response;
+      if (!echo) return next(request);
+      return next(request).then((response) => {
+        response.headers[header] = id;
+        return response;
+      });
     };
   },
 };

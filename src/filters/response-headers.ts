@@ -8,10 +8,10 @@ export const responseHeadersFilter: FilterFactory<HeaderRules> = {
   optionsSchema: headerRulesSchema,
   create(options) {
     const apply = compileHeaderRules(options);
-    return (next) => async (request) => {
-      const response = await next(request);
-      apply(response.headers);
-      return response;
-    };
+    return (next) => (request) =>
+      next(request).then((response) => {
+        apply(response.headers);
+        return response;
+      });
   },
 };

@@ -15,10 +15,10 @@ export const setStatusFilter: FilterFactory<Infer<typeof setStatusSchema>> = {
   optionsSchema: setStatusSchema,
   create({ to, from }) {
     const statuses = from === undefined ? undefined : new Set(from);
-    return (next) => async (request) => {
-      const response = await next(request);
-      if (statuses === undefined || statuses.has(response.status)) response.status = to;
-      return response;
-    };
+    return (next) => (request) =>
+      next(request).then((response) => {
+        if (statuses === undefined || statuses.has(response.status)) response.status = to;
+        return response;
+      });
   },
 };

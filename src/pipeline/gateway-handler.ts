@@ -22,7 +22,11 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
     const outcome = router.match(request);
     if (outcome.kind === "matched") {
       request.params = outcome.params;
-      return outcome.route.handler(request).catch(errorResponse);
+      try {
+        return outcome.route.handler(request).catch(errorResponse);
+      } catch (error) {
+        return Promise.resolve(errorResponse(error));
+      }
     }
     if (outcome.kind === "method-not-allowed") {
       return Promise.resolve(errorResponse(new GatewayError(
@@ -33,6 +37,7 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
     }
     return Promise.resolve(errorResponse(new GatewayError(StatusCode.NOT_FOUND, `no route for ${request.method} ${request.path}`)));
   };
+  if (globalFilters.length === 0) return route;
   const chain = composeFilters(globalFilters, route);
   return (request) => {
     let pending: Promise<ResponseEnvelope>;

@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { Pool } from "undici";
 import type { Body } from "../../core/body.js";
 import { bytesBody } from "../../core/body.js";
@@ -23,6 +24,8 @@ interface Target {
 
 /** Upstream statuses that count against a target's health (they speak for the target, not the request). */
 const unhealthyStatuses = new Set([502, 503, 504]);
+
+type UpstreamBody = Uint8Array | Readable | null;
 
 /** Bodies read whole to find a path variable are capped by the JSON codec's own limit. */
 const lookupBodyLimit = 4 * 1024 * 1024;
@@ -57,17 +60,22 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     const upstreamPath = route.upstream.path === undefined ? undefined : compileUpstreamPath(route.upstream.path, route.template);
     const timeout = route.upstream.timeout ?? this.#options.timeout;
     const method = route.upstream.method;
-    return async (request) => {
-      const path = await this.#resolvePath(request, upstreamPath);
-      return this.#send(request, method ?? request.method, request.rawQuery === "" ? path : `${path}?${request.rawQuery}`, timeout);
-    };
+    const send = (request: RequestEnvelope, path: string) =>
+      this.#send(request, method ?? request.method, request.rawQuery === "" ? path : `${path}?${request.rawQuery}`, timeout);
+    if (upstreamPath === undefined) return (request) => send(request, request.path);
+    if (!upstreamPath.needsBody) {
+      return (request) => {
+        const path = upstreamPath.build(request, undefined);
+        return path instanceof GatewayError ? Promise.reject(path) : send(request, path);
+      };
+    }
+    return async (request) => send(request, await this.#pathFromBody(request, upstreamPath));
   }
 
-  async #resolvePath(request: RequestEnvelope, upstreamPath: UpstreamPath | undefined): Promise<string> {
-    if (upstreamPath === undefined) return request.path;
+  /** The slow path: some variable may live in the JSON body, which is read, searched and forwarded as the same bytes. */
+  async #pathFromBody(request: RequestEnvelope, upstreamPath: UpstreamPath): Promise<string> {
     let body: unknown;
-    if (upstreamPath.needsBody && mediaTypeOf(request.headers) === "application/json" && request.body.kind !== "empty") {
-      // The body is read to look up variables and then forwarded as the same bytes.
+    if (mediaTypeOf(request.headers) === "application/json" && request.body.kind !== "empty") {
       const bytes = request.body.kind === "value" ? this.#json.encode(request.body.value) : await readBodyBytes(request.body, lookupBodyLimit);
       request.body = bytesBody(bytes);
       body = this.#json.decode(bytes);
@@ -77,32 +85,44 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     return built;
   }
 
-  async #send(request: RequestEnvelope, method: string, path: string, timeout: number): Promise<ResponseEnvelope> {
+  #send(request: RequestEnvelope, method: string, path: string, timeout: number): Promise<ResponseEnvelope> {
     const headers = request.headers;
-    if (!this.#options.preserveHost) delete headers.host;
+    // undici writes the target's Host when none is given (and skips undefined values).
+    if (!this.#options.preserveHost) headers.host = undefined;
     const body = this.#upstreamBody(request.body, headers);
-    let tried: TargetState<Target> | undefined;
-    for (let attempt = 0; ; attempt++) {
-      const state = this.#balancer.pick(tried);
-      tried = state;
-      try {
-        const response = await this.#attempt(request, state.target, method, path, headers, body, timeout);
+    const budget = request.deadline === undefined ? timeout : Math.max(0, Math.min(timeout, request.deadline - Date.now()));
+    return this.#attempt(request, method, path, headers, body, budget, 0, undefined);
+  }
+
+  /** One try on one target; a connection that could not be opened moves on to the next target. */
+  #attempt(
+    request: RequestEnvelope, method: string, path: string, headers: HeaderMap, body: UpstreamBody,
+    budget: number, attempt: number, previous: TargetState<Target> | undefined,
+  ): Promise<ResponseEnvelope> {
+    const state = this.#balancer.pick(previous);
+    const { origin, pool } = state.target;
+    const onDeadline = () => new GatewayError(StatusCode.DEADLINE_EXCEEDED, `upstream "${this.#name}" (${origin}) did not answer within ${budget}ms`);
+    const call = new UpstreamCall(method === "HEAD", budget, onDeadline, request.cancellation);
+    pool.dispatch({ origin, method, path, headers, body: body as never }, call);
+    return call.response.then(
+      (response) => {
         if (unhealthyStatuses.has(response.status)) this.#balancer.failed(state);
         else this.#balancer.succeeded(state);
         return response;
-      } catch (error) {
-        if (request.cancellation.cancelled) throw upstreamError(request.cancellation.reason, this.#name, state.target.origin);
-        if (!(error instanceof GatewayError) || error.code === StatusCode.DEADLINE_EXCEEDED || error.code === StatusCode.UNAVAILABLE) {
-          this.#balancer.failed(state);
+      },
+      (error: unknown) => {
+        if (request.cancellation.cancelled) throw upstreamError(request.cancellation.reason, this.#name, origin);
+        if (!(error instanceof GatewayError) || error.code === StatusCode.DEADLINE_EXCEEDED) this.#balancer.failed(state);
+        const replayable = body === null || body instanceof Uint8Array || !body.readableDidRead;
+        if (isConnectFailure(error) && replayable && attempt < this.#options.retries && this.#balancer.size > 1) {
+          return this.#attempt(request, method, path, headers, body, budget, attempt + 1, state);
         }
-        const replayable = body === null || !(typeof body === "object" && "readableDidRead" in body) || !body.readableDidRead;
-        const retry = isConnectFailure(error) && replayable && attempt < this.#options.retries && this.#balancer.size > 1;
-        if (!retry) throw upstreamError(error, this.#name, state.target.origin);
-      }
-    }
+        throw upstreamError(error, this.#name, origin);
+      },
+    );
   }
 
-  #upstreamBody(body: Body, headers: HeaderMap): Uint8Array | NodeJS.ReadableStream | null {
+  #upstreamBody(body: Body, headers: HeaderMap): UpstreamBody {
     switch (body.kind) {
       case "empty":
         return null;
@@ -120,23 +140,6 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       case "push":
         throw new GatewayError(StatusCode.UNIMPLEMENTED, "a pushed request body cannot be forwarded to an HTTP upstream");
     }
-  }
-
-  #attempt(
-    request: RequestEnvelope, target: Target, method: string, path: string, headers: HeaderMap,
-    body: Uint8Array | NodeJS.ReadableStream | null, timeout: number,
-  ): Promise<ResponseEnvelope> {
-    const call = new UpstreamCall(method === "HEAD");
-    const stopCancel = request.cancellation.onCancel((reason) => call.cancel(reason));
-    const budget = request.deadline === undefined ? timeout : Math.min(timeout, request.deadline - Date.now());
-    const timer = setTimeout(() => {
-      call.cancel(new GatewayError(StatusCode.DEADLINE_EXCEEDED, `upstream "${this.#name}" (${target.origin}) did not answer within ${budget}ms`));
-    }, Math.max(budget, 0));
-    target.pool.dispatch({ origin: target.origin, method, path, headers, body: body as never }, call);
-    return call.response.finally(() => {
-      clearTimeout(timer);
-      if (!call.started) stopCancel();
-    });
   }
 
   async close(): Promise<void> {

@@ -2,11 +2,11 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
 import type { PushSink, PushSource } from "../../core/body.js";
 import { emptyBody } from "../../core/body.js";
+import type { Cancellation } from "../../core/cancellation.js";
 import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
 import { stripHopByHop } from "../../http/hop-by-hop.js";
 
 type Controller = Dispatcher.DispatchController;
-type Headers = IncomingHttpHeaders;
 
 /** Chunks kept while nobody reads yet; past this the upstream socket is paused. */
 const maxBufferedBytes = 64 * 1024;
@@ -15,30 +15,34 @@ const maxBufferedBytes = 64 * 1024;
  * One upstream HTTP exchange, as undici's lowest-level handler. The response
  * head settles `response`; the body is then pushed straight into the caller's
  * socket (this object is the PushSource), with no stream object in between.
- * Backpressure goes both ways through undici's controller pause/resume.
+ * Backpressure goes both ways through undici's controller pause/resume. The
+ * deadline covers queueing, connecting and waiting for the head; a caller
+ * that leaves aborts the exchange at any point.
  */
 export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
   readonly response: Promise<ResponseEnvelope>;
   #resolve!: (response: ResponseEnvelope) => void;
   #reject!: (error: unknown) => void;
+  readonly #headOnly: boolean;
+  readonly #stopCancel: () => void;
+  #timer: NodeJS.Timeout | undefined;
   #controller: Controller | undefined;
   #abortReason: Error | undefined;
   #started = false;
   #sink: PushSink | undefined;
   #buffered: Buffer[] | undefined;
   #bufferedBytes = 0;
-  #trailers: Headers | undefined;
+  #trailers: HeaderMap | undefined;
   #failure: Error | undefined;
 
-  constructor(readonly headOnly: boolean) {
+  constructor(headOnly: boolean, deadlineMs: number, onDeadline: () => Error, cancellation: Cancellation) {
+    this.#headOnly = headOnly;
     this.response = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-  }
-
-  get started(): boolean {
-    return this.#started;
+    this.#timer = setTimeout(() => this.cancel(onDeadline()), deadlineMs);
+    this.#stopCancel = cancellation.onCancel((reason) => this.cancel(reason));
   }
 
   onRequestStart(controller: Controller): void {
@@ -46,16 +50,17 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
     if (this.#abortReason !== undefined) controller.abort(this.#abortReason);
   }
 
-  onResponseStart(_controller: Controller, statusCode: number, headers: Headers): void {
+  onResponseStart(_controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return;
     this.#started = true;
-    stripHopByHop(headers as HeaderMap);
-    const noBody = this.headOnly || statusCode === 204 || statusCode === 304 || headers["content-length"] === "0";
+    clearTimeout(this.#timer);
+    stripHopByHop(headers);
     const length = headers["content-length"];
+    const noBody = this.#headOnly || statusCode === 204 || statusCode === 304 || length === "0";
     this.#resolve({
       status: statusCode,
-      headers: headers as HeaderMap,
-      body: noBody ? emptyBody : { kind: "push", source: this, length: typeof length === "string" ? Number(length) : undefined },
+      headers,
+      body: noBody ? emptyBody : { kind: "push", source: this, length: length === undefined ? undefined : Number(length) },
     });
   }
 
@@ -70,12 +75,15 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
     if (this.#bufferedBytes > maxBufferedBytes) controller.pause();
   }
 
-  onResponseEnd(_controller: Controller, trailers: Headers): void {
+  onResponseEnd(_controller: Controller, trailers: IncomingHttpHeaders): void {
+    this.#stopCancel();
     this.#trailers = trailers;
-    this.#sink?.end(trailers as HeaderMap);
+    this.#sink?.end(trailers);
   }
 
   onResponseError(_controller: Controller, error: Error): void {
+    clearTimeout(this.#timer);
+    this.#stopCancel();
     if (!this.#started) {
       this.#reject(this.#abortReason ?? error);
       return;
@@ -90,7 +98,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
     this.#buffered = undefined;
     if (buffered !== undefined) for (const chunk of buffered) sink.write(chunk);
     if (this.#failure !== undefined) sink.fail(this.#failure);
-    else if (this.#trailers !== undefined) sink.end(this.#trailers as HeaderMap);
+    else if (this.#trailers !== undefined) sink.end(this.#trailers);
     else if (this.#controller?.paused === true) this.#controller.resume();
   }
 
@@ -102,6 +110,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
   cancel(reason: Error): void {
     if (this.#abortReason !== undefined) return;
     this.#abortReason = reason;
+    clearTimeout(this.#timer);
     if (!this.#started) this.#reject(reason);
     this.#controller?.abort(reason);
   }

@@ -28,8 +28,8 @@ export function createForwardedHeaders(trustedProxies: readonly string[]): (head
     headers["x-forwarded-for"] = address;
     headers["x-forwarded-proto"] = scheme;
     if (headers.host !== undefined) headers["x-forwarded-host"] = headers.host;
-    else delete headers["x-forwarded-host"];
-    if (headers.forwarded !== undefined) delete headers.forwarded;
+    else headers["x-forwarded-host"] = undefined;
+    if (headers.forwarded !== undefined) headers.forwarded = undefined;
   };
 }
 

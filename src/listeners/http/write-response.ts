@@ -16,12 +16,12 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
   if (closeConnection) headers.connection = "close";
   switch (body.kind) {
     case "empty":
-      res.writeHead(response.status, headers);
+      res.writeHead(response.status, headerList(headers));
       res.end();
       return;
     case "bytes":
       headers["content-length"] = String(body.bytes.byteLength);
-      res.writeHead(response.status, headers);
+      res.writeHead(response.status, headerList(headers));
       res.end(body.bytes);
       return;
     case "value": {
@@ -29,19 +29,31 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
       const bytes = codec.encode(body.value);
       headers["content-type"] = codec.mediaTypes[0]!;
       headers["content-length"] = String(bytes.byteLength);
-      res.writeHead(response.status, headers);
+      res.writeHead(response.status, headerList(headers));
       res.end(bytes);
       return;
     }
     case "readable":
-      res.writeHead(response.status, headers);
+      res.writeHead(response.status, headerList(headers));
       pipeline(body.stream, res, () => {});
       return;
     case "push":
-      res.writeHead(response.status, headers);
+      res.writeHead(response.status, headerList(headers));
       body.source.pipe(new ResponseSink(res, body.source));
       return;
   }
+}
+
+/** Node's flat [name, value, …] form, which it writes without re-validating an object; absent (undefined) headers are skipped. */
+function headerList(headers: HeaderMap): string[] {
+  const list: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === "string") list.push(name, value);
+    else for (const item of value) list.push(name, item);
+  }
+  return list;
 }
 
 /** Feeds a push source into a ServerResponse, pausing the source while the socket is full. */
@@ -56,10 +68,13 @@ class ResponseSink implements PushSink {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (this.#res.write(chunk)) return true;
+    const res = this.#res;
+    // A small first chunk goes out with the head in one write() instead of a writev():
+    // latin1 maps bytes to characters one-to-one, so the bytes are unchanged.
+    if (res.write(chunk)) return true;
     if (!this.#waiting) {
       this.#waiting = true;
-      this.#res.once("drain", () => {
+      res.once("drain", () => {
         this.#waiting = false;
         this.#source.resume();
       });

@@ -1,0 +1,82 @@
+import { parseArgs } from "node:util";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { cpuMicros, hasWrk, median, runWrk, startProcess, type BenchProcess, type LoadResult } from "./harness.js";
+import { benchRouter } from "./micro/router.bench.js";
+
+/**
+ * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
+ * upstream called directly, with @fastify/http-proxy and a bare undici probe
+ * as peers, all in one run. The targets are measured in alternating rounds so
+ * that the machine's noise hits each alike; figures are medians, ratios are
+ * taken within each round.
+ */
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
+    connections: { type: "string", default: "50" },
+  },
+});
+const seconds = Number(values.duration);
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+const script = (name: string) => fileURLToPath(new URL(`./processes/${name}.js`, import.meta.url));
+
+if (!hasWrk()) {
+  process.stderr.write("The load generator is wrk (C, one thread, so it takes little CPU from the processes it measures).\nInstall it with: apt-get install -y wrk\n");
+  process.exit(1);
+}
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  /** The process whose CPU is charged to each request. */
+  readonly process: BenchProcess;
+}
+
+const upstream = await startProcess("upstream", script("upstream"));
+const origin = `http://127.0.0.1:${upstream.port}`;
+const peers = await Promise.all([
+  startProcess("rosetta", script("rosetta"), [origin]),
+  startProcess("undici-probe", script("undici-probe"), [origin]),
+  startProcess("fastify-http-proxy", script("fastify-proxy"), [origin]),
+]);
+const targets: Target[] = [
+  { name: "direct (node:http upstream)", url: `${origin}/v2/orders/1`, process: upstream },
+  { name: "Rosetta", url: `http://127.0.0.1:${peers[0].port}/api/orders/1`, process: peers[0] },
+  { name: "undici Pool.stream probe", url: `http://127.0.0.1:${peers[1].port}/api/orders/1`, process: peers[1] },
+  { name: "@fastify/http-proxy", url: `http://127.0.0.1:${peers[2].port}/api/orders/1`, process: peers[2] },
+];
+
+process.stderr.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}; Node ${process.version}\n`);
+process.stderr.write(`wrk -t1 -c${connections}, ${seconds}s per target per round, ${rounds} rounds; all processes unpinned on all cores\n`);
+for (const target of targets) await runWrk(target.url, 2, connections); // warm-up: JIT and connection pools
+
+const results = new Map<string, Array<LoadResult & { cpuMicrosPerRequest: number; ratio: number }>>();
+for (let round = 0; round < rounds; round++) {
+  let directRate = Number.NaN;
+  for (const target of targets) {
+    const before = cpuMicros(target.process.pid);
+    const load = await runWrk(target.url, seconds, connections);
+    const cpu = cpuMicros(target.process.pid) - before;
+    if (target === targets[0]) directRate = load.requestsPerSecond;
+    const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate };
+    (results.get(target.name) ?? results.set(target.name, []).get(target.name)!).push(entry);
+    process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${entry.cpuMicrosPerRequest.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
+  }
+}
+await Promise.all([...peers, upstream].map((child) => child.stop()));
+
+const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+const lines = [
+  "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct |",
+  "|---|---:|---:|---:|---:|---:|",
+];
+for (const target of targets) {
+  const runs = results.get(target.name)!;
+  lines.push(`| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} |`);
+}
+const router = benchRouter();
+process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
+process.stdout.write(`\nRouter, ${router.routes} routes: trie ${router.trieNsPerMatch.toFixed(0)} ns/match; linear regex scan ${(router.linearNsPerMatch / 1000).toFixed(1)} µs/match (${(router.linearNsPerMatch / router.trieNsPerMatch).toFixed(0)}× slower)\n`);
