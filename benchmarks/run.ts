@@ -53,29 +53,34 @@ process.stderr.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"};
 process.stderr.write(`wrk -t1 -c${connections}, ${seconds}s per target per round, ${rounds} rounds; all processes unpinned on all cores\n`);
 for (const target of targets) await runWrk(target.url, 2, connections); // warm-up: JIT and connection pools
 
-const results = new Map<string, Array<LoadResult & { cpuMicrosPerRequest: number; ratio: number }>>();
+type Run = LoadResult & { cpuMicrosPerRequest: number; ratio: number; cpuVersusProbe: number };
+const results = new Map<string, Run[]>();
 for (let round = 0; round < rounds; round++) {
   let directRate = Number.NaN;
+  const entries: Run[] = [];
   for (const target of targets) {
     const before = cpuMicros(target.process.pid);
     const load = await runWrk(target.url, seconds, connections);
     const cpu = cpuMicros(target.process.pid) - before;
     if (target === targets[0]) directRate = load.requestsPerSecond;
-    const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate };
+    const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate, cpuVersusProbe: Number.NaN };
+    entries.push(entry);
     (results.get(target.name) ?? results.set(target.name, []).get(target.name)!).push(entry);
     process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${entry.cpuMicrosPerRequest.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
   }
+  const probeCpu = entries[2]!.cpuMicrosPerRequest;
+  for (const entry of entries.slice(1)) entry.cpuVersusProbe = entry.cpuMicrosPerRequest / probeCpu;
 }
 await Promise.all([...peers, upstream].map((child) => child.stop()));
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 const lines = [
-  "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct |",
-  "|---|---:|---:|---:|---:|---:|",
+  "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe |",
+  "|---|---:|---:|---:|---:|---:|---:|",
 ];
 for (const target of targets) {
   const runs = results.get(target.name)!;
-  lines.push(`| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} |`);
+  lines.push(`| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} |`);
 }
 const router = benchRouter();
 process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);

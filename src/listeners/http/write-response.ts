@@ -44,16 +44,22 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
   }
 }
 
-/** Node's flat [name, value, …] form, which it writes without re-validating an object; absent (undefined) headers are skipped. */
-function headerList(headers: HeaderMap): string[] {
-  const list: string[] = [];
+/**
+ * Node rejects undefined header values, which is how Rosetta marks a removed
+ * header (see stripHopByHop); copy without them only when there are any. An
+ * object, not Node's flat-array form: writeHead re-adds array entries one by one.
+ */
+function headerList(headers: HeaderMap): Record<string, string | string[]> {
   for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (typeof value === "string") list.push(name, value);
-    else for (const item of value) list.push(name, item);
+    if (headers[name] !== undefined) continue;
+    const clean: Record<string, string | string[]> = {};
+    for (const key in headers) {
+      const value = headers[key];
+      if (value !== undefined) clean[key] = value;
+    }
+    return clean;
   }
-  return list;
+  return headers as Record<string, string | string[]>;
 }
 
 /** Feeds a push source into a ServerResponse, pausing the source while the socket is full. */

@@ -157,4 +157,29 @@ test("a large response streams through with its bytes intact", async () => {
   }
 });
 
+test("an upstream that resets the connection before answering → 503; after the head → the caller's connection is cut, never a short 200", async () => {
+  const flaky = await startUpstream((req, res) => {
+    if (req.url === "/before") return void req.socket.destroy();
+    res.writeHead(200, { "content-type": "text/plain", "content-length": 1000 });
+    res.write("only part of it");
+    setTimeout(() => req.socket.destroy(), 20);
+  });
+  const gateway = await startGateway({
+    services: { flaky: { protocol: "http", targets: [flaky.origin], retries: 0 } },
+    routes: [{ id: "all", upstream: { service: "flaky" } }],
+  });
+  try {
+    const before = await request(`${gateway.url}/before`);
+    assert.is(before.statusCode, 503);
+    assert.match(((await before.body.json()) as { message: string }).message, /closed the connection/);
+    const after = await request(`${gateway.url}/after`);
+    assert.is(after.statusCode, 200);
+    const outcome = await after.body.text().then(() => "complete", (error: Error) => `failed: ${error.name}`);
+    assert.match(outcome, /^failed/);
+  } finally {
+    await gateway.stop();
+    await flaky.close();
+  }
+});
+
 test.run();
