@@ -4,10 +4,10 @@ import type { FilterFactory } from "../filters/filter-factory.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
-import { ConfigError, ConfigErrorCode, type ConfigProblem } from "./error-codes.js";
+import { ConfigError, ConfigErrorCode } from "./error-codes.js";
 import {
   INVALID, anything, duration, list, map, object, optional, refine, required, string, tagged, withDefault,
-  type Fields, type Parsed, type Schema, ParseContext,
+  type Fields, type Schema, ParseContext,
 } from "./schema.js";
 
 export interface FilterEntry {
@@ -231,5 +231,3 @@ function unknownName(kind: string, name: string, known: readonly string[]): stri
   if (hint !== undefined) return `unknown ${kind} "${name}" (did you mean "${hint}"?)`;
   return known.length === 0 ? `unknown ${kind} "${name}" (none is defined)` : `unknown ${kind} "${name}" (defined: ${known.join(", ")})`;
 }
-
-export type { ConfigProblem, Parsed };

@@ -68,9 +68,3 @@ export function mediaTypeOf(headers: HeaderMap): string | undefined {
   const semicolon = value.indexOf(";");
   return (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
 }
-
-/** The first value of a header, whichever form it is stored in. */
-export function headerValue(headers: HeaderMap, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}

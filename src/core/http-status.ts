@@ -27,30 +27,3 @@ const httpStatusByCode: Readonly<Record<StatusCode, number>> = {
 export function httpStatusFromCode(code: StatusCode): number {
   return httpStatusByCode[code];
 }
-
-/**
- * The reverse direction, for protocols that must report an HTTP upstream's
- * status as a code. Follows the gRPC "HTTP to gRPC status code mapping" doc,
- * extended with the statuses the forward table produces so that the two
- * tables round-trip where they can.
- */
-export function codeFromHttpStatus(status: number): StatusCode {
-  if (status >= 200 && status < 300) return StatusCode.OK;
-  switch (status) {
-    case 400: return StatusCode.INVALID_ARGUMENT;
-    case 401: return StatusCode.UNAUTHENTICATED;
-    case 403: return StatusCode.PERMISSION_DENIED;
-    case 404: return StatusCode.NOT_FOUND;
-    case 405: return StatusCode.UNIMPLEMENTED;
-    case 409: return StatusCode.ABORTED;
-    case 412: return StatusCode.FAILED_PRECONDITION;
-    case 413: return StatusCode.RESOURCE_EXHAUSTED;
-    case 429: return StatusCode.RESOURCE_EXHAUSTED;
-    case 431: return StatusCode.RESOURCE_EXHAUSTED;
-    case 499: return StatusCode.CANCELLED;
-    case 501: return StatusCode.UNIMPLEMENTED;
-    case 502: case 503: return StatusCode.UNAVAILABLE;
-    case 504: return StatusCode.DEADLINE_EXCEEDED;
-    default: return status >= 500 ? StatusCode.INTERNAL : StatusCode.UNKNOWN;
-  }
-}

@@ -21,8 +21,3 @@ export enum StatusCode {
   DATA_LOSS = 15,
   UNAUTHENTICATED = 16,
 }
-
-/** Returns the code for a number, or undefined when it is outside the closed set. */
-export function statusCodeFromNumber(value: number): StatusCode | undefined {
-  return Number.isInteger(value) && value >= 0 && value <= 16 ? (value as StatusCode) : undefined;
-}

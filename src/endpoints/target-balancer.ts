@@ -67,8 +67,4 @@ export class TargetBalancer<T> {
     state.ejections++;
     state.ejectedUntil = Date.now() + length;
   }
-
-  isEjected(state: TargetState<T>): boolean {
-    return state.ejectedUntil > Date.now();
-  }
 }

@@ -82,7 +82,7 @@ class HttpListener implements Listener {
 
   /** Parse errors never reach #onRequest; answer them in the same status shape. */
   #onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-    if (!socket.writable || (error as { bytesParsed?: number }).bytesParsed === 0 && error.code === "ECONNRESET") {
+    if (!socket.writable || error.code === "ECONNRESET") {
       socket.destroy();
       return;
     }

@@ -2,10 +2,9 @@ import { randomUUID } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import type { IncomingMessage } from "node:http";
 import { emptyBody, type Body } from "../../core/body.js";
-import type { TraceContext } from "../../core/envelope.js";
+import type { Peer, TraceContext } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { Peer } from "../../core/envelope.js";
 import { stripHopByHop } from "../../http/hop-by-hop.js";
 import type { HttpListenerOptions } from "./http-options.js";
 
