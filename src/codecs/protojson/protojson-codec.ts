@@ -1,0 +1,43 @@
+import type protobuf from "protobufjs";
+import type { ProtoRegistry } from "../../schema/proto-registry.js";
+import { decodeRaw, encodeRaw } from "./binary.js";
+import { jsonToRaw } from "./from-json.js";
+import type { JsonContext } from "./json-context.js";
+import type { ProtoJsonOptions } from "./protojson-options.js";
+import { rawToJson } from "./to-json.js";
+
+/**
+ * Canonical value (proto3 JSON shape) ⇄ protobuf bytes, in one pass each way
+ * through the raw form; endpoints and schema-aware codecs use it. `Any`
+ * resolves its type URL against the registry.
+ */
+export class ProtoJsonCodec {
+  readonly #context: JsonContext;
+
+  private constructor(context: JsonContext) {
+    this.#context = context;
+  }
+
+  static forRegistry(registry: ProtoRegistry, options: ProtoJsonOptions): ProtoJsonCodec {
+    return new ProtoJsonCodec({ options, resolveType: (name) => registry.findType(name) });
+  }
+
+  get options(): ProtoJsonOptions {
+    return this.#context.options;
+  }
+
+  /** The same registry with other options (a route's override of its service's). */
+  withOptions(options: ProtoJsonOptions): ProtoJsonCodec {
+    return new ProtoJsonCodec({ ...this.#context, options });
+  }
+
+  /** Canonical JSON value → protobuf bytes; throws INVALID_ARGUMENT naming the field. */
+  encode(type: protobuf.Type, value: unknown, path = ""): Uint8Array {
+    return encodeRaw(type, jsonToRaw(type, value, this.#context, path));
+  }
+
+  /** Protobuf bytes → canonical JSON value. */
+  decode(type: protobuf.Type, bytes: Uint8Array): unknown {
+    return rawToJson(type, decodeRaw(type, bytes), this.#context);
+  }
+}
