@@ -1,7 +1,7 @@
 import { CodecRegistry } from "./codecs/codec-registry.js";
-import { ConfigError, ConfigErrorCode } from "./config/error-codes.js";
+import { ConfigError, ConfigErrorCode, type ConfigProblem } from "./config/error-codes.js";
 import type { GatewayConfig } from "./config/gateway-config.js";
-import { composeFilters, type Handler } from "./core/handler.js";
+import { composeFilters, type Filter, type Handler } from "./core/handler.js";
 import type { Endpoint } from "./endpoints/endpoint.js";
 import type { Listener } from "./listeners/listener.js";
 import type { Logger } from "./observability/logger.js";
@@ -12,8 +12,9 @@ import type { Plugins } from "./plugins.js";
 const everyPath = (parsePathTemplate("/**") as { template: PathTemplate }).template;
 
 /**
- * A running gateway: the listeners, the endpoints and the one handler
- * between them, built from a validated config.
+ * A gateway built from a validated config: endpoints (with their schemas
+ * loaded), the compiled routes, the one handler every listener calls, and
+ * the listeners. `create` does everything but bind; `listen` binds.
  */
 export class Gateway {
   readonly handle: Handler;
@@ -23,55 +24,82 @@ export class Gateway {
   readonly #logger: Logger;
   #stopping: Promise<void> | undefined;
 
-  private constructor(config: GatewayConfig, plugins: Plugins, logger: Logger) {
+  private constructor(config: GatewayConfig, logger: Logger, handle: Handler, endpoints: readonly Endpoint<unknown>[], listeners: readonly Listener[]) {
     this.#config = config;
     this.#logger = logger;
-    const codecs = new CodecRegistry(
-      plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])),
-      "json",
-    );
-    const endpoints = new Map<string, Endpoint<unknown>>();
-    for (const [name, service] of Object.entries(config.services)) {
-      endpoints.set(name, plugins.endpoints.get(service.protocol).create(name, service.options, { codecs, logger }));
-    }
-    this.#endpoints = [...endpoints.values()];
-    const routes: CompiledRoute[] = config.routes.map((route) => ({
-      id: route.id,
-      template: route.template ?? everyPath,
-      methods: route.methods,
-      condition: route.condition,
-      handler: composeFilters(
-        route.filters.map((entry) => entry.factory.create(entry.options)),
-        endpoints.get(route.service)!.handlerFor({ id: route.id, template: route.template, upstream: route.upstream }),
-      ),
-    }));
-    this.handle = createGatewayHandler(routes, config.filters.map((entry) => entry.factory.create(entry.options)));
-    this.listeners = config.listeners.map((options) =>
-      plugins.listeners.get(options.protocol).create(options, { handle: this.handle, codecs, logger }));
+    this.handle = handle;
+    this.#endpoints = endpoints;
+    this.listeners = listeners;
   }
 
-  /** Builds and binds everything; a listener that cannot bind fails the start with ROSETTA_ERR_LISTEN. */
+  /** Loads every service and compiles every route; rejects with one ConfigError listing all problems. */
+  static async create(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
+    const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])), "json");
+    const names = Object.keys(config.services);
+    const created = await Promise.allSettled(names.map((name) => {
+      const service = config.services[name]!;
+      return plugins.endpoints.get(service.protocol).create(name, service.options, { codecs, logger, protoIncludes: config.protoIncludes, configPath: `services.${name}` });
+    }));
+    const problems: ConfigProblem[] = [];
+    const endpoints = new Map<string, Endpoint<unknown>>();
+    created.forEach((result, index) => {
+      if (result.status === "fulfilled") endpoints.set(names[index]!, result.value);
+      else problems.push(...problemsOf(result.reason, `services.${names[index]}`));
+    });
+    const routes: CompiledRoute[] = [];
+    const compile = (id: string, configPath: string, template: PathTemplate | undefined, methods: ReadonlySet<string> | undefined,
+      condition: CompiledRoute["condition"], filters: readonly Filter[], endpoint: Endpoint<unknown>, upstream: unknown) => {
+      try {
+        const handler = endpoint.handlerFor({ id, template, methods, upstream, configPath });
+        routes.push({ id, template: template ?? everyPath, methods, condition, handler: composeFilters(filters, handler) });
+      } catch (error) {
+        problems.push(...problemsOf(error, configPath));
+      }
+    };
+    for (const route of config.routes) {
+      const endpoint = endpoints.get(route.service);
+      if (endpoint === undefined) continue;
+      const filters = route.filters.map((entry) => entry.factory.create(entry.options));
+      compile(route.id, route.configPath, route.template, route.methods, route.condition, filters, endpoint, route.upstream);
+    }
+    for (const [name, endpoint] of endpoints) {
+      for (const route of endpoint.routes()) compile(route.id, `services.${name}`, route.template, route.methods, undefined, [], endpoint, route.upstream);
+    }
+    if (problems.length > 0) {
+      await Promise.all([...endpoints.values()].map((endpoint) => endpoint.close()));
+      throw new ConfigError(problems);
+    }
+    const handle = createGatewayHandler(routes, config.filters.map((entry) => entry.factory.create(entry.options)));
+    const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, logger }));
+    return new Gateway(config, logger, handle, [...endpoints.values()], listeners);
+  }
+
+  /** Builds and binds; a listener that cannot bind fails the start with ROSETTA_ERR_LISTEN. */
   static async start(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
-    const gateway = new Gateway(config, plugins, logger);
-    const results = await Promise.allSettled(gateway.listeners.map((listener) => listener.start()));
-    const problems = results.flatMap((result, index) => {
+    const gateway = await Gateway.create(config, plugins, logger);
+    await gateway.listen();
+    return gateway;
+  }
+
+  async listen(): Promise<void> {
+    const results = await Promise.allSettled(this.listeners.map((listener) => listener.start()));
+    const problems = results.flatMap((result, index): ConfigProblem[] => {
       if (result.status === "fulfilled") return [];
-      const listener = config.listeners[index]!;
+      const listener = this.#config.listeners[index]!;
       const reason = result.reason as NodeJS.ErrnoException;
       return [{ code: ConfigErrorCode.LISTEN, path: `listeners[${index}].port`, message: `cannot listen on ${listener.host}:${listener.port}: ${reason.code ?? reason.message}` }];
     });
     if (problems.length > 0) {
-      await gateway.stop(0);
+      await this.stop(0);
       throw new ConfigError(problems);
     }
-    for (const listener of gateway.listeners) {
+    for (const listener of this.listeners) {
       const { host, port } = listener.address();
-      logger.info("listening", { listener: listener.name, protocol: listener.protocol, host, port });
+      this.#logger.info("listening", { listener: listener.name, protocol: listener.protocol, host, port });
     }
-    return gateway;
   }
 
-  /** Graceful: stop accepting, let in-flight requests finish (bounded by shutdown.timeout), then close upstream pools. */
+  /** Graceful: stop accepting, let in-flight requests finish (bounded by shutdown.timeout), then close upstream connections. */
   stop(graceMs = this.#config.shutdownTimeout): Promise<void> {
     this.#stopping ??= (async () => {
       await Promise.all(this.listeners.map((listener) => listener.close(graceMs)));
@@ -80,4 +108,9 @@ export class Gateway {
     })();
     return this.#stopping;
   }
+}
+
+function problemsOf(error: unknown, path: string): ConfigProblem[] {
+  if (error instanceof ConfigError) return [...error.problems];
+  return [{ code: ConfigErrorCode.REFERENCE, path, message: error instanceof Error ? error.message : String(error) }];
 }

@@ -2,6 +2,7 @@ import { Registry } from "./core/registry.js";
 import type { CodecFactory } from "./codecs/codec.js";
 import { jsonCodecFactory } from "./codecs/json/json-codec.js";
 import type { EndpointFactory } from "./endpoints/endpoint.js";
+import { grpcEndpointFactory } from "./endpoints/grpc/grpc-endpoint.js";
 import { httpEndpointFactory } from "./endpoints/http/http-endpoint.js";
 import type { FilterFactory } from "./filters/filter-factory.js";
 import { requestHeadersFilter } from "./filters/request-headers.js";
@@ -29,6 +30,7 @@ export function builtinPlugins(): Plugins {
   };
   plugins.listeners.register(httpListenerFactory.protocol, httpListenerFactory);
   plugins.endpoints.register(httpEndpointFactory.protocol, httpEndpointFactory);
+  plugins.endpoints.register(grpcEndpointFactory.protocol, grpcEndpointFactory);
   for (const filter of [requestIdFilter, requestHeadersFilter, responseHeadersFilter, setStatusFilter]) plugins.filters.register(filter.name, filter);
   plugins.codecs.register(jsonCodecFactory.name, jsonCodecFactory);
   return plugins;

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { suggest } from "../core/did-you-mean.js";
 import type { Plugins } from "../plugins.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
@@ -18,6 +19,8 @@ export interface FilterEntry {
 
 export interface RouteConfig {
   readonly id: string;
+  /** `routes[3]`, for errors found when the route is built. */
+  readonly configPath: string;
   /** undefined: the route matches every path (`/**`). */
   readonly template: PathTemplate | undefined;
   readonly methods: ReadonlySet<string> | undefined;
@@ -35,6 +38,8 @@ export interface ServiceConfig {
 
 export interface GatewayConfig {
   readonly listeners: readonly (ListenerBaseOptions & { readonly name: string })[];
+  /** `protos.include`, resolved against the config file's folder. */
+  readonly protoIncludes: readonly string[];
   readonly services: Readonly<Record<string, ServiceConfig>>;
   readonly filters: readonly FilterEntry[];
   readonly routes: readonly RouteConfig[];
@@ -132,6 +137,7 @@ function sectionSchemas(plugins: Plugins) {
       filters: withDefault(anything("list of filters"), [], "global filters, applied to every request before routing, in this order"),
       routes: withDefault(anything("list of routes"), [], "routes, most specific path first, then in this order"),
       codecs: withDefault(anything("codec options"), {}, "codec limits"),
+      protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
       shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
     }, "gateway config"),
     listeners: list(listenerSchema, { minItems: 1 }),
@@ -140,6 +146,7 @@ function sectionSchemas(plugins: Plugins) {
     route: routeSchema(plugins),
     codecs,
     shutdown,
+    protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
 }
 
@@ -155,7 +162,7 @@ function schemaDefaults<T>(schema: Schema<T>): T {
  * checks the references between sections. Throws a ConfigError listing every
  * problem, each with its path.
  */
-export function validateGatewayConfig(input: unknown, plugins: Plugins): GatewayConfig {
+export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDirectory = process.cwd()): GatewayConfig {
   const context = new ParseContext();
   const schemas = sectionSchemas(plugins);
   const top = schemas.top.parse(input, context);
@@ -166,6 +173,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins): Gateway
   const filters = schemas.filters.parse(top.filters, context.at("filters"));
   const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
+  const protos = schemas.protos.parse(top.protos, context.at("protos"));
   const rawRoutes = Array.isArray(top.routes) ? top.routes : (context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes"), []);
   const parsedRoutes = rawRoutes.map((route, index) => schemas.route.parse(route, context.at("routes").at(index)));
 
@@ -202,6 +210,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins): Gateway
     const { path, methods, ...conditions } = route.match;
     routes.push(Object.freeze({
       id: route.id,
+      configPath: `routes[${index}]`,
       template: path,
       methods: methods === undefined ? undefined : new Set(methods),
       condition: compileConditions(conditions),
@@ -210,10 +219,11 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins): Gateway
       upstream,
     }));
   });
-  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID) {
+  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID) {
     throw new ConfigError(context.problems);
   }
-  return Object.freeze({ listeners, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout });
+  const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
+  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { Plugins } from "../plugins.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "./error-codes.js";
@@ -29,7 +30,7 @@ export function parseConfigText(text: string, file: string, plugins: Plugins): G
     }));
   }
   try {
-    return validateGatewayConfig(document.toJS({ maxAliasCount: 100 }), plugins);
+    return validateGatewayConfig(document.toJS({ maxAliasCount: 100 }), plugins, dirname(resolve(file)));
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(error.problems.map((problem) => locate(problem, document, lineCounter, file)));
     throw error;

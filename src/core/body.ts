@@ -6,7 +6,7 @@ import type { HeaderMap } from "./envelope.js";
  * keep whatever form they have and convert only when the other side needs a
  * different one, so an HTTP→HTTP proxy never buffers a body.
  */
-export type Body = EmptyBody | BytesBody | ValueBody | ReadableBody | PushBody;
+export type Body = EmptyBody | BytesBody | ValueBody | ReadableBody | PushBody | MessagesBody;
 
 export interface EmptyBody { readonly kind: "empty" }
 export interface BytesBody { readonly kind: "bytes"; readonly bytes: Uint8Array }
@@ -16,6 +16,24 @@ export interface ValueBody { readonly kind: "value"; readonly value: unknown }
 export interface ReadableBody { readonly kind: "readable"; readonly stream: Readable; readonly length: number | undefined }
 /** A push source, e.g. an upstream response body arriving from the socket. */
 export interface PushBody { readonly kind: "push"; readonly source: PushSource; readonly length: number | undefined }
+
+/**
+ * A stream of decoded messages (canonical values), e.g. a gRPC server stream.
+ * Each listener frames them its own way (NDJSON, SSE, a JSON array, frames);
+ * a failure mid-stream rejects the iteration with a GatewayError, which the
+ * listener reports in-band. `format` is the route's choice when the caller
+ * did not ask for one.
+ */
+export interface MessagesBody {
+  readonly kind: "messages";
+  readonly messages: AsyncIterable<unknown>;
+  readonly format: StreamFormat;
+  /** Stops the producer (the caller left or stopped reading). */
+  cancel(reason: Error): void;
+}
+
+/** How an HTTP caller receives a message stream by default. */
+export type StreamFormat = "ndjson" | "sse" | "array";
 
 /**
  * The cheapest streaming contract: the producer writes into one sink, and

@@ -27,6 +27,22 @@ export async function readBodyBytes(body: Body, maxBytes: number): Promise<Uint8
       }
       return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
     }
+    case "messages": {
+      // A message stream read whole becomes NDJSON, one canonical value per line.
+      const lines: Buffer[] = [];
+      let total = 0;
+      for await (const message of body.messages) {
+        const line = Buffer.from(`${JSON.stringify(message)}\n`);
+        total += line.byteLength;
+        if (total > maxBytes) {
+          const error = new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `body exceeds the limit of ${maxBytes} bytes`, { httpStatus: 413 });
+          body.cancel(error);
+          throw error;
+        }
+        lines.push(line);
+      }
+      return Buffer.concat(lines, total);
+    }
     case "push":
       return new Promise((resolve, reject) => {
         const chunks: Uint8Array[] = [];

@@ -7,6 +7,10 @@ import type { PathTemplate } from "../pipeline/path-template.js";
 export interface EndpointContext {
   readonly codecs: CodecRegistry;
   readonly logger: Logger;
+  /** `protos.include` of the config, resolved against the config file's folder. */
+  readonly protoIncludes: readonly string[];
+  /** The config path of this service, for errors: `services.bookstore`. */
+  readonly configPath: string;
 }
 
 /** What an endpoint knows of the route it serves when it builds that route's handler. */
@@ -14,13 +18,29 @@ export interface RouteInfo<UpstreamOptions> {
   readonly id: string;
   /** The route's match template, whose variables the router binds into `request.params`. */
   readonly template: PathTemplate | undefined;
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly upstream: UpstreamOptions;
+  /** Where the route is in the config (`routes[3]`), or where it came from (`services.x (google.api.http of …)`), for errors. */
+  readonly configPath: string;
+}
+
+/** A route an endpoint contributes by itself, e.g. from google.api.http annotations. */
+export interface EndpointRoute<UpstreamOptions> {
+  readonly id: string;
+  readonly template: PathTemplate;
+  readonly methods: ReadonlySet<string>;
   readonly upstream: UpstreamOptions;
 }
 
 /** One upstream service: owns its connections, target selection, health and timeouts. */
 export interface Endpoint<UpstreamOptions> {
-  /** Builds the handler of one route: expensive work here, a lean closure per request. */
+  /**
+   * Builds the handler of one route: expensive work here, a lean closure per
+   * request. Throws a ConfigError when the route cannot work (an unknown method).
+   */
   handlerFor(route: RouteInfo<UpstreamOptions>): Handler;
+  /** Routes the service brings with it; they come after the config's own routes. */
+  routes(): readonly EndpointRoute<UpstreamOptions>[];
   close(): Promise<void>;
 }
 
@@ -30,5 +50,6 @@ export interface EndpointFactory<ServiceOptions = unknown, UpstreamOptions = unk
   readonly serviceSchema: Schema<ServiceOptions>;
   /** The options of a route's `upstream` besides `service`. */
   readonly upstreamSchema: Schema<UpstreamOptions>;
-  create(name: string, options: ServiceOptions, context: EndpointContext): Endpoint<UpstreamOptions>;
+  /** May load schemas (protos, reflection); rejects with a ConfigError naming the service's config path. */
+  create(name: string, options: ServiceOptions, context: EndpointContext): Promise<Endpoint<UpstreamOptions>>;
 }

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { Pool } from "undici";
 import type { Body } from "../../core/body.js";
 import { bytesBody } from "../../core/body.js";
@@ -9,7 +9,7 @@ import { GatewayError } from "../../core/gateway-error.js";
 import { readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Codec } from "../../codecs/codec.js";
-import type { Endpoint, EndpointContext, EndpointFactory, RouteInfo } from "../endpoint.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
 import { UpstreamCall } from "./upstream-call.js";
@@ -137,9 +137,19 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       }
       case "readable":
         return body.stream;
+      case "messages":
+        // A message stream (a WebSocket client stream, say) goes upstream as NDJSON.
+        headers["content-type"] = "application/x-ndjson";
+        return Readable.from((async function* () {
+          for await (const message of body.messages) yield `${JSON.stringify(message)}\n`;
+        })());
       case "push":
         throw new GatewayError(StatusCode.UNIMPLEMENTED, "a pushed request body cannot be forwarded to an HTTP upstream");
     }
+  }
+
+  routes(): readonly EndpointRoute<HttpUpstreamOptions>[] {
+    return [];
   }
 
   async close(): Promise<void> {
@@ -151,5 +161,5 @@ export const httpEndpointFactory: EndpointFactory<HttpServiceOptions, HttpUpstre
   protocol: "http",
   serviceSchema: httpServiceSchema,
   upstreamSchema: httpUpstreamSchema,
-  create: (name, options, context) => new HttpEndpoint(name, options, context),
+  create: async (name, options, context) => new HttpEndpoint(name, options, context),
 };

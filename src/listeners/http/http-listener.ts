@@ -69,7 +69,7 @@ class HttpListener implements Listener {
     this.#context.handle(request).then(
       (response) => {
         if (res.destroyed) return;
-        writeResponse(res, response, chooseCodec, this.#draining);
+        writeResponse(res, response, chooseCodec, this.#draining, headerString(req.headers.accept));
       },
       (error: unknown) => {
         // The handler never rejects by contract; this is a last line of defence.

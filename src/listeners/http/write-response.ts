@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import type { PushSink, PushSource } from "../../core/body.js";
 import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
 import type { Codec } from "../../codecs/codec.js";
+import { chooseStreamFormat, writeMessages } from "./write-messages.js";
 
 /**
  * Writes a ResponseEnvelope on a node:http response. Value bodies are encoded
@@ -11,7 +12,7 @@ import type { Codec } from "../../codecs/codec.js";
  * destroys the connection, so the caller never takes a truncated body for a
  * complete one.
  */
-export function writeResponse(res: ServerResponse, response: ResponseEnvelope, chooseCodec: () => Codec, closeConnection: boolean): void {
+export function writeResponse(res: ServerResponse, response: ResponseEnvelope, chooseCodec: () => Codec, closeConnection: boolean, accept?: string): void {
   const { headers, body } = response;
   if (closeConnection) headers.connection = "close";
   switch (body.kind) {
@@ -20,17 +21,12 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
       res.end();
       return;
     case "bytes":
-      headers["content-length"] = String(body.bytes.byteLength);
-      res.writeHead(response.status, headerList(headers));
-      res.end(body.bytes);
+      writeWhole(res, response, body.bytes);
       return;
     case "value": {
       const codec = chooseCodec();
-      const bytes = codec.encode(body.value);
       headers["content-type"] = codec.mediaTypes[0]!;
-      headers["content-length"] = String(bytes.byteLength);
-      res.writeHead(response.status, headerList(headers));
-      res.end(bytes);
+      writeWhole(res, response, codec.encode(body.value));
       return;
     }
     case "readable":
@@ -41,7 +37,27 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
       res.writeHead(response.status, headerList(headers));
       body.source.pipe(new ResponseSink(res, body.source));
       return;
+    case "messages":
+      void writeMessages(res, response.status, headers, body, chooseStreamFormat(accept, body.format));
+      return;
   }
+}
+
+/** A body known in full: with Content-Length, or chunked when HTTP trailers follow it. */
+function writeWhole(res: ServerResponse, response: ResponseEnvelope, bytes: Uint8Array): void {
+  const { headers, trailers } = response;
+  if (trailers === undefined) {
+    headers["content-length"] = String(bytes.byteLength);
+    res.writeHead(response.status, headerList(headers));
+    res.end(bytes);
+    return;
+  }
+  headers["content-length"] = undefined;
+  headers.trailer = Object.keys(trailers).join(", ");
+  res.writeHead(response.status, headerList(headers));
+  res.write(bytes);
+  res.addTrailers(headerList(trailers));
+  res.end();
 }
 
 /**

@@ -1,0 +1,179 @@
+import protobuf from "protobufjs";
+import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../../config/error-codes.js";
+import { suggest } from "../../core/did-you-mean.js";
+import type { Handler } from "../../core/handler.js";
+import { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
+import { messageInfo, type FieldInfo } from "../../codecs/protojson/message-info.js";
+import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
+import { fullNameOf, ProtoRegistry } from "../../schema/proto-registry.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
+import { GrpcChannels } from "./grpc-channels.js";
+import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
+import { errorFromStatus } from "./grpc-status.js";
+import { httpBindings } from "./http-rules.js";
+import { loadByReflection } from "./reflection-client.js";
+import { createTranscodingHandler } from "./transcoding-handler.js";
+
+const bodylessMethods = new Set(["GET", "DELETE", "HEAD"]);
+
+/**
+ * A gRPC service behind REST/JSON. Its schemas come from .proto files or
+ * server reflection; every method with a google.api.http option becomes
+ * routes by itself, and (by default) every method is also reachable at
+ * POST /<package>.<Service>/<Method>.
+ */
+class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
+  readonly #name: string;
+  readonly #options: GrpcServiceOptions;
+  readonly #context: EndpointContext;
+  readonly #registry: ProtoRegistry;
+  readonly #codec: ProtoJsonCodec;
+  readonly #channels: GrpcChannels;
+  readonly #routes: EndpointRoute<GrpcUpstreamOptions>[];
+
+  constructor(name: string, options: GrpcServiceOptions, context: EndpointContext, registry: ProtoRegistry) {
+    this.#name = name;
+    this.#options = options;
+    this.#context = context;
+    this.#registry = registry;
+    this.#codec = ProtoJsonCodec.forRegistry(registry, options.json);
+    this.#channels = new GrpcChannels(options);
+    this.#routes = this.#annotatedRoutes();
+  }
+
+  /** The services this endpoint serves: every service in its schemas except Google's own. */
+  #services(): protobuf.Service[] {
+    const found: protobuf.Service[] = [];
+    const visit = (namespace: protobuf.NamespaceBase) => {
+      for (const nested of namespace.nestedArray) {
+        if (nested instanceof protobuf.Service && !fullNameOf(nested).startsWith("grpc.") && !fullNameOf(nested).startsWith("google.")) found.push(nested);
+        if (nested instanceof protobuf.Namespace) visit(nested);
+      }
+    };
+    visit(this.#registry.root);
+    return found;
+  }
+
+  #methodPaths(): string[] {
+    return this.#services().flatMap((service) => service.methodsArray.map((method) => `${fullNameOf(service)}/${method.name}`));
+  }
+
+  #annotatedRoutes(): EndpointRoute<GrpcUpstreamOptions>[] {
+    const routes: EndpointRoute<GrpcUpstreamOptions>[] = [];
+    const problems: ConfigProblem[] = [];
+    for (const service of this.#services()) {
+      for (const method of service.methodsArray) {
+        const path = `${fullNameOf(service)}/${method.name}`;
+        const bindings = httpBindings(method);
+        bindings.forEach((binding, index) => {
+          const parsed = parsePathTemplate(binding.path);
+          if (!parsed.ok) {
+            problems.push({ code: ConfigErrorCode.TEMPLATE, path: this.#context.configPath, message: `google.api.http of ${path}: ${parsed.error}` });
+            return;
+          }
+          routes.push(this.#route(`${this.#name}.${method.name}${index === 0 ? "" : `.${index}`}`, parsed.template, binding.httpMethod, {
+            method: path, body: binding.body ?? "", responseBody: binding.responseBody,
+          }));
+        });
+        if (bindings.length === 0 && this.#options.unannotatedMethods) {
+          const parsed = parsePathTemplate(`/${path}`);
+          if (parsed.ok) routes.push(this.#route(`${this.#name}.${method.name}`, parsed.template, "POST", { method: path, body: "*", responseBody: undefined }));
+        }
+      }
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+    return routes;
+  }
+
+  #route(id: string, template: PathTemplate, httpMethod: string, upstream: Pick<GrpcUpstreamOptions, "method" | "body" | "responseBody">): EndpointRoute<GrpcUpstreamOptions> {
+    return {
+      id,
+      template,
+      methods: new Set([httpMethod]),
+      upstream: { ...upstream, successStatus: undefined, timeout: undefined, json: undefined, streamFormat: undefined },
+    };
+  }
+
+  routes(): readonly EndpointRoute<GrpcUpstreamOptions>[] {
+    return this.#routes;
+  }
+
+  handlerFor(route: RouteInfo<GrpcUpstreamOptions>): Handler {
+    const { upstream } = route;
+    const problem = (path: string, code: ConfigErrorCode, message: string) => new ConfigError([{ code, path: `${route.configPath}${path}`, message }]);
+    const method = this.#registry.findMethod(upstream.method);
+    if (method === undefined) {
+      const known = this.#methodPaths();
+      const hint = suggest(upstream.method, known);
+      throw problem(".upstream.method", ConfigErrorCode.REFERENCE, `service "${this.#name}" has no method "${upstream.method}"${hint === undefined ? ` (methods: ${known.join(", ")})` : ` (did you mean "${hint}"?)`}`);
+    }
+    const requestType = method.resolvedRequestType!;
+    const responseType = method.resolvedResponseType!;
+    const requestFields = messageInfo(requestType);
+    const body = upstream.body ?? (route.methods !== undefined && [...route.methods].every((verb) => bodylessMethods.has(verb)) ? "" : "*");
+    if (body !== "" && body !== "*" && requestFields.byName.get(body) === undefined) {
+      throw problem(".upstream.body", ConfigErrorCode.REFERENCE, `${requestFields.fullName} has no field "${body}"`);
+    }
+    const pathFields = route.template?.variables.map((variable) => variable.fieldPath) ?? [];
+    for (const fieldPath of pathFields) {
+      if (!fieldPathExists(requestType, fieldPath)) throw problem(route.configPath.startsWith("routes") ? ".match.path" : "", ConfigErrorCode.REFERENCE, `path variable {${fieldPath}} names no field of ${requestFields.fullName}`);
+    }
+    let responseField: { protoName: string; type: protobuf.Type | undefined } | undefined;
+    if (upstream.responseBody !== undefined) {
+      const field = messageInfo(responseType).byName.get(upstream.responseBody);
+      if (field === undefined) throw problem(".upstream.responseBody", ConfigErrorCode.REFERENCE, `${fullNameOf(responseType)} has no field "${upstream.responseBody}"`);
+      responseField = { protoName: field.protoName, type: field.messageType };
+    }
+    const codec = upstream.json === undefined ? this.#codec : this.#codec.withOptions(upstream.json);
+    // successStatus keys may be "pkg.Service/Method", "Service/Method" or "Method".
+    const serviceAndMethod = upstream.method.slice(upstream.method.lastIndexOf(".", upstream.method.indexOf("/")) + 1);
+    const methodName = upstream.method.slice(upstream.method.indexOf("/") + 1);
+    const declaredStatus = this.#options.successStatus[upstream.method] ?? this.#options.successStatus[serviceAndMethod] ?? this.#options.successStatus[methodName];
+    return createTranscodingHandler({
+      method,
+      callPath: `/${upstream.method}`,
+      mapping: { requestType, body: body === "" ? undefined : body, pathFields, rejectUnknownQuery: this.#options.rejectUnknownQueryParameters },
+      responseType,
+      responseField,
+      successStatus: upstream.successStatus ?? declaredStatus ?? 200,
+      timeout: upstream.timeout ?? this.#options.timeout,
+      streamFormat: upstream.streamFormat ?? this.#options.streamFormat,
+      codec,
+      channels: this.#channels,
+      codecs: this.#context.codecs,
+      forwardHeaders: new Set(this.#options.forwardHeaders),
+      maxMessageBytes: this.#options.maxSendMessageSize,
+      toError: (status) => errorFromStatus(status, this.#codec, this.#registry, this.#name),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#channels.close();
+  }
+}
+
+function fieldPathExists(type: protobuf.Type, fieldPath: string): boolean {
+  let current: protobuf.Type | undefined = type;
+  for (const name of fieldPath.split(".")) {
+    const field: FieldInfo | undefined = current === undefined ? undefined : messageInfo(current).byName.get(name);
+    if (field === undefined) return false;
+    current = field.messageType;
+  }
+  return true;
+}
+
+async function loadRegistry(options: GrpcServiceOptions, context: EndpointContext): Promise<ProtoRegistry> {
+  if (options.reflection) return loadByReflection(options, context);
+  try {
+    return await ProtoRegistry.load(context.protoIncludes, options.protos);
+  } catch (error) {
+    throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${context.configPath}.protos`, message: `cannot load protos: ${(error as Error).message}` }]);
+  }
+}
+
+export const grpcEndpointFactory: EndpointFactory<GrpcServiceOptions, GrpcUpstreamOptions> = {
+  protocol: "grpc",
+  serviceSchema: grpcServiceSchema,
+  upstreamSchema: grpcUpstreamSchema,
+  create: async (name, options, context) => new GrpcEndpoint(name, options, context, await loadRegistry(options, context)),
+};

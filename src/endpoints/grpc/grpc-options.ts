@@ -1,0 +1,47 @@
+import { ConfigErrorCode } from "../../config/error-codes.js";
+import {
+  boolean, byteSize, duration, integer, list, map, object, optional, refine, required, string, withDefault, type Infer,
+} from "../../config/schema.js";
+import { protoJsonOptionsSchema, defaultProtoJsonOptions } from "../../codecs/protojson/protojson-options.js";
+
+const target = string({ pattern: /^(dns:|unix:|ipv4:|ipv6:)?[^\s/]*[^\s]*$/, patternHint: 'a gRPC target such as "127.0.0.1:50051" or "dns:///orders:50051"' });
+const streamFormat = string({ oneOf: ["ndjson", "sse", "array"] }) as unknown as import("../../config/schema.js").Schema<"ndjson" | "sse" | "array">;
+const httpStatus = integer({ min: 200, max: 299 });
+const methodPath = string({ pattern: /^[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/, patternHint: 'a method path such as "bookstore.v1.Bookstore/GetShelf"' });
+
+export const defaultForwardedHeaders = ["authorization", "x-request-id", "traceparent", "tracestate", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"];
+
+export const grpcServiceSchema = refine(object({
+  protocol: required(string({ oneOf: ["grpc"] }), "grpc"),
+  targets: required(list(target, { minItems: 1 }), "gRPC targets (host:port); calls go round-robin over one channel per target"),
+  protos: withDefault(list(string()), [], ".proto files defining the service, relative to a protos.include root"),
+  reflection: withDefault(boolean(), false, "fetch the service's descriptors from the upstream by gRPC server reflection at start, instead of files"),
+  timeout: withDefault(duration({ min: 1 }), 15_000, "deadline of every call unless the caller (grpc-timeout header) or the route sets a shorter one"),
+  maxReceiveMessageSize: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest response message accepted"),
+  maxSendMessageSize: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest request message sent"),
+  keepaliveTime: withDefault(duration({ min: 1 }), 30_000, "interval of HTTP/2 keepalive pings on an idle channel"),
+  keepaliveTimeout: withDefault(duration({ min: 1 }), 10_000, "how long a keepalive ping may go unanswered before the channel is dropped"),
+  json: withDefault(protoJsonOptionsSchema, defaultProtoJsonOptions, "the proto3 JSON mapping options (each route may override)"),
+  unannotatedMethods: withDefault(boolean(), true, "serve every method without a google.api.http option at POST /<package>.<Service>/<Method> with body \"*\""),
+  rejectUnknownQueryParameters: withDefault(boolean(), false, "answer 400 for a query parameter that names no field, instead of ignoring it"),
+  streamFormat: withDefault(streamFormat, "ndjson", "how server streams reach HTTP callers that do not ask by Accept: ndjson, sse or array"),
+  forwardHeaders: withDefault(list(string({ pattern: /^[a-z0-9-]+$/, patternHint: "a lower-case header name" })), defaultForwardedHeaders, "request headers sent as gRPC metadata (besides every Grpc-Metadata-* header)"),
+  successStatus: withDefault(map(httpStatus), {}, 'HTTP status of a successful call, by method ("Bookstore/CreateShelf": 201 or the full path)'),
+}, "grpc service"), (value, context) =>
+  !value.reflection && value.protos.length === 0
+    ? context.at("protos").report(ConfigErrorCode.REQUIRED, 'a grpc service needs "protos" (files) or "reflection: true"')
+    : value);
+
+export type GrpcServiceOptions = Infer<typeof grpcServiceSchema>;
+
+export const grpcUpstreamSchema = object({
+  method: required(methodPath, 'the gRPC method, "package.Service/Method"'),
+  body: optional(string({ pattern: /^(\*|[a-z_][a-z0-9_]*)?$/i, patternHint: '"*", a top-level field name, or "" for none' }), 'where the HTTP body goes: "*" (the whole request), a field name, or "" (no body); default "*" unless the route only takes GET/DELETE'),
+  responseBody: optional(string({ pattern: /^[a-z_][a-z0-9_]*$/i, patternHint: "a top-level field name" }), "answer with this field of the response instead of the whole message"),
+  successStatus: optional(httpStatus, "HTTP status of a successful call (e.g. 201), overriding the service's"),
+  timeout: optional(duration({ min: 1 }), "deadline for this route, overriding the service's"),
+  json: optional(protoJsonOptionsSchema, "JSON mapping options for this route, overriding the service's"),
+  streamFormat: optional(streamFormat, "default stream format for this route"),
+}, "grpc upstream");
+
+export type GrpcUpstreamOptions = Infer<typeof grpcUpstreamSchema>;

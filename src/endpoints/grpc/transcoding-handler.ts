@@ -1,0 +1,182 @@
+import type protobuf from "protobufjs";
+import { bytesBody, emptyBody, valueBody, type Body, type StreamFormat } from "../../core/body.js";
+import type { Metadata } from "@grpc/grpc-js";
+import { mediaTypeOf, type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
+import type { Handler } from "../../core/handler.js";
+import { readBodyBytes } from "../../core/read-body.js";
+import type { Codec } from "../../codecs/codec.js";
+import type { CodecRegistry } from "../../codecs/codec-registry.js";
+import type { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
+import { callClientStream, callServerStream, callUnary, type CallOptions, type StatusToError } from "./grpc-calls.js";
+import type { GrpcChannels } from "./grpc-channels.js";
+import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
+import { parseGrpcTimeout } from "./grpc-timeout.js";
+import { buildRequestJson, type RequestMapping } from "./request-message.js";
+import { requestMessages } from "./request-stream.js";
+
+const httpBodyType = "google.api.HttpBody";
+
+/** Everything one route needs at request time, resolved when the route is built. */
+export interface TranscodingRoute {
+  readonly method: protobuf.Method;
+  /** `/package.Service/Method`, the HTTP/2 path of the call. */
+  readonly callPath: string;
+  readonly mapping: RequestMapping;
+  readonly responseType: protobuf.Type;
+  /** The response field answered instead of the whole message (its JSON name and type), if any. */
+  readonly responseField: { readonly protoName: string; readonly type: protobuf.Type | undefined } | undefined;
+  readonly successStatus: number;
+  readonly timeout: number;
+  readonly streamFormat: StreamFormat;
+  readonly codec: ProtoJsonCodec;
+  readonly channels: GrpcChannels;
+  readonly codecs: CodecRegistry;
+  readonly forwardHeaders: ReadonlySet<string>;
+  readonly maxMessageBytes: number;
+  readonly toError: StatusToError;
+}
+
+/**
+ * The handler of one REST route onto one gRPC method: it builds the request
+ * message (body, path, query), calls with a deadline (never without one) and
+ * metadata, and turns the reply into a response: JSON (or the field named by
+ * response_body), raw bytes for google.api.HttpBody, or a message stream.
+ */
+export function createTranscodingHandler(route: TranscodingRoute): Handler {
+  const { method, mapping, codec, codecs } = route;
+  const json = codecs.byName("json");
+  const requestIsHttpBody = bodyTargetType(mapping) === httpBodyType;
+
+  const callOptions = (request: RequestEnvelope): CallOptions => {
+    const requested = parseGrpcTimeout(request.headers["grpc-timeout"]);
+    const budget = Math.min(route.timeout, requested ?? route.timeout, request.deadline === undefined ? route.timeout : request.deadline - Date.now());
+    return {
+      client: route.channels.next(),
+      path: route.callPath,
+      metadata: requestMetadata(request.headers, route.forwardHeaders),
+      deadline: new Date(Date.now() + Math.max(budget, 0)),
+      cancellation: request.cancellation,
+      toError: route.toError,
+    };
+  };
+
+  const encodeRequest = async (request: RequestEnvelope): Promise<Buffer> => {
+    let body: unknown;
+    if (mapping.body !== undefined && request.body.kind !== "empty") {
+      body = requestIsHttpBody ? await httpBodyJson(request, route.maxMessageBytes) : await decodeBody(request, codecs, json, route.maxMessageBytes);
+    }
+    return Buffer.from(codec.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
+  };
+
+  if (method.requestStream === true) {
+    return async (request) => {
+      const messages = encodeStream(request, mapping, codec, json, route.maxMessageBytes);
+      const options = callOptions(request);
+      if (method.responseStream === true) return streamResponse(route, await callServerStream(options, messages));
+      const result = await callClientStream(options, messages);
+      return unaryResponse(route, result.message, result.headers, result.trailers, request);
+    };
+  }
+  if (method.responseStream === true) {
+    return async (request) => streamResponse(route, await callServerStream(callOptions(request), await encodeRequest(request)));
+  }
+  return async (request) => {
+    const options = callOptions(request);
+    const result = await callUnary(options, await encodeRequest(request));
+    return unaryResponse(route, result.message, result.headers, result.trailers, request);
+  };
+}
+
+/** The message type the HTTP body becomes: the request itself for "*", else the named field's type. */
+function bodyTargetType(mapping: RequestMapping): string | undefined {
+  if (mapping.body === undefined) return undefined;
+  if (mapping.body === "*") return mapping.requestType.fullName.slice(1);
+  const field = mapping.requestType.fields[mapping.body];
+  return field?.resolvedType?.fullName.slice(1);
+}
+
+/** The request body in canonical form, through the codec its Content-Type names (JSON when none is registered for it). */
+async function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, json: Codec, limit: number): Promise<unknown> {
+  if (request.body.kind === "value") return request.body.value;
+  const bytes = await readBodyBytes(request.body, limit);
+  if (bytes.byteLength === 0) return undefined;
+  const mediaType = mediaTypeOf(request.headers);
+  return (mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json).decode(bytes);
+}
+
+/** google.api.HttpBody takes the raw body and its Content-Type as they are. */
+async function httpBodyJson(request: RequestEnvelope, limit: number): Promise<unknown> {
+  const bytes = await readBodyBytes(request.body, limit);
+  const contentType = request.headers["content-type"];
+  return { contentType: typeof contentType === "string" ? contentType : "application/octet-stream", data: Buffer.from(bytes).toString("base64") };
+}
+
+async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, codec: ProtoJsonCodec, json: Codec, limit: number): AsyncGenerator<Buffer> {
+  let index = 0;
+  for await (const message of requestMessages(request.body, json, limit)) {
+    yield Buffer.from(codec.encode(mapping.requestType, message, `message ${index++}`));
+  }
+}
+
+/**
+ * Header metadata → Grpc-Metadata-* headers. Trailing metadata → Grpc-Trailer-*
+ * as real HTTP trailers when the caller said it reads them (TE: trailers),
+ * else as headers (the whole unary reply is known before anything is written).
+ */
+function responseHeaders(headers: Metadata | undefined, trailers: Metadata | undefined, request: RequestEnvelope): { headers: HeaderMap; trailers: HeaderMap | undefined } {
+  const result: HeaderMap = {};
+  metadataHeaders(headers, "grpc-metadata-", result);
+  if (request.headers.te !== "trailers") {
+    metadataHeaders(trailers, "grpc-trailer-", result);
+    return { headers: result, trailers: undefined };
+  }
+  const trailerMap: HeaderMap = {};
+  metadataHeaders(trailers, "grpc-trailer-", trailerMap);
+  return { headers: result, trailers: Object.keys(trailerMap).length > 0 ? trailerMap : undefined };
+}
+
+function unaryResponse(route: TranscodingRoute, message: Buffer, headers: Metadata | undefined, trailers: Metadata | undefined, request: RequestEnvelope): ResponseEnvelope {
+  const decoded = route.codec.decode(route.responseType, message) as Record<string, unknown>;
+  const meta = responseHeaders(headers, trailers, request);
+  let body: Body;
+  let value: unknown = decoded;
+  let bodyType = route.responseType.fullName.slice(1);
+  if (route.responseField !== undefined) {
+    const key = route.codec.options.useProtoNames ? route.responseField.protoName : jsonNameOf(route.responseType, route.responseField.protoName);
+    value = decoded[key];
+    bodyType = route.responseField.type?.fullName.slice(1) ?? "";
+  }
+  if (bodyType === httpBodyType && value !== null && typeof value === "object") {
+    const httpBody = value as { contentType?: string; content_type?: string; data?: string };
+    meta.headers["content-type"] = httpBody.contentType ?? httpBody.content_type ?? "application/octet-stream";
+    body = bytesBody(Buffer.from(httpBody.data ?? "", "base64"));
+  } else {
+    body = route.successStatus === 204 ? emptyBody : valueBody(value ?? null);
+  }
+  const response: ResponseEnvelope = { status: route.successStatus, headers: meta.headers, body };
+  if (meta.trailers !== undefined) response.trailers = meta.trailers;
+  return response;
+}
+
+function jsonNameOf(type: protobuf.Type, protoName: string): string {
+  const field = type.fields[protoName]!;
+  return (field.options?.["json_name"] as string | undefined) ?? protoName.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function streamResponse(route: TranscodingRoute, result: Awaited<ReturnType<typeof callServerStream>>): ResponseEnvelope {
+  const headers: HeaderMap = {};
+  metadataHeaders(result.headers, "grpc-metadata-", headers);
+  const decode = route.codec;
+  async function* messages(): AsyncGenerator<unknown> {
+    for await (const message of result.messages) {
+      const value = decode.decode(route.responseType, message);
+      if (route.responseField === undefined) yield value;
+      else yield (value as Record<string, unknown>)[decode.options.useProtoNames ? route.responseField.protoName : jsonNameOf(route.responseType, route.responseField.protoName)];
+    }
+  }
+  return {
+    status: route.successStatus,
+    headers,
+    body: { kind: "messages", messages: messages(), format: route.streamFormat, cancel: () => result.cancel() },
+  };
+}
