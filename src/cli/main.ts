@@ -5,7 +5,7 @@ import { loadConfigFile } from "../config/load-config.js";
 import { validateGatewayConfig, type GatewayConfig } from "../config/gateway-config.js";
 import { startDemo, type Demo } from "../demo/demo.js";
 import { Gateway } from "../gateway.js";
-import { createLogger, type LogLevel } from "../observability/logger.js";
+import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../plugins.js";
 
 const usage = `Usage: rosetta <command> [options]
@@ -46,7 +46,9 @@ async function main(argv: string[]): Promise<number> {
   const plugins = builtinPlugins();
   if (command === "validate") {
     if (values.config === undefined) return fail("validate needs -c FILE");
-    await loadConfigFile(values.config, plugins);
+    // Building the gateway (without binding) also loads protos and checks every route against them.
+    const gateway = await Gateway.create(await loadConfigFile(values.config, plugins), plugins, silentLogger);
+    await gateway.stop(0);
     process.stdout.write(`${values.config}: valid\n`);
     return 0;
   }

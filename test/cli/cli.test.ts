@@ -48,6 +48,18 @@ routes:
   assert.match(stderr, /services\.orders\.timeout: expected a duration/);
 });
 
+test("rosetta validate: loads protos and checks gRPC methods too", async () => {
+  const file = writeConfig(`listeners: [ { protocol: http, port: 8080 } ]
+services:
+  books: { protocol: grpc, targets: ["127.0.0.1:1"], protos: ["rosetta/demo/v1/bookstore.proto"] }
+routes:
+  - { id: a, match: { path: "/x" }, upstream: { service: books, method: "rosetta.demo.v1.Bookstore/GetShelv" } }
+`);
+  const { code, stderr } = await run(["validate", "-c", file]).done;
+  assert.is(code, 1);
+  assert.match(stderr, /routes\[0\]\.upstream\.method: service "books" has no method "rosetta\.demo\.v1\.Bookstore\/GetShelv" \(did you mean "rosetta\.demo\.v1\.Bookstore\/GetShelf"\?\)/);
+});
+
 test("rosetta validate: a valid file exits 0", async () => {
   const file = writeConfig("listeners: [ { protocol: http, port: 8080 } ]\n");
   const { code, stdout } = await run(["validate", "-c", file]).done;
@@ -96,6 +108,11 @@ test("rosetta start (demo): the printed curl examples work", async () => {
     const seen = JSON.parse(echoed.body) as { headers: Record<string, string> };
     assert.is(seen.headers["x-secret"], undefined);
     assert.is(seen.headers["x-forwarded-for"], "127.0.0.1");
+    const shelf = await request(`${url}/v1/shelves/1`);
+    assert.is(shelf.statusCode, 200);
+    assert.is(((await shelf.body.json()) as { theme: string }).theme, "Science fiction");
+    const stream = await request(`${url}/v1/shelves/2:watch`);
+    assert.match(await stream.body.text(), /^\{"result":\{"id":"4","title":"Ariel"/);
   } finally {
     demo.kill("SIGINT");
     assert.is((await demo.done).code, 0);

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- grpc-js handler arguments are untyped here by design */
-import { Metadata, Server, ServerCredentials, status, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import protobuf from "protobufjs";
+import { Metadata, Server, ServerCredentials, status, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { serviceDefinition } from "../../src/demo/grpc-service-definition.js";
 import { ProtoRegistry } from "../../src/schema/proto-registry.js";
 
 export interface ReceivedCall {
@@ -21,8 +21,6 @@ export interface TestGrpcServer {
   close(): Promise<void>;
 }
 
-export const toObjectOptions: protobuf.IConversionOptions = { longs: String, enums: String, bytes: String, defaults: false, oneofs: false };
-
 /**
  * A real @grpc/grpc-js server on 127.0.0.1:0 serving the test Library with
  * protobufjs's own encoding. It records each request as protobufjs sees it,
@@ -34,22 +32,6 @@ export async function startLibraryServer(): Promise<TestGrpcServer> {
   const calls: ReceivedCall[] = [];
   const cancelled: string[] = [];
   const type = (name: string) => registry.findType(name)!;
-  const definition: Record<string, ServiceDefinition[string]> = {};
-  for (const method of service.methodsArray) {
-    method.resolve();
-    const requestType = method.resolvedRequestType!;
-    const responseType = method.resolvedResponseType!;
-    definition[method.name] = {
-      path: `/rosetta.test.v1.Library/${method.name}`,
-      requestStream: method.requestStream === true,
-      responseStream: method.responseStream === true,
-      requestSerialize: (value: object) => Buffer.from(requestType.encode(requestType.fromObject(value)).finish()),
-      requestDeserialize: (bytes: Buffer) => requestType.toObject(requestType.decode(bytes), toObjectOptions),
-      responseSerialize: (value: object) => Buffer.from(responseType.encode(responseType.fromObject(value)).finish()),
-      responseDeserialize: (bytes: Buffer) => responseType.toObject(responseType.decode(bytes), toObjectOptions),
-      originalName: method.name,
-    } as ServiceDefinition[string];
-  }
   const record = (method: string, request: Record<string, unknown>, call: { metadata: Metadata; getDeadline(): Date | number }) => {
     const deadline = call.getDeadline();
     calls.push({ method, request, metadata: call.metadata.getMap(), deadline: deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? deadline : undefined });
@@ -163,7 +145,7 @@ export async function startLibraryServer(): Promise<TestGrpcServer> {
     },
   };
   const server = new Server();
-  server.addService(definition as ServiceDefinition, implementation);
+  server.addService(serviceDefinition(service), implementation);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
   return {
