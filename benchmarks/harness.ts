@@ -82,3 +82,19 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/** What a direct client loop process reports about itself. */
+export interface DirectLoop extends LoadResult {
+  readonly cpuMicrosPerRequest: number;
+}
+
+/** Runs a client-loop script to completion and returns its one-line JSON report. */
+export function runClientLoop(script: string, target: string, seconds: number, concurrency: number): Promise<DirectLoop> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, target, String(seconds), String(concurrency)], { stdio: ["ignore", "pipe", "inherit"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(output) as DirectLoop) : reject(new Error(`client loop exited with ${code}`))));
+  });
+}

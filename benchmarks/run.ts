@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { cpuMicros, hasWrk, median, runWrk, startProcess, type BenchProcess, type LoadResult } from "./harness.js";
+import { cpuMicros, hasWrk, median, runClientLoop, runWrk, startProcess, type BenchProcess, type DirectLoop, type LoadResult } from "./harness.js";
 import { benchRouter } from "./micro/router.bench.js";
 
 /**
@@ -82,6 +82,30 @@ for (const target of targets) {
   const runs = results.get(target.name)!;
   lines.push(`| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} |`);
 }
+// REST/JSON → gRPC unary: Rosetta (wrk → HTTP) next to a direct grpc-js client loop against the same server.
+const grpcUpstream = await startProcess("grpc-upstream", script("grpc-upstream"));
+const grpcTarget = `127.0.0.1:${grpcUpstream.port}`;
+const rosettaGrpc = await startProcess("rosetta-grpc", script("rosetta-grpc"), [grpcTarget]);
+const grpcUrl = `http://127.0.0.1:${rosettaGrpc.port}/v1/shelves/1`;
+await runWrk(grpcUrl, 2, connections);
+const grpcRuns: Array<{ direct: DirectLoop; rosetta: LoadResult & { cpuMicrosPerRequest: number } }> = [];
+for (let round = 0; round < rounds; round++) {
+  const direct = await runClientLoop(script("grpc-client-loop"), grpcTarget, seconds, connections);
+  const before = cpuMicros(rosettaGrpc.pid);
+  const load = await runWrk(grpcUrl, seconds, connections);
+  const rosetta = { ...load, cpuMicrosPerRequest: (cpuMicros(rosettaGrpc.pid) - before) / load.requests };
+  grpcRuns.push({ direct, rosetta });
+  process.stderr.write(`round ${round + 1} gRPC direct: ${direct.requestsPerSecond.toFixed(0)} calls/s, ${direct.cpuMicrosPerRequest.toFixed(1)} µs CPU/call; Rosetta REST→gRPC: ${load.requestsPerSecond.toFixed(0)} req/s, ${rosetta.cpuMicrosPerRequest.toFixed(1)} µs CPU/req\n`);
+}
+await Promise.all([rosettaGrpc.stop(), grpcUpstream.stop()]);
+const grpcLines = [
+  "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) |",
+  "|---|---:|---:|---:|---:|---:|",
+  `| direct @grpc/grpc-js client loop | ${fixed(median(grpcRuns.map((run) => run.direct.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.direct.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.direct.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.direct.cpuMicrosPerRequest)), 1)} | 1.00 |`,
+  `| Rosetta REST/JSON → gRPC | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.cpuMicrosPerRequest)), 1)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond / run.direct.requestsPerSecond)), 2)} |`,
+];
+process.stdout.write(`\nREST/JSON → gRPC unary (GetShelf, ~60-byte message), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${grpcLines.join("\n")}\n`);
+
 const router = benchRouter();
 process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 process.stdout.write(`\nRouter, ${router.routes} routes: trie ${router.trieNsPerMatch.toFixed(0)} ns/match; linear regex scan ${(router.linearNsPerMatch / 1000).toFixed(1)} µs/match (${(router.linearNsPerMatch / router.trieNsPerMatch).toFixed(0)}× slower)\n`);
