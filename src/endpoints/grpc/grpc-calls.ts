@@ -6,7 +6,14 @@ import type { GatewayError } from "../../core/gateway-error.js";
 /** Messages travel as bytes: Rosetta encodes and decodes them itself, once, with its own codec. */
 const identity = (bytes: Buffer) => bytes;
 
-export type StatusToError = (status: Partial<StatusObject> & { code: number }) => GatewayError;
+/** A failed call's status (from grpc-js or the HTTP/2 path) → the GatewayError the caller sees. */
+export type StatusToError = (status: CallStatus) => GatewayError;
+
+export interface CallStatus {
+  readonly code: number;
+  readonly details?: string | undefined;
+  readonly metadata?: Metadata | undefined;
+}
 
 export interface UnaryResult {
   readonly message: Buffer;

@@ -1,4 +1,5 @@
-import type { Metadata, StatusObject } from "@grpc/grpc-js";
+import type { Metadata } from "@grpc/grpc-js";
+import type { CallStatus } from "./grpc-calls.js";
 import type { ErrorDetail } from "../../core/gateway-error.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -12,7 +13,7 @@ import { metadataHeaders } from "./grpc-metadata.js";
  * written with their "@type"), response metadata as Grpc-Metadata-* headers,
  * and WWW-Authenticate on UNAUTHENTICATED (from metadata, else "Bearer").
  */
-export function errorFromStatus(status: Partial<StatusObject> & { code: number }, codec: ProtoJsonCodec, registry: ProtoRegistry, service: string): GatewayError {
+export function errorFromStatus(status: CallStatus, codec: ProtoJsonCodec, registry: ProtoRegistry, service: string): GatewayError {
   const code = (status.code >= 0 && status.code <= 16 ? status.code : StatusCode.UNKNOWN) as StatusCode;
   const headers: Record<string, string> = {};
   const metadata = status.metadata;

@@ -7,7 +7,7 @@ import { readBodyBytes } from "../../core/read-body.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import type { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
-import { callClientStream, callServerStream, callUnary, type CallOptions, type StatusToError } from "./grpc-calls.js";
+import { callClientStream, callServerStream, type CallOptions, type StatusToError } from "./grpc-calls.js";
 import type { GrpcChannels } from "./grpc-channels.js";
 import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
 import { parseGrpcTimeout } from "./grpc-timeout.js";
@@ -82,7 +82,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   }
   return async (request) => {
     const options = callOptions(request);
-    const result = await callUnary(options, await encodeRequest(request));
+    const result = await route.channels.unary(options, await encodeRequest(request));
     return unaryResponse(route, result.message, result.headers, result.trailers, request);
   };
 }
