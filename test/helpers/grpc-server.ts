@@ -135,6 +135,19 @@ export async function startLibraryServer(): Promise<TestGrpcServer> {
       call.on("data", (received: { name?: string }) => call.write({ name: `echo:${received.name ?? ""}` }));
       call.on("end", () => call.end());
     },
+    DownloadStream: (call: any) => {
+      record("DownloadStream", call.request, call);
+      let part = 0;
+      const timer = setInterval(() => {
+        if (part === 3) {
+          clearInterval(timer);
+          call.end();
+          return;
+        }
+        call.write({ content_type: part === 0 ? "text/csv" : "", data: Buffer.from(`row ${++part}\n`).toString("base64") });
+      }, 5);
+      call.on("cancelled", () => clearInterval(timer));
+    },
     Custom: (call: any, callback: any) => {
       record("Custom", call.request, call);
       callback(null, { id: call.request.shelf, theme: "locked" });

@@ -1,6 +1,8 @@
 import type protobuf from "protobufjs";
 import { bytesBody, emptyBody, valueBody, type Body, type StreamFormat } from "../../core/body.js";
+import { Readable } from "node:stream";
 import type { Metadata } from "@grpc/grpc-js";
+import { fullNameOf } from "../../schema/proto-registry.js";
 import { mediaTypeOf, type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
@@ -158,14 +160,41 @@ function unaryResponse(route: TranscodingRoute, message: Buffer, headers: Metada
   return response;
 }
 
+/**
+ * A stream of google.api.HttpBody is one raw HTTP body: the first message's
+ * content type, then each message's bytes as they come (a download, say).
+ * A failure after the first bytes cuts the connection.
+ */
+async function httpBodyStream(route: TranscodingRoute, result: Awaited<ReturnType<typeof callServerStream>>, headers: HeaderMap): Promise<ResponseEnvelope> {
+  const iterator = result.messages[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const decodeChunk = (message: Buffer) => route.codec.decode(route.responseType, message) as { contentType?: string; data?: string };
+  const head = first.done === true ? undefined : decodeChunk(first.value);
+  headers["content-type"] = head?.contentType || "application/octet-stream";
+  async function* chunks(): AsyncGenerator<Buffer> {
+    if (head !== undefined) yield Buffer.from(head.data ?? "", "base64");
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield Buffer.from(decodeChunk(next.value).data ?? "", "base64");
+    }
+  }
+  const stream = Readable.from(chunks());
+  stream.once("close", () => {
+    if (!stream.readableEnded) result.cancel();
+  });
+  return { status: route.successStatus, headers, body: { kind: "readable", stream, length: undefined } };
+}
+
 function jsonNameOf(type: protobuf.Type, protoName: string): string {
   const field = type.fields[protoName]!;
   return (field.options?.["json_name"] as string | undefined) ?? protoName.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-function streamResponse(route: TranscodingRoute, result: Awaited<ReturnType<typeof callServerStream>>): ResponseEnvelope {
+function streamResponse(route: TranscodingRoute, result: Awaited<ReturnType<typeof callServerStream>>): ResponseEnvelope | Promise<ResponseEnvelope> {
   const headers: HeaderMap = {};
   metadataHeaders(result.headers, "grpc-metadata-", headers);
+  if (route.responseField === undefined && fullNameOf(route.responseType) === httpBodyType) return httpBodyStream(route, result, headers);
   const decode = route.codec;
   async function* messages(): AsyncGenerator<unknown> {
     for await (const message of result.messages) {

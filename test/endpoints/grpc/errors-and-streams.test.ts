@@ -123,6 +123,13 @@ grpc("server streaming: a failure midway is an in-band error line, never a clean
   assert.match(sse.text, /event: error\ndata: \{"code":15/);
 });
 
+grpc("a stream of google.api.HttpBody is one raw body with the first message's content type", async ({ gateway }) => {
+  const response = await call(gateway, "/v1/shelves/1/books/2:stream-download");
+  assert.is(response.status, 200);
+  assert.is(response.headers["content-type"], "text/csv");
+  assert.is(response.text, "row 1\nrow 2\nrow 3\n");
+});
+
 grpc("client streaming: an NDJSON body feeds the stream, one message per line", async ({ gateway, server }) => {
   const body = Readable.from(['{"name":"a"}\n{"name":"b",', '"author":"x"}\n\n{"name":"c"}']);
   const response = await call(gateway, "/v1/books:collect", { method: "POST", headers: { "content-type": "application/x-ndjson" }, body });
