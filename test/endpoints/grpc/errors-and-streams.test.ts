@@ -15,6 +15,9 @@ grpc.before(async (context) => {
     services: {
       library: { protocol: "grpc", targets: [context.server.target], protos: ["rosetta/test/v1/library.proto"], timeout: "3s", rejectUnknownQueryParameters: true },
     },
+    routes: [
+      { id: "as-array", match: { path: "/array/{parent=shelves/*}", methods: ["GET"] }, upstream: { service: "library", method: "rosetta.test.v1.Library/StreamBooks", streamFormat: "array" } },
+    ],
   });
 });
 
@@ -112,6 +115,15 @@ grpc("server streaming: SSE when asked, JSON array as a route format", async ({ 
   const events = sse.text.split("\n\n").filter((event) => event !== "");
   assert.is(events.length, 2);
   assert.is(JSON.parse(events[0]!.replace(/^data: /, "")).name, "shelves/4/books/1");
+});
+
+grpc("server streaming as a JSON array (route format); a failure cuts the connection instead of closing the array", async ({ gateway }) => {
+  const response = await call(gateway, "/array/shelves/5?pageSize=2");
+  assert.is(response.headers["content-type"], "application/json");
+  assert.equal(JSON.parse(response.text).map((book: { name: string }) => book.name), ["shelves/5/books/1", "shelves/5/books/2"]);
+  const cut = await request(`${gateway.url}/array/shelves/5?pageSize=1&tags=fail-midway`);
+  const outcome = await cut.body.text().then((text) => `complete: ${text}`, () => "cut");
+  assert.is(outcome, "cut");
 });
 
 grpc("server streaming: a failure midway is an in-band error line, never a clean end", async ({ gateway }) => {
