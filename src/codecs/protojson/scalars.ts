@@ -44,7 +44,7 @@ function parseFloating(value: unknown, scalar: "float" | "double"): number {
 }
 
 /** Standard or URL-safe base64, padded or not; anything else is refused rather than silently truncated. */
-export function decodeBase64(value: unknown): Uint8Array {
+function decodeBase64(value: unknown): Uint8Array {
   if (typeof value !== "string" || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value) || value.replace(/=+$/, "").length % 4 === 1) {
     throw new ScalarError(`${JSON.stringify(value)} is not base64`);
   }
@@ -86,7 +86,7 @@ export function parseMapKey(scalar: ScalarType, key: string): RawScalar {
 }
 
 /** The shortest decimal that reads back as the same float32, as protoc's JSON printer writes floats. */
-export function formatFloat32(value: number): number {
+function formatFloat32(value: number): number {
   for (let precision = 1; precision <= 9; precision++) {
     const candidate = Number(value.toPrecision(precision));
     if (Math.fround(candidate) === value) return candidate;

@@ -4,7 +4,7 @@ import {
 } from "../../config/schema.js";
 import { protoJsonOptionsSchema, defaultProtoJsonOptions } from "../../codecs/protojson/protojson-options.js";
 
-const target = string({ pattern: /^(dns:|unix:|ipv4:|ipv6:)?[^\s/]*[^\s]*$/, patternHint: 'a gRPC target such as "127.0.0.1:50051" or "dns:///orders:50051"' });
+const target = string({ pattern: /^\S+$/, patternHint: 'a gRPC target such as "127.0.0.1:50051" or "dns:///orders:50051"' });
 const streamFormat = string({ oneOf: ["ndjson", "sse", "array"] }) as Schema<"ndjson" | "sse" | "array">;
 const httpStatus = integer({ min: 200, max: 299 });
 const methodPath = string({ pattern: /^[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/, patternHint: 'a method path such as "bookstore.v1.Bookstore/GetShelf"' });
