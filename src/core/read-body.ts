@@ -2,6 +2,16 @@ import type { Body } from "./body.js";
 import { GatewayError } from "./gateway-error.js";
 import { StatusCode } from "./status-code.js";
 
+/** 413: a body over its limit. */
+export function bodyTooLarge(maxBytes: number): GatewayError {
+  return new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `body exceeds the limit of ${maxBytes} bytes`, { httpStatus: 413 });
+}
+
+/** A message stream as NDJSON: one canonical value per line. */
+export async function* ndjsonLines(messages: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+  for await (const message of messages) yield Buffer.from(`${JSON.stringify(message)}\n`);
+}
+
 /**
  * Collects a body into bytes, for the codecs and endpoints that need the
  * whole message. Value bodies are not bytes yet: the caller encodes them.
@@ -21,21 +31,20 @@ export async function readBodyBytes(body: Body, maxBytes: number): Promise<Uint8
         total += (chunk as Buffer).byteLength;
         if (total > maxBytes) {
           body.stream.destroy();
-          throw new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `body exceeds the limit of ${maxBytes} bytes`, { httpStatus: 413 });
+          throw bodyTooLarge(maxBytes);
         }
         chunks.push(chunk as Buffer);
       }
       return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
     }
     case "messages": {
-      // A message stream read whole becomes NDJSON, one canonical value per line.
+      // A message stream read whole becomes NDJSON.
       const lines: Buffer[] = [];
       let total = 0;
-      for await (const message of body.messages) {
-        const line = Buffer.from(`${JSON.stringify(message)}\n`);
+      for await (const line of ndjsonLines(body.messages)) {
         total += line.byteLength;
         if (total > maxBytes) {
-          const error = new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `body exceeds the limit of ${maxBytes} bytes`, { httpStatus: 413 });
+          const error = bodyTooLarge(maxBytes);
           body.cancel(error);
           throw error;
         }
@@ -51,7 +60,7 @@ export async function readBodyBytes(body: Body, maxBytes: number): Promise<Uint8
           write(chunk) {
             total += chunk.byteLength;
             if (total > maxBytes) {
-              const error = new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `body exceeds the limit of ${maxBytes} bytes`, { httpStatus: 413 });
+              const error = bodyTooLarge(maxBytes);
               body.source.cancel(error);
               reject(error);
               return false;

@@ -44,7 +44,7 @@ export function messageToJson(type: protobuf.Type, raw: RawMessage, context: Jso
   return json;
 }
 
-function mapToJson(field: FieldInfo, entries: RawMapEntry[], context: JsonContext): Record<string, unknown> {
+export function mapToJson(field: FieldInfo, entries: RawMapEntry[], context: JsonContext): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   for (const [key, value] of entries) {
     // defineProperty, so that a map key named "__proto__" stays a key.

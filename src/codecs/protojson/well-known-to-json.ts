@@ -1,11 +1,11 @@
 import type protobuf from "protobufjs";
-import { decodeRaw } from "./binary.js";
+import { decodeRaw, defaultScalar } from "./binary.js";
 import { typeNameOfUrl, type JsonContext } from "./json-context.js";
 import { defaultJsonName, messageInfo } from "./message-info.js";
-import type { RawMapEntry, RawMessage, RawValue } from "./raw-message.js";
+import type { RawMapEntry, RawMessage, RawScalar, RawValue } from "./raw-message.js";
 import { ScalarError, formatScalar } from "./scalars.js";
 import { formatDuration, formatTimestamp } from "./time-formats.js";
-import { messageToJson, singleToJson } from "./to-json.js";
+import { mapToJson, messageToJson, singleToJson } from "./to-json.js";
 
 const wrapperTypes = new Set([
   "google.protobuf.DoubleValue", "google.protobuf.FloatValue", "google.protobuf.Int64Value", "google.protobuf.UInt64Value",
@@ -36,7 +36,7 @@ export function wellKnownToJson(type: protobuf.Type, raw: RawMessage, context: J
   if (wrapperTypes.has(name)) {
     const field = messageInfo(type).byId.get(1)!;
     const value = fieldOf(type, raw, 1);
-    return { json: formatScalar(field.scalar!, value === undefined ? defaultOf(field.scalar!) : (value as never)) };
+    return { json: formatScalar(field.scalar!, value === undefined ? defaultScalar(field.scalar!) : (value as RawScalar)) };
   }
   switch (name) {
     case "google.protobuf.Timestamp":
@@ -48,7 +48,7 @@ export function wellKnownToJson(type: protobuf.Type, raw: RawMessage, context: J
     case "google.protobuf.Empty":
       return { json: {} };
     case "google.protobuf.Struct":
-      return { json: structToJson(type, raw, context) };
+      return { json: mapToJson(messageInfo(type).byId.get(1)!, (fieldOf(type, raw, 1) ?? []) as RawMapEntry[], context) };
     case "google.protobuf.ListValue":
       return { json: listToJson(type, raw, context) };
     case "google.protobuf.Value":
@@ -58,19 +58,6 @@ export function wellKnownToJson(type: protobuf.Type, raw: RawMessage, context: J
     default:
       return undefined;
   }
-}
-
-function defaultOf(scalar: string): never {
-  return (scalar === "bool" ? false : scalar === "string" ? "" : scalar === "bytes" ? new Uint8Array(0) : scalar.endsWith("64") && scalar !== "double" ? "0" : 0) as never;
-}
-
-function structToJson(type: protobuf.Type, raw: RawMessage, context: JsonContext): Record<string, unknown> {
-  const field = messageInfo(type).byId.get(1)!;
-  const json: Record<string, unknown> = {};
-  for (const [key, value] of (fieldOf(type, raw, 1) ?? []) as RawMapEntry[]) {
-    Object.defineProperty(json, String(key), { value: singleToJson(field, value, context), enumerable: true, writable: true, configurable: true });
-  }
-  return json;
 }
 
 function listToJson(type: protobuf.Type, raw: RawMessage, context: JsonContext): unknown[] {

@@ -21,8 +21,8 @@ export interface UnaryResult {
   readonly trailers: Metadata | undefined;
 }
 
+/** One call's parameters; the client (channel) is chosen by GrpcChannels. */
 export interface CallOptions {
-  readonly client: Client;
   readonly path: string;
   readonly metadata: Metadata;
   readonly deadline: Date;
@@ -31,9 +31,9 @@ export interface CallOptions {
 }
 
 /** A unary call; a caller that leaves cancels it. Resolves after the trailers, so they can be returned too. */
-export function callUnary(options: CallOptions, request: Buffer): Promise<UnaryResult> {
+export function callUnary(client: Client, options: CallOptions, request: Buffer): Promise<UnaryResult> {
   return new Promise((resolve, reject) => {
-    const { client, path, metadata, deadline, cancellation, toError } = options;
+    const { path, metadata, deadline, cancellation, toError } = options;
     let headers: Metadata | undefined;
     let message: Buffer | undefined;
     let failure: ServiceError | undefined;
@@ -61,9 +61,9 @@ async function feed(call: { write(message: Buffer): boolean; end(): void; destro
 }
 
 /** A client-streaming call: the request messages are written as they come, the single response is returned. */
-export function callClientStream(options: CallOptions, messages: AsyncIterable<Buffer>): Promise<UnaryResult> {
+export function callClientStream(client: Client, options: CallOptions, messages: AsyncIterable<Buffer>): Promise<UnaryResult> {
   return new Promise((resolve, reject) => {
-    const { client, path, metadata, deadline, cancellation, toError } = options;
+    const { path, metadata, deadline, cancellation, toError } = options;
     let headers: Metadata | undefined;
     let message: Buffer | undefined;
     let failure: ServiceError | undefined;
@@ -100,8 +100,8 @@ export interface StreamResult {
  * end) has arrived, so an upstream that fails at once is answered with an
  * HTTP error status rather than a 200 stream that only carries an error.
  */
-export async function callServerStream(options: CallOptions, request: Buffer | AsyncIterable<Buffer>): Promise<StreamResult> {
-  const { client, path, metadata, deadline, cancellation, toError } = options;
+export async function callServerStream(client: Client, options: CallOptions, request: Buffer | AsyncIterable<Buffer>): Promise<StreamResult> {
+  const { path, metadata, deadline, cancellation, toError } = options;
   let call: ClientReadableStream<Buffer> | ClientDuplexStream<Buffer, Buffer>;
   let feedError: unknown;
   if (Buffer.isBuffer(request)) {

@@ -29,15 +29,16 @@ export class GrpcChannels {
     this.#unaryChannels = options.unaryTransport === "http2" ? options.targets.map((target) => new Http2UnaryChannel(target, options)) : undefined;
   }
 
-  /** A unary call on the configured transport. `options.client` is used only by the grpc-js transport. */
+  /** A unary call on the configured transport. */
   unary(options: CallOptions, request: Buffer): Promise<UnaryResult> {
     const channels = this.#unaryChannels;
-    if (channels === undefined) return callUnary(options, request);
+    if (channels === undefined) return callUnary(this.next(), options, request);
     const channel = channels[this.#nextUnary]!;
     this.#nextUnary = this.#nextUnary + 1 === channels.length ? 0 : this.#nextUnary + 1;
     return channel.call(options.path, request, options.metadata, options.deadline, options.cancellation, options.toError);
   }
 
+  /** The next grpc-js channel, for streaming calls. */
   next(): Client {
     const client = this.#clients[this.#next]!;
     this.#next = this.#next + 1 === this.#clients.length ? 0 : this.#next + 1;

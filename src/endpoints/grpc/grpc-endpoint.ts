@@ -110,19 +110,20 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     const requestType = method.resolvedRequestType!;
     const responseType = method.resolvedResponseType!;
     const requestFields = messageInfo(requestType);
-    const body = upstream.body ?? (route.methods !== undefined && [...route.methods].every((verb) => bodylessMethods.has(verb)) ? "" : "*");
-    if (body !== "" && body !== "*" && requestFields.byName.get(body) === undefined) {
-      throw problem(".upstream.body", ConfigErrorCode.REFERENCE, `${requestFields.fullName} has no field "${body}"`);
+    const bodyOption = upstream.body ?? (route.methods !== undefined && [...route.methods].every((verb) => bodylessMethods.has(verb)) ? "" : "*");
+    const bodyField = bodyOption === "" || bodyOption === "*" ? undefined : requestFields.byName.get(bodyOption);
+    if (bodyOption !== "" && bodyOption !== "*" && bodyField === undefined) {
+      throw problem(".upstream.body", ConfigErrorCode.REFERENCE, `${requestFields.fullName} has no field "${bodyOption}"`);
     }
+    // A body field named by its JSON name is kept by its proto name, like path variables.
+    const body = bodyField?.protoName ?? bodyOption;
     const pathFields = route.template?.variables.map((variable) => variable.fieldPath) ?? [];
     for (const fieldPath of pathFields) {
       if (!fieldPathExists(requestType, fieldPath)) throw problem(route.configPath.startsWith("routes") ? ".match.path" : "", ConfigErrorCode.REFERENCE, `path variable {${fieldPath}} names no field of ${requestFields.fullName}`);
     }
-    let responseField: { protoName: string; type: protobuf.Type | undefined } | undefined;
-    if (upstream.responseBody !== undefined) {
-      const field = messageInfo(responseType).byName.get(upstream.responseBody);
-      if (field === undefined) throw problem(".upstream.responseBody", ConfigErrorCode.REFERENCE, `${fullNameOf(responseType)} has no field "${upstream.responseBody}"`);
-      responseField = { protoName: field.protoName, type: field.messageType };
+    const responseField = upstream.responseBody === undefined ? undefined : messageInfo(responseType).byName.get(upstream.responseBody);
+    if (upstream.responseBody !== undefined && responseField === undefined) {
+      throw problem(".upstream.responseBody", ConfigErrorCode.REFERENCE, `${fullNameOf(responseType)} has no field "${upstream.responseBody}"`);
     }
     const codec = upstream.json === undefined ? this.#codec : this.#codec.withOptions(upstream.json);
     // successStatus keys may be "pkg.Service/Method", "Service/Method" or "Method".

@@ -9,7 +9,8 @@ import { readBodyBytes } from "../../core/read-body.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import type { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
-import { callClientStream, callServerStream, type CallOptions, type StatusToError } from "./grpc-calls.js";
+import { messageInfo, type FieldInfo } from "../../codecs/protojson/message-info.js";
+import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult } from "./grpc-calls.js";
 import type { GrpcChannels } from "./grpc-channels.js";
 import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
 import { parseGrpcTimeout } from "./grpc-timeout.js";
@@ -25,8 +26,8 @@ export interface TranscodingRoute {
   readonly callPath: string;
   readonly mapping: RequestMapping;
   readonly responseType: protobuf.Type;
-  /** The response field answered instead of the whole message (its JSON name and type), if any. */
-  readonly responseField: { readonly protoName: string; readonly type: protobuf.Type | undefined } | undefined;
+  /** The response field answered instead of the whole message (response_body), if any. */
+  readonly responseField: FieldInfo | undefined;
   readonly successStatus: number;
   readonly timeout: number;
   readonly streamFormat: StreamFormat;
@@ -48,12 +49,12 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const { method, mapping, codec, codecs } = route;
   const json = codecs.byName("json");
   const requestIsHttpBody = bodyTargetType(mapping) === httpBodyType;
+  const answer = answerShape(route);
 
   const callOptions = (request: RequestEnvelope): CallOptions => {
     const requested = parseGrpcTimeout(request.headers["grpc-timeout"]);
     const budget = Math.min(route.timeout, requested ?? route.timeout, request.deadline === undefined ? route.timeout : request.deadline - Date.now());
     return {
-      client: route.channels.next(),
       path: route.callPath,
       metadata: requestMetadata(request.headers, route.forwardHeaders),
       deadline: new Date(Date.now() + Math.max(budget, 0)),
@@ -74,27 +75,53 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return async (request) => {
       const messages = encodeStream(request, mapping, codec, json, route.maxMessageBytes);
       const options = callOptions(request);
-      if (method.responseStream === true) return streamResponse(route, await callServerStream(options, messages));
-      const result = await callClientStream(options, messages);
-      return unaryResponse(route, result.message, result.headers, result.trailers, request);
+      if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(), options, messages));
+      const result = await callClientStream(route.channels.next(), options, messages);
+      return unaryResponse(route, answer, result.message, result.headers, result.trailers, request);
     };
   }
   if (method.responseStream === true) {
-    return async (request) => streamResponse(route, await callServerStream(callOptions(request), await encodeRequest(request)));
+    return async (request) => streamResponse(route, answer, await callServerStream(route.channels.next(), callOptions(request), await encodeRequest(request)));
   }
   return async (request) => {
     const options = callOptions(request);
     const result = await route.channels.unary(options, await encodeRequest(request));
-    return unaryResponse(route, result.message, result.headers, result.trailers, request);
+    return unaryResponse(route, answer, result.message, result.headers, result.trailers, request);
   };
+}
+
+/** What of each decoded response goes out, resolved once per route rather than per message. */
+interface AnswerShape {
+  /** The JSON key of the response_body field, in the route's naming; undefined answers the whole message. */
+  readonly key: string | undefined;
+  /** True when the answer is a google.api.HttpBody, sent as raw bytes. */
+  readonly httpBody: boolean;
+  /** HttpBody's content-type key in the route's naming. */
+  readonly contentTypeKey: string;
+}
+
+function answerShape(route: TranscodingRoute): AnswerShape {
+  const useProtoNames = route.codec.options.useProtoNames;
+  const field = route.responseField;
+  const type = field === undefined ? fullNameOf(route.responseType) : field.messageType === undefined ? undefined : fullNameOf(field.messageType);
+  return {
+    key: field === undefined ? undefined : useProtoNames ? field.protoName : field.jsonName,
+    httpBody: type === httpBodyType,
+    contentTypeKey: useProtoNames ? "content_type" : "contentType",
+  };
+}
+
+/** The part of a decoded response the caller receives. */
+function answerOf(answer: AnswerShape, decoded: unknown): unknown {
+  return answer.key === undefined ? decoded : (decoded as Record<string, unknown>)[answer.key];
 }
 
 /** The message type the HTTP body becomes: the request itself for "*", else the named field's type. */
 function bodyTargetType(mapping: RequestMapping): string | undefined {
   if (mapping.body === undefined) return undefined;
-  if (mapping.body === "*") return mapping.requestType.fullName.slice(1);
-  const field = mapping.requestType.fields[mapping.body];
-  return field?.resolvedType?.fullName.slice(1);
+  if (mapping.body === "*") return fullNameOf(mapping.requestType);
+  const type = messageInfo(mapping.requestType).byName.get(mapping.body)?.messageType;
+  return type === undefined ? undefined : fullNameOf(type);
 }
 
 /** The request body in canonical form, through the codec its Content-Type names (JSON when none is registered for it). */
@@ -137,20 +164,13 @@ function responseHeaders(headers: Metadata | undefined, trailers: Metadata | und
   return { headers: result, trailers: Object.keys(trailerMap).length > 0 ? trailerMap : undefined };
 }
 
-function unaryResponse(route: TranscodingRoute, message: Buffer, headers: Metadata | undefined, trailers: Metadata | undefined, request: RequestEnvelope): ResponseEnvelope {
-  const decoded = route.codec.decode(route.responseType, message) as Record<string, unknown>;
+function unaryResponse(route: TranscodingRoute, answer: AnswerShape, message: Buffer, headers: Metadata | undefined, trailers: Metadata | undefined, request: RequestEnvelope): ResponseEnvelope {
+  const value = answerOf(answer, route.codec.decode(route.responseType, message));
   const meta = responseHeaders(headers, trailers, request);
   let body: Body;
-  let value: unknown = decoded;
-  let bodyType = route.responseType.fullName.slice(1);
-  if (route.responseField !== undefined) {
-    const key = route.codec.options.useProtoNames ? route.responseField.protoName : jsonNameOf(route.responseType, route.responseField.protoName);
-    value = decoded[key];
-    bodyType = route.responseField.type?.fullName.slice(1) ?? "";
-  }
-  if (bodyType === httpBodyType && value !== null && typeof value === "object") {
-    const httpBody = value as { contentType?: string; content_type?: string; data?: string };
-    meta.headers["content-type"] = httpBody.contentType ?? httpBody.content_type ?? "application/octet-stream";
+  if (answer.httpBody && value !== null && typeof value === "object") {
+    const httpBody = value as Record<string, string | undefined>;
+    meta.headers["content-type"] = httpBody[answer.contentTypeKey] || "application/octet-stream";
     body = bytesBody(Buffer.from(httpBody.data ?? "", "base64"));
   } else {
     body = route.successStatus === 204 ? emptyBody : valueBody(value ?? null);
@@ -165,12 +185,12 @@ function unaryResponse(route: TranscodingRoute, message: Buffer, headers: Metada
  * content type, then each message's bytes as they come (a download, say).
  * A failure after the first bytes cuts the connection.
  */
-async function httpBodyStream(route: TranscodingRoute, result: Awaited<ReturnType<typeof callServerStream>>, headers: HeaderMap): Promise<ResponseEnvelope> {
+async function httpBodyStream(route: TranscodingRoute, answer: AnswerShape, result: StreamResult, headers: HeaderMap): Promise<ResponseEnvelope> {
   const iterator = result.messages[Symbol.asyncIterator]();
   const first = await iterator.next();
-  const decodeChunk = (message: Buffer) => route.codec.decode(route.responseType, message) as { contentType?: string; data?: string };
+  const decodeChunk = (message: Buffer) => answerOf(answer, route.codec.decode(route.responseType, message)) as Record<string, string | undefined>;
   const head = first.done === true ? undefined : decodeChunk(first.value);
-  headers["content-type"] = head?.contentType || "application/octet-stream";
+  headers["content-type"] = head?.[answer.contentTypeKey] || "application/octet-stream";
   async function* chunks(): AsyncGenerator<Buffer> {
     if (head !== undefined) yield Buffer.from(head.data ?? "", "base64");
     for (;;) {
@@ -186,22 +206,12 @@ async function httpBodyStream(route: TranscodingRoute, result: Awaited<ReturnTyp
   return { status: route.successStatus, headers, body: { kind: "readable", stream, length: undefined } };
 }
 
-function jsonNameOf(type: protobuf.Type, protoName: string): string {
-  const field = type.fields[protoName]!;
-  return (field.options?.["json_name"] as string | undefined) ?? protoName.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-function streamResponse(route: TranscodingRoute, result: Awaited<ReturnType<typeof callServerStream>>): ResponseEnvelope | Promise<ResponseEnvelope> {
+function streamResponse(route: TranscodingRoute, answer: AnswerShape, result: StreamResult): ResponseEnvelope | Promise<ResponseEnvelope> {
   const headers: HeaderMap = {};
   metadataHeaders(result.headers, "grpc-metadata-", headers);
-  if (route.responseField === undefined && fullNameOf(route.responseType) === httpBodyType) return httpBodyStream(route, result, headers);
-  const decode = route.codec;
+  if (answer.httpBody) return httpBodyStream(route, answer, result, headers);
   async function* messages(): AsyncGenerator<unknown> {
-    for await (const message of result.messages) {
-      const value = decode.decode(route.responseType, message);
-      if (route.responseField === undefined) yield value;
-      else yield (value as Record<string, unknown>)[decode.options.useProtoNames ? route.responseField.protoName : jsonNameOf(route.responseType, route.responseField.protoName)];
-    }
+    for await (const message of result.messages) yield answerOf(answer, route.codec.decode(route.responseType, message));
   }
   return {
     status: route.successStatus,

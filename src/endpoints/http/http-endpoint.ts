@@ -6,7 +6,7 @@ import type { Handler } from "../../core/handler.js";
 import type { HeaderMap, RequestEnvelope, ResponseEnvelope } from "../../core/envelope.js";
 import { mediaTypeOf } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
-import { readBodyBytes } from "../../core/read-body.js";
+import { ndjsonLines, readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
@@ -140,9 +140,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       case "messages":
         // A message stream (a WebSocket client stream, say) goes upstream as NDJSON.
         headers["content-type"] = "application/x-ndjson";
-        return Readable.from((async function* () {
-          for await (const message of body.messages) yield `${JSON.stringify(message)}\n`;
-        })());
+        return Readable.from(ndjsonLines(body.messages));
       case "push":
         throw new GatewayError(StatusCode.UNIMPLEMENTED, "a pushed request body cannot be forwarded to an HTTP upstream");
     }

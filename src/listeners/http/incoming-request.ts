@@ -5,6 +5,7 @@ import { emptyBody, type Body } from "../../core/body.js";
 import type { Peer, TraceContext } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
+import { bodyTooLarge } from "../../core/read-body.js";
 import { stripHopByHop } from "../../http/hop-by-hop.js";
 import type { HttpListenerOptions } from "./http-options.js";
 
@@ -74,15 +75,11 @@ function readBody(req: IncomingMessage, contentLength: string | undefined, chunk
   if (contentLength !== undefined) {
     // llhttp has already rejected malformed and conflicting Content-Length values.
     const length = Number(contentLength);
-    if (length > maxBodyBytes) return tooLarge(maxBodyBytes);
+    if (length > maxBodyBytes) return bodyTooLarge(maxBodyBytes);
     return length === 0 ? emptyBody : { kind: "readable", stream: req, length };
   }
   if (!chunked) return emptyBody;
   return { kind: "readable", stream: req.pipe(new BodyLimit(maxBodyBytes)), length: undefined };
-}
-
-function tooLarge(maxBodyBytes: number): GatewayError {
-  return new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `request body exceeds the limit of ${maxBodyBytes} bytes`, { httpStatus: 413 });
 }
 
 /** Counts a chunked body as it streams and fails it once it passes the limit. */
@@ -93,7 +90,7 @@ class BodyLimit extends Transform {
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#seen += chunk.byteLength;
-    if (this.#seen > this.limit) callback(tooLarge(this.limit));
+    if (this.#seen > this.limit) callback(bodyTooLarge(this.limit));
     else callback(null, chunk);
   }
 }

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { MessagesBody, StreamFormat } from "../../core/body.js";
 import type { HeaderMap } from "../../core/envelope.js";
+import { definedHeaders } from "../../http/defined-headers.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 
@@ -33,7 +34,7 @@ export async function writeMessages(res: ServerResponse, status: number, headers
   headers["content-type"] = contentTypes[format];
   headers["content-length"] = undefined;
   if (format === "sse") headers["cache-control"] = "no-cache";
-  res.writeHead(status, cleanHeaders(headers));
+  res.writeHead(status, definedHeaders(headers));
   res.flushHeaders();
   const onClose = () => {
     if (!res.writableFinished) body.cancel(new GatewayError(StatusCode.CANCELLED, "the caller closed the connection"));
@@ -59,13 +60,4 @@ export async function writeMessages(res: ServerResponse, status: number, headers
   } finally {
     res.off("close", onClose);
   }
-}
-
-function cleanHeaders(headers: HeaderMap): Record<string, string | string[]> {
-  const clean: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value !== undefined) clean[name] = value;
-  }
-  return clean;
 }

@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import type { PushSink, PushSource } from "../../core/body.js";
 import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
 import type { Codec } from "../../codecs/codec.js";
+import { definedHeaders } from "../../http/defined-headers.js";
 import { chooseStreamFormat, writeMessages } from "./write-messages.js";
 
 /**
@@ -17,7 +18,7 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
   if (closeConnection) headers.connection = "close";
   switch (body.kind) {
     case "empty":
-      res.writeHead(response.status, headerList(headers));
+      res.writeHead(response.status, definedHeaders(headers));
       res.end();
       return;
     case "bytes":
@@ -30,11 +31,11 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
       return;
     }
     case "readable":
-      res.writeHead(response.status, headerList(headers));
+      res.writeHead(response.status, definedHeaders(headers));
       pipeline(body.stream, res, () => {});
       return;
     case "push":
-      res.writeHead(response.status, headerList(headers));
+      res.writeHead(response.status, definedHeaders(headers));
       body.source.pipe(new ResponseSink(res, body.source));
       return;
     case "messages":
@@ -48,34 +49,16 @@ function writeWhole(res: ServerResponse, response: ResponseEnvelope, bytes: Uint
   const { headers, trailers } = response;
   if (trailers === undefined) {
     headers["content-length"] = String(bytes.byteLength);
-    res.writeHead(response.status, headerList(headers));
+    res.writeHead(response.status, definedHeaders(headers));
     res.end(bytes);
     return;
   }
   headers["content-length"] = undefined;
   headers.trailer = Object.keys(trailers).join(", ");
-  res.writeHead(response.status, headerList(headers));
+  res.writeHead(response.status, definedHeaders(headers));
   res.write(bytes);
-  res.addTrailers(headerList(trailers));
+  res.addTrailers(definedHeaders(trailers));
   res.end();
-}
-
-/**
- * Node rejects undefined header values, which is how Rosetta marks a removed
- * header (see stripHopByHop); copy without them only when there are any. An
- * object, not Node's flat-array form: writeHead re-adds array entries one by one.
- */
-function headerList(headers: HeaderMap): Record<string, string | string[]> {
-  for (const name in headers) {
-    if (headers[name] !== undefined) continue;
-    const clean: Record<string, string | string[]> = {};
-    for (const key in headers) {
-      const value = headers[key];
-      if (value !== undefined) clean[key] = value;
-    }
-    return clean;
-  }
-  return headers as Record<string, string | string[]>;
 }
 
 /** Feeds a push source into a ServerResponse, pausing the source while the socket is full. */
