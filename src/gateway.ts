@@ -20,11 +20,13 @@ export class Gateway {
   readonly handle: Handler;
   readonly listeners: readonly Listener[];
   readonly #endpoints: readonly Endpoint<unknown>[];
+  readonly #codecs: CodecRegistry;
   readonly #config: GatewayConfig;
   readonly #logger: Logger;
   #stopping: Promise<void> | undefined;
 
-  private constructor(config: GatewayConfig, logger: Logger, handle: Handler, endpoints: readonly Endpoint<unknown>[], listeners: readonly Listener[]) {
+  private constructor(config: GatewayConfig, logger: Logger, handle: Handler, endpoints: readonly Endpoint<unknown>[], codecs: CodecRegistry, listeners: readonly Listener[]) {
+    this.#codecs = codecs;
     this.#config = config;
     this.#logger = logger;
     this.handle = handle;
@@ -67,11 +69,12 @@ export class Gateway {
     }
     if (problems.length > 0) {
       await Promise.all([...endpoints.values()].map((endpoint) => endpoint.close()));
+      await codecs.close();
       throw new ConfigError(problems);
     }
     const handle = createGatewayHandler(routes, config.filters.map((entry) => entry.factory.create(entry.options)));
     const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, logger }));
-    return new Gateway(config, logger, handle, [...endpoints.values()], listeners);
+    return new Gateway(config, logger, handle, [...endpoints.values()], codecs, listeners);
   }
 
   /** Builds and binds; a listener that cannot bind fails the start with ROSETTA_ERR_LISTEN. */
@@ -104,6 +107,7 @@ export class Gateway {
     this.#stopping ??= (async () => {
       await Promise.all(this.listeners.map((listener) => listener.close(graceMs)));
       await Promise.all(this.#endpoints.map((endpoint) => endpoint.close()));
+      await this.#codecs.close();
       this.#logger.info("stopped");
     })();
     return this.#stopping;

@@ -1,6 +1,7 @@
 import { Registry } from "./core/registry.js";
 import type { CodecFactory } from "./codecs/codec.js";
 import { jsonCodecFactory } from "./codecs/json/json-codec.js";
+import { xmlCodecFactory } from "./codecs/xml/xml-codec.js";
 import type { EndpointFactory } from "./endpoints/endpoint.js";
 import { grpcEndpointFactory } from "./endpoints/grpc/grpc-endpoint.js";
 import { httpEndpointFactory } from "./endpoints/http/http-endpoint.js";
@@ -32,6 +33,6 @@ export function builtinPlugins(): Plugins {
   plugins.endpoints.register(httpEndpointFactory.protocol, httpEndpointFactory);
   plugins.endpoints.register(grpcEndpointFactory.protocol, grpcEndpointFactory);
   for (const filter of [requestIdFilter, requestHeadersFilter, responseHeadersFilter, setStatusFilter]) plugins.filters.register(filter.name, filter);
-  plugins.codecs.register(jsonCodecFactory.name, jsonCodecFactory);
+  for (const codec of [jsonCodecFactory, xmlCodecFactory]) plugins.codecs.register(codec.name, codec);
   return plugins;
 }

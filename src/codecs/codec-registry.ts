@@ -15,6 +15,10 @@ export class CodecRegistry {
     this.#fallback = this.#byName.get(fallbackName);
   }
 
+  async close(): Promise<void> {
+    await Promise.all(this.#byName.keys().map((name) => this.#byName.get(name).close?.()));
+  }
+
   byName(name: string): Codec {
     return this.#byName.get(name);
   }

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { HeaderMap } from "./envelope.js";
+import type { BodyShape } from "../codecs/body-shape.js";
 
 /**
  * A message body as it travels through the pipeline. Listeners and endpoints
@@ -10,8 +11,8 @@ export type Body = EmptyBody | BytesBody | ValueBody | ReadableBody | PushBody |
 
 export interface EmptyBody { readonly kind: "empty" }
 export interface BytesBody { readonly kind: "bytes"; readonly bytes: Uint8Array }
-/** A decoded value in canonical (ProtoJSON-shaped) form; the caller's codec encodes it. */
-export interface ValueBody { readonly kind: "value"; readonly value: unknown }
+/** A decoded value in canonical (ProtoJSON-shaped) form; the caller's codec encodes it, typed by the shape when there is one. */
+export interface ValueBody { readonly kind: "value"; readonly value: unknown; readonly shape?: BodyShape | undefined }
 /** A Node stream, e.g. an incoming HTTP request body. */
 export interface ReadableBody { readonly kind: "readable"; readonly stream: Readable; readonly length: number | undefined }
 /** A push source, e.g. an upstream response body arriving from the socket. */
@@ -61,6 +62,6 @@ export function bytesBody(bytes: Uint8Array): BytesBody {
   return { kind: "bytes", bytes };
 }
 
-export function valueBody(value: unknown): ValueBody {
-  return { kind: "value", value };
+export function valueBody(value: unknown, shape?: BodyShape): ValueBody {
+  return shape === undefined ? { kind: "value", value } : { kind: "value", value, shape };
 }

@@ -1,3 +1,4 @@
+import { statusShape } from "../codecs/body-shape.js";
 import { valueBody } from "./body.js";
 import type { ResponseEnvelope } from "./envelope.js";
 import { GatewayError } from "./gateway-error.js";
@@ -5,5 +6,5 @@ import { GatewayError } from "./gateway-error.js";
 /** The response for a failure: the mapped status and a `google.rpc.Status` body the caller's codec encodes. */
 export function errorResponse(reason: unknown): ResponseEnvelope {
   const error = GatewayError.from(reason);
-  return { status: error.httpStatus, headers: { ...error.metadata }, body: valueBody(error.toStatus()), error };
+  return { status: error.httpStatus, headers: { ...error.metadata }, body: valueBody(error.toStatus(), statusShape), error };
 }

@@ -26,6 +26,11 @@ export class ProtoJsonCodec {
     return this.#context.options;
   }
 
+  /** A message type of the registry by full name (what `Any` type URLs name). */
+  findType(fullName: string): protobuf.Type | undefined {
+    return this.#context.resolveType(fullName);
+  }
+
   /** The same registry with other options (a route's override of its service's). */
   withOptions(options: ProtoJsonOptions): ProtoJsonCodec {
     return new ProtoJsonCodec({ ...this.#context, options });

@@ -7,6 +7,7 @@ import { mediaTypeOf, type HeaderMap, type RequestEnvelope, type ResponseEnvelop
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
 import type { Codec } from "../../codecs/codec.js";
+import { messageShape, type MessageShape } from "../../codecs/body-shape.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import type { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
 import { messageInfo, type FieldInfo } from "../../codecs/protojson/message-info.js";
@@ -50,6 +51,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const json = codecs.byName("json");
   const requestIsHttpBody = bodyTargetType(mapping) === httpBodyType;
   const answer = answerShape(route);
+  const bodyShape = requestBodyShape(mapping, codec);
 
   const callOptions = (request: RequestEnvelope): CallOptions => {
     const requested = parseGrpcTimeout(request.headers["grpc-timeout"]);
@@ -66,7 +68,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const encodeRequest = async (request: RequestEnvelope): Promise<Buffer> => {
     let body: unknown;
     if (mapping.body !== undefined && request.body.kind !== "empty") {
-      body = requestIsHttpBody ? await httpBodyJson(request, route.maxMessageBytes) : await decodeBody(request, codecs, json, route.maxMessageBytes);
+      body = requestIsHttpBody ? await httpBodyJson(request, route.maxMessageBytes) : await decodeBody(request, codecs, json, bodyShape, route.maxMessageBytes);
     }
     return Buffer.from(codec.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
   };
@@ -92,6 +94,8 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
 
 /** What of each decoded response goes out, resolved once per route rather than per message. */
 interface AnswerShape {
+  /** How codecs that need a schema (XML) type the answer. */
+  readonly shape: MessageShape;
   /** The JSON key of the response_body field, in the route's naming; undefined answers the whole message. */
   readonly key: string | undefined;
   /** True when the answer is a google.api.HttpBody, sent as raw bytes. */
@@ -105,6 +109,7 @@ function answerShape(route: TranscodingRoute): AnswerShape {
   const field = route.responseField;
   const type = field === undefined ? fullNameOf(route.responseType) : field.messageType === undefined ? undefined : fullNameOf(field.messageType);
   return {
+    shape: messageShape(route.responseType, route.codec, field),
     key: field === undefined ? undefined : useProtoNames ? field.protoName : field.jsonName,
     httpBody: type === httpBodyType,
     contentTypeKey: useProtoNames ? "content_type" : "contentType",
@@ -124,13 +129,20 @@ function bodyTargetType(mapping: RequestMapping): string | undefined {
   return type === undefined ? undefined : fullNameOf(type);
 }
 
-/** The request body in canonical form, through the codec its Content-Type names (JSON when none is registered for it). */
-async function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, json: Codec, limit: number): Promise<unknown> {
+/** What the HTTP body is: the request message for "*", else the named field of it. */
+function requestBodyShape(mapping: RequestMapping, codec: ProtoJsonCodec): MessageShape | undefined {
+  if (mapping.body === undefined) return undefined;
+  const field = mapping.body === "*" ? undefined : messageInfo(mapping.requestType).byName.get(mapping.body);
+  return messageShape(mapping.requestType, codec, field);
+}
+
+/** The request body in canonical form, through the codec its Content-Type names (JSON when none is registered for it), typed by the route. */
+async function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, json: Codec, shape: MessageShape | undefined, limit: number): Promise<unknown> {
   if (request.body.kind === "value") return request.body.value;
   const bytes = await readBodyBytes(request.body, limit);
   if (bytes.byteLength === 0) return undefined;
   const mediaType = mediaTypeOf(request.headers);
-  return (mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json).decode(bytes);
+  return (mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json).decode(bytes, shape);
 }
 
 /** google.api.HttpBody takes the raw body and its Content-Type as they are. */
@@ -173,7 +185,7 @@ function unaryResponse(route: TranscodingRoute, answer: AnswerShape, message: Bu
     meta.headers["content-type"] = httpBody[answer.contentTypeKey] || "application/octet-stream";
     body = bytesBody(Buffer.from(httpBody.data ?? "", "base64"));
   } else {
-    body = route.successStatus === 204 ? emptyBody : valueBody(value ?? null);
+    body = route.successStatus === 204 ? emptyBody : valueBody(value ?? null, answer.shape);
   }
   const response: ResponseEnvelope = { status: route.successStatus, headers: meta.headers, body };
   if (meta.trailers !== undefined) response.trailers = meta.trailers;

@@ -3,6 +3,9 @@ import type { ServerResponse } from "node:http";
 import type { PushSink, PushSource } from "../../core/body.js";
 import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
 import type { Codec } from "../../codecs/codec.js";
+import { errorResponse } from "../../core/error-response.js";
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
 import { definedHeaders } from "../../http/defined-headers.js";
 import { chooseStreamFormat, writeMessages } from "./write-messages.js";
 
@@ -26,8 +29,16 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
       return;
     case "value": {
       const codec = chooseCodec();
+      let bytes: Uint8Array;
+      try {
+        bytes = codec.encode(body.value, body.shape);
+      } catch (error) {
+        const reason = new GatewayError(StatusCode.INTERNAL, `the response cannot be written as ${codec.name}: ${GatewayError.from(error).message}`, { cause: error });
+        writeResponse(res, errorResponse(reason), () => codec, closeConnection);
+        return;
+      }
       headers["content-type"] = codec.mediaTypes[0]!;
-      writeWhole(res, response, codec.encode(body.value));
+      writeWhole(res, response, bytes);
       return;
     }
     case "readable":

@@ -1,0 +1,108 @@
+import type protobuf from "protobufjs";
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
+import type { MessageShape } from "../body-shape.js";
+import { messageInfo, type FieldInfo, type ScalarType } from "../protojson/message-info.js";
+import type { ProtoJsonCodec } from "../protojson/protojson-codec.js";
+import { escapeAttribute, escapeText } from "./xml-text.js";
+import { typeNameOfAnyUrl, xmlWellKnown } from "./xml-well-known.js";
+
+/**
+ * A canonical value typed by a message descriptor → XML, the inverse of
+ * xmlToValue: fields in declaration order (what the generated XSD's
+ * xs:sequence says), one element per list entry, map entries as
+ * `<field><key/><value/></field>`, unset fields left out. The root is the
+ * message's simple name unless the caller names it (a SOAP wrapper), or the
+ * field's name for a response_body field.
+ */
+export function valueToXml(value: unknown, shape: MessageShape, rootName?: string, rootAttributes = ""): string {
+  const codec = shape.codec;
+  const field = shape.field;
+  if (field === undefined) {
+    const name = rootName ?? shape.type.name;
+    return `<${name}${rootAttributes}${messageValueBody(shape.type, value, codec)}</${name}>`;
+  }
+  const name = rootName ?? (codec.options.useProtoNames ? field.protoName : field.jsonName);
+  if (!field.repeated && !field.map) return single(field, name, value, codec, rootAttributes);
+  let content = "";
+  if (field.map) for (const [key, entry] of Object.entries(value as Record<string, unknown>)) content += mapEntry(field, "item", key, entry, codec);
+  else for (const item of value as unknown[]) content += single(field, "item", item, codec, "");
+  return `<${name}${rootAttributes}>${content}</${name}>`;
+}
+
+/** `>content` of a message element, so an Any can put its type attribute before the `>`. */
+function messageValueBody(type: protobuf.Type, value: unknown, codec: ProtoJsonCodec): string {
+  const special = xmlWellKnown(type);
+  if (special === undefined) return `>${messageContent(type, value as Record<string, unknown>, codec)}`;
+  switch (special.kind) {
+    case "text":
+      return `>${escapeText(String(value))}`;
+    case "wrapper":
+      return `>${scalarText(special.inner, value)}`;
+    case "json":
+      return `>${escapeText(JSON.stringify(value))}`;
+    case "empty":
+      return ">";
+    case "any":
+      return anyBody(value as Record<string, unknown>, codec);
+  }
+}
+
+function messageContent(type: protobuf.Type, value: Record<string, unknown>, codec: ProtoJsonCodec): string {
+  let out = "";
+  for (const field of messageInfo(type).fields) {
+    let name = field.jsonName;
+    let fieldValue = value[name];
+    if (fieldValue === undefined && field.protoName !== name) {
+      name = field.protoName;
+      fieldValue = value[name];
+    }
+    if (fieldValue === undefined || fieldValue === null) continue;
+    if (field.map) {
+      for (const [key, entry] of Object.entries(fieldValue as Record<string, unknown>)) out += mapEntry(field, name, key, entry, codec);
+    } else if (field.repeated) {
+      for (const item of fieldValue as unknown[]) out += single(field, name, item, codec, "");
+    } else {
+      out += single(field, name, fieldValue, codec, "");
+    }
+  }
+  return out;
+}
+
+function mapEntry(field: FieldInfo, name: string, key: string, value: unknown, codec: ProtoJsonCodec): string {
+  return `<${name}><key>${escapeText(key)}</key>${single(field, "value", value, codec, "")}</${name}>`;
+}
+
+function single(field: FieldInfo, name: string, value: unknown, codec: ProtoJsonCodec, attributes: string): string {
+  if (value === null) return `<${name}${attributes} xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>`;
+  if (field.kind === "message") return `<${name}${attributes}${messageValueBody(field.messageType!, value, codec)}</${name}>`;
+  return `<${name}${attributes}>${scalarText(field, value)}</${name}>`;
+}
+
+function scalarText(field: FieldInfo, value: unknown): string {
+  if (field.kind === "enum") return escapeText(String(value));
+  return formatScalar(field.scalar!, value);
+}
+
+/** Numbers in XML Schema spelling: INF, -INF, NaN. */
+function formatScalar(scalar: ScalarType, value: unknown): string {
+  if (scalar === "double" || scalar === "float") {
+    if (value === "Infinity" || value === Infinity) return "INF";
+    if (value === "-Infinity" || value === -Infinity) return "-INF";
+  }
+  return typeof value === "string" ? escapeText(value) : String(value);
+}
+
+function anyBody(value: Record<string, unknown>, codec: ProtoJsonCodec): string {
+  const url = value["@type"];
+  if (typeof url !== "string") return Object.keys(value).length === 0 ? ">" : invalidAny("it has no @type");
+  const inner = codec.findType(typeNameOfAnyUrl(url));
+  if (inner === undefined) return invalidAny(`the type "${url}" is not in the loaded protos`);
+  const head = ` type="${escapeAttribute(url)}">`;
+  if (xmlWellKnown(inner) !== undefined) return `${head}<value${messageValueBody(inner, value.value, codec)}</value>`;
+  return `${head}${messageContent(inner, value, codec)}`;
+}
+
+function invalidAny(reason: string): never {
+  throw new GatewayError(StatusCode.INVALID_ARGUMENT, `a google.protobuf.Any cannot be written as XML: ${reason}`);
+}
