@@ -24,7 +24,7 @@ export async function startDemo(port: number): Promise<Demo> {
     services: {
       orders: { protocol: "http", targets: [orders.origin], timeout: "2s" },
       // Annotated gRPC methods become REST routes by themselves (google.api.http).
-      bookstore: { protocol: "grpc", targets: [bookstore.target], protos: ["rosetta/demo/v1/bookstore.proto"], timeout: "5s", successStatus: { CreateShelf: 201 } },
+      bookstore: { protocol: "grpc", targets: [bookstore.target], protos: ["rosetta/demo/v1/bookstore.proto"], timeout: "5s", successStatus: { CreateShelf: 201 }, soap: { path: "/soap" } },
     },
     filters: ["request-id", { "response-headers": { set: { "x-served-by": "rosetta" } } }],
     routes: [
@@ -52,6 +52,14 @@ export async function startDemo(port: number): Promise<Demo> {
       `curl -si ${url}/v1/shelves/99           # gRPC NOT_FOUND → 404`,
       `curl -sN ${url}/v1/shelves/1:watch      # server streaming as NDJSON`,
       `curl -sN ${url}/v1/shelves/1:watch -H 'accept: text/event-stream'   # … or as SSE`,
+      "",
+      "# The same services in XML, typed from the protos, and as SOAP 1.1/1.2 with a generated WSDL:",
+      `curl -s ${url}/v1/shelves/1 -H 'accept: application/xml'`,
+      `curl -s -X POST ${url}/v1/shelves -H 'content-type: application/xml' -d '<Shelf><theme>Maps</theme></Shelf>'`,
+      `curl -s '${url}/soap/rosetta.demo.v1.Bookstore?wsdl'`,
+      `curl -s ${url}/soap/rosetta.demo.v1.Bookstore -H 'content-type: text/xml' -H 'SOAPAction: "urn:rosetta.demo.v1.Bookstore/GetShelf"' -d '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetShelf><shelf>1</shelf></GetShelf></s:Body></s:Envelope>'`,
+      `curl -s ${url}/soap/rosetta.demo.v1.Bookstore -H 'content-type: application/soap+xml' -d '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><GetShelf><shelf>99</shelf></GetShelf></e:Body></e:Envelope>'   # a SOAP 1.2 Fault`,
+      `curl -s ${url}/api/orders/1 -H 'accept: application/xml'   # an HTTP/JSON upstream answered in XML`,
     ],
     stop: async () => {
       await Promise.all([...servers.map((server) => new Promise((resolve) => server.close(resolve))), bookstore.stop()]);

@@ -13,6 +13,9 @@ import { errorFromStatus } from "./grpc-status.js";
 import { httpBindings } from "./http-rules.js";
 import { loadByReflection } from "./reflection-client.js";
 import { createTranscodingHandler } from "./transcoding-handler.js";
+import { createSoapFacade, type SoapOperation } from "./soap-facade.js";
+import { messageShape } from "../../codecs/body-shape.js";
+import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
 
 const bodylessMethods = new Set(["GET", "DELETE", "HEAD"]);
 
@@ -82,15 +85,25 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       }
     }
     if (problems.length > 0) throw new ConfigError(problems);
+    if (this.#options.soap !== undefined) routes.push(...this.#soapRoutes(this.#options.soap.path));
     return routes;
   }
 
-  #route(id: string, template: PathTemplate, httpMethod: string, upstream: Pick<GrpcUpstreamOptions, "method" | "body" | "responseBody">): EndpointRoute<GrpcUpstreamOptions> {
+  /** `<prefix>/<package>.<Service>` for every service: POST for calls, GET for the WSDL. */
+  #soapRoutes(prefix: string): EndpointRoute<GrpcUpstreamOptions>[] {
+    return this.#services().flatMap((service) => {
+      const parsed = parsePathTemplate(`${prefix.replace(/\/+$/, "")}/${fullNameOf(service)}`);
+      if (!parsed.ok) throw new ConfigError([{ code: ConfigErrorCode.TEMPLATE, path: `${this.#context.configPath}.soap.path`, message: parsed.error }]);
+      return [{ ...this.#route(`${this.#name}.${service.name}.soap`, parsed.template, "POST", { soap: fullNameOf(service) }), methods: new Set(["POST", "GET", "HEAD"]) }];
+    });
+  }
+
+  #route(id: string, template: PathTemplate, httpMethod: string, upstream: Partial<Pick<GrpcUpstreamOptions, "method" | "soap" | "body" | "responseBody">>): EndpointRoute<GrpcUpstreamOptions> {
     return {
       id,
       template,
       methods: new Set([httpMethod]),
-      upstream: { ...upstream, successStatus: undefined, timeout: undefined, json: undefined, streamFormat: undefined },
+      upstream: { method: undefined, soap: undefined, body: undefined, responseBody: undefined, ...upstream, successStatus: undefined, timeout: undefined, json: undefined, streamFormat: undefined },
     };
   }
 
@@ -100,6 +113,38 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
 
   handlerFor(route: RouteInfo<GrpcUpstreamOptions>): Handler {
     const { upstream } = route;
+    return upstream.soap !== undefined ? this.#soapHandler(route, upstream.soap) : this.#methodHandler(route, upstream.method!);
+  }
+
+  #soapHandler(route: RouteInfo<GrpcUpstreamOptions>, serviceName: string): Handler {
+    const service = this.#services().find((candidate) => fullNameOf(candidate) === serviceName);
+    if (service === undefined) {
+      const known = this.#services().map(fullNameOf);
+      throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" has no proto service "${serviceName}" (services: ${known.join(", ")})` }]);
+    }
+    const codec = route.upstream.json === undefined ? this.#codec : this.#codec.withOptions(route.upstream.json);
+    const operations = new Map<string, SoapOperation>();
+    // Streaming methods have no request/response form in WSDL 1.1; they stay REST/NDJSON only.
+    for (const method of service.methodsArray.filter((candidate) => candidate.requestStream !== true && candidate.responseStream !== true)) {
+      const path = `${fullNameOf(service)}/${method.name}`;
+      const handler = this.#methodHandler({ ...route, template: undefined, methods: undefined, upstream: { ...route.upstream, soap: undefined, method: path, body: "*", responseBody: undefined, successStatus: 200 } }, path);
+      operations.set(method.name, {
+        method, handler,
+        requestShape: messageShape(method.resolvedRequestType!, codec),
+        responseShape: messageShape(method.resolvedResponseType!, codec),
+      });
+    }
+    return createSoapFacade({
+      service, operations,
+      targetNamespace: this.#options.soap?.namespace ?? `urn:${fullNameOf(service)}`,
+      useProtoNames: codec.options.useProtoNames,
+      xml: this.#context.codecs.byName("xml") as XmlCodec,
+      maxBodyBytes: this.#options.maxSendMessageSize,
+    });
+  }
+
+  #methodHandler(route: RouteInfo<GrpcUpstreamOptions>, methodPath: string): Handler {
+    const upstream = { ...route.upstream, method: methodPath };
     const problem = (path: string, code: ConfigErrorCode, message: string) => new ConfigError([{ code, path: `${route.configPath}${path}`, message }]);
     const method = this.#registry.findMethod(upstream.method);
     if (method === undefined) {

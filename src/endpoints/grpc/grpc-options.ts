@@ -11,6 +11,11 @@ const methodPath = string({ pattern: /^[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/, patternH
 
 export const defaultForwardedHeaders = ["authorization", "x-request-id", "traceparent", "tracestate", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"];
 
+const soapFacadeSchema = object({
+  path: required(string({ pattern: /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/, patternHint: 'a path such as "/soap"' }), "path prefix of the SOAP endpoints"),
+  namespace: optional(string({ pattern: /^\S+$/, patternHint: "a namespace URI" }), 'targetNamespace of the WSDL and of response elements (default "urn:<package>.<Service>")'),
+}, "soap facade");
+
 export const grpcServiceSchema = refine(object({
   protocol: required(string({ oneOf: ["grpc"] }), "grpc"),
   targets: required(list(target, { minItems: 1 }), "gRPC targets (host:port); calls go round-robin over one channel per target"),
@@ -28,6 +33,7 @@ export const grpcServiceSchema = refine(object({
   streamFormat: withDefault(streamFormat, "ndjson", "how server streams reach HTTP callers that do not ask by Accept: ndjson, sse or array"),
   forwardHeaders: withDefault(list(string({ pattern: /^[a-z0-9-]+$/, patternHint: "a lower-case header name" })), defaultForwardedHeaders, "request headers sent as gRPC metadata (besides every Grpc-Metadata-* header)"),
   successStatus: withDefault(map(httpStatus), {}, 'HTTP status of a successful call, by method ("Bookstore/CreateShelf": 201 or the full path)'),
+  soap: optional(soapFacadeSchema, "expose every service of this upstream as SOAP 1.1/1.2 at <path>/<package>.<Service>, with its WSDL at ?wsdl"),
 }, "grpc service"), (value, context) =>
   !value.reflection && value.protos.length === 0
     ? context.at("protos").report(ConfigErrorCode.REQUIRED, 'a grpc service needs "protos" (files) or "reflection: true"')
@@ -35,14 +41,20 @@ export const grpcServiceSchema = refine(object({
 
 export type GrpcServiceOptions = Infer<typeof grpcServiceSchema>;
 
-export const grpcUpstreamSchema = object({
-  method: required(methodPath, 'the gRPC method, "package.Service/Method"'),
+const serviceName = string({ pattern: /^[A-Za-z_][\w.]*$/, patternHint: 'a service name such as "bookstore.v1.Bookstore"' });
+
+export const grpcUpstreamSchema = refine(object({
+  method: optional(methodPath, 'the gRPC method, "package.Service/Method"'),
+  soap: optional(serviceName, "instead of one method: serve this whole service as a SOAP endpoint (POST envelopes, GET ?wsdl) at the route's path"),
   body: optional(string({ pattern: /^(\*|[a-z_][a-z0-9_]*)?$/i, patternHint: '"*", a top-level field name, or "" for none' }), 'where the HTTP body goes: "*" (the whole request), a field name, or "" (no body); default "*" unless the route only takes GET/DELETE'),
   responseBody: optional(string({ pattern: /^[a-z_][a-z0-9_]*$/i, patternHint: "a top-level field name" }), "answer with this field of the response instead of the whole message"),
   successStatus: optional(httpStatus, "HTTP status of a successful call (e.g. 201), overriding the service's"),
   timeout: optional(duration({ min: 1 }), "deadline for this route, overriding the service's"),
   json: optional(protoJsonOptionsSchema, "JSON mapping options for this route, overriding the service's"),
   streamFormat: optional(streamFormat, "default stream format for this route"),
-}, "grpc upstream");
+}, "grpc upstream"), (value, context) =>
+  (value.method === undefined) === (value.soap === undefined)
+    ? context.at("method").report(ConfigErrorCode.REQUIRED, 'a grpc route names either "method" or "soap" (a whole service as SOAP)')
+    : value);
 
 export type GrpcUpstreamOptions = Infer<typeof grpcUpstreamSchema>;
