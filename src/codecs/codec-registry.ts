@@ -28,20 +28,26 @@ export class CodecRegistry {
     return this.#byMediaType.find(mediaType);
   }
 
+  /** The first codec the caller names in Accept (in its order; q=0 excluded), if it names one explicitly. */
+  accepted(accept: string | undefined): Codec | undefined {
+    if (accept === undefined || accept === "" || accept === "*/*") return undefined;
+    for (const part of accept.split(",")) {
+      const [rawType, ...parameters] = part.split(";");
+      if (parameters.some((parameter) => /^\s*q=0(\.0*)?\s*$/.test(parameter))) continue;
+      const codec = this.#byMediaType.find(rawType!.trim().toLowerCase());
+      if (codec !== undefined) return codec;
+    }
+    return undefined;
+  }
+
   /**
    * Picks the codec of a response: the first acceptable media type in Accept
    * (in the caller's order; q-values of 0 excluded), else the request's own
    * content type, else the fallback (JSON).
    */
   negotiate(accept: string | undefined, requestMediaType: string | undefined): Codec {
-    if (accept !== undefined && accept !== "" && accept !== "*/*") {
-      for (const part of accept.split(",")) {
-        const [rawType, ...parameters] = part.split(";");
-        if (parameters.some((parameter) => /^\s*q=0(\.0*)?\s*$/.test(parameter))) continue;
-        const codec = this.#byMediaType.find(rawType!.trim().toLowerCase());
-        if (codec !== undefined) return codec;
-      }
-    }
+    const accepted = this.accepted(accept);
+    if (accepted !== undefined) return accepted;
     if (requestMediaType !== undefined) {
       const codec = this.#byMediaType.find(requestMediaType);
       if (codec !== undefined) return codec;

@@ -9,6 +9,14 @@ import { GatewayError } from "../../core/gateway-error.js";
 import { ndjsonLines, readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Codec } from "../../codecs/codec.js";
+import type { CodecRegistry } from "../../codecs/codec-registry.js";
+import { documentShape, messageShape, type BodyShape } from "../../codecs/body-shape.js";
+import { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
+import { soap11, soap12 } from "../../codecs/soap/soap-version.js";
+import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
+import { ConfigError, ConfigErrorCode } from "../../config/error-codes.js";
+import { ProtoRegistry } from "../../schema/proto-registry.js";
+import { translateRequest, translateResponse, wantedCodec, type BodyTranslation, type SoapCall } from "./body-translation.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
@@ -37,10 +45,18 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   readonly #balancer: TargetBalancer<Target>;
   readonly #json: Codec;
 
-  constructor(name: string, options: HttpServiceOptions, context: EndpointContext) {
+  readonly #codecs: CodecRegistry;
+  readonly #configPath: string;
+  /** Set when the service names protos, for routes typed by requestType/responseType. */
+  readonly #protoJson: ProtoJsonCodec | undefined;
+
+  constructor(name: string, options: HttpServiceOptions, context: EndpointContext, registry: ProtoRegistry | undefined) {
     this.#name = name;
     this.#options = options;
     this.#json = context.codecs.byName("json");
+    this.#codecs = context.codecs;
+    this.#configPath = context.configPath;
+    this.#protoJson = registry === undefined ? undefined : ProtoJsonCodec.forRegistry(registry, options.json);
     this.#targets = options.targets.map((origin): Target => ({
       origin,
       host: new URL(origin).host,
@@ -57,9 +73,57 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   }
 
   handlerFor(route: RouteInfo<HttpUpstreamOptions>): Handler {
+    const proxy = this.#proxyHandler(route);
+    const translation = this.#translation(route);
+    const declared = translation.upstream !== undefined || translation.soap !== undefined;
+    const translated = async (request: RequestEnvelope, wanted: Codec | undefined): Promise<ResponseEnvelope> => {
+      await translateRequest(request, translation);
+      return translateResponse(await proxy(request), wanted, translation);
+    };
+    return (request) => {
+      const accept = request.headers.accept;
+      const wanted = wantedCodec(request, translation, typeof accept === "string" ? accept : undefined);
+      // Undeclared services pass bodies through unless the caller speaks something other than JSON.
+      if (!declared && (wanted === undefined || wanted === this.#json)) return proxy(request);
+      return translated(request, wanted);
+    };
+  }
+
+  #translation(route: RouteInfo<HttpUpstreamOptions>): BodyTranslation {
+    const { upstream } = route;
+    const options = this.#options;
+    const shapeOf = (typeName: string | undefined, key: string): BodyShape | undefined => {
+      if (typeName === undefined) return upstream.xml === undefined ? undefined : documentShape(upstream.xml.root, upstream.xml.lists);
+      const type = this.#protoJson?.findType(typeName);
+      if (type === undefined) {
+        const why = this.#protoJson === undefined ? `service "${this.#name}" loads no protos (set ${this.#configPath}.protos)` : `no message "${typeName}" in the protos of service "${this.#name}"`;
+        throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${route.configPath}.upstream.${key}`, message: why }]);
+      }
+      return messageShape(type, this.#protoJson!);
+    };
+    let soap: SoapCall | undefined;
+    if (options.codec === "soap") {
+      if (upstream.soap === undefined) throw new ConfigError([{ code: ConfigErrorCode.REQUIRED, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" speaks SOAP; the route must name the operation: soap: { operation: "…" }` }]);
+      const version = options.soap!.version === "1.2" ? soap12 : soap11;
+      soap = { version, namespace: options.soap!.namespace, operation: upstream.soap.operation, action: upstream.soap.action ?? `${options.soap!.namespace}/${upstream.soap.operation}` };
+    }
+    return {
+      codecs: this.#codecs,
+      upstream: options.codec === undefined || options.codec === "soap" ? undefined : this.#codecs.byName(options.codec),
+      soap,
+      xml: this.#codecs.byName("xml") as XmlCodec,
+      requestShape: shapeOf(upstream.requestType, "requestType"),
+      responseShape: shapeOf(upstream.responseType, "responseType"),
+      normalize: (value, shape) => shape?.kind === "message" && shape.field === undefined ? shape.codec.decode(shape.type, shape.codec.encode(shape.type, value)) : value,
+      maxBytes: options.maxTranslatedBytes,
+    };
+  }
+
+  /** Sends the request on as it is (bodies streamed), to the route's upstream path. */
+  #proxyHandler(route: RouteInfo<HttpUpstreamOptions>): Handler {
     const upstreamPath = route.upstream.path === undefined ? undefined : compileUpstreamPath(route.upstream.path, route.template);
     const timeout = route.upstream.timeout ?? this.#options.timeout;
-    const method = route.upstream.method;
+    const method = this.#options.codec === "soap" ? "POST" : route.upstream.method;
     const send = (request: RequestEnvelope, path: string) =>
       this.#send(request, method ?? request.method, request.rawQuery === "" ? path : `${path}?${request.rawQuery}`, timeout);
     if (upstreamPath === undefined) return (request) => send(request, request.path);
@@ -159,5 +223,14 @@ export const httpEndpointFactory: EndpointFactory<HttpServiceOptions, HttpUpstre
   protocol: "http",
   serviceSchema: httpServiceSchema,
   upstreamSchema: httpUpstreamSchema,
-  create: async (name, options, context) => new HttpEndpoint(name, options, context),
+  create: async (name, options, context) => new HttpEndpoint(name, options, context, await loadRegistry(options, context)),
 };
+
+async function loadRegistry(options: HttpServiceOptions, context: EndpointContext): Promise<ProtoRegistry | undefined> {
+  if (options.protos.length === 0) return undefined;
+  try {
+    return await ProtoRegistry.load(context.protoIncludes, options.protos);
+  } catch (error) {
+    throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${context.configPath}.protos`, message: `cannot load protos: ${(error as Error).message}` }]);
+  }
+}

@@ -1,0 +1,128 @@
+import { bytesBody, valueBody } from "../../core/body.js";
+import { mediaTypeOf, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
+import { GatewayError } from "../../core/gateway-error.js";
+import { readBodyBytes } from "../../core/read-body.js";
+import { StatusCode } from "../../core/status-code.js";
+import type { BodyShape } from "../../codecs/body-shape.js";
+import type { Codec } from "../../codecs/codec.js";
+import type { CodecRegistry } from "../../codecs/codec-registry.js";
+import { readEnvelope, writeEnvelope } from "../../codecs/soap/soap-envelope.js";
+import { faultToError } from "../../codecs/soap/soap-fault.js";
+import type { SoapVersion } from "../../codecs/soap/soap-version.js";
+import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
+import { escapeAttribute } from "../../codecs/xml/xml-text.js";
+
+/** A SOAP operation called for a REST route. */
+export interface SoapCall {
+  readonly version: SoapVersion;
+  readonly namespace: string;
+  readonly operation: string;
+  readonly action: string;
+}
+
+/** How one route's bodies change format between caller and upstream; built once per route. */
+export interface BodyTranslation {
+  readonly codecs: CodecRegistry;
+  /** What the upstream speaks when the service declares it; undefined passes bodies through unless the caller speaks another format. */
+  readonly upstream: Codec | undefined;
+  readonly soap: SoapCall | undefined;
+  readonly xml: XmlCodec;
+  readonly requestShape: BodyShape | undefined;
+  readonly responseShape: BodyShape | undefined;
+  /** Canonicalises a typed value through its message (checks it, names the bad field). */
+  readonly normalize: (value: unknown, shape: BodyShape | undefined) => unknown;
+  readonly maxBytes: number;
+}
+
+/**
+ * Rewrites the request body into the upstream's format when the caller sent
+ * another one it has a codec for (XML to a JSON service, JSON to an XML or
+ * SOAP one). Bodies of a format no codec knows pass through untouched.
+ */
+export async function translateRequest(request: RequestEnvelope, translation: BodyTranslation): Promise<void> {
+  const { codecs, soap } = translation;
+  const target = soap !== undefined ? translation.xml : translation.upstream ?? codecs.byName("json");
+  const body = request.body;
+  const headers = request.headers;
+  if (soap !== undefined) {
+    headers["content-type"] = soap.version.name === "1.1" ? `text/xml; charset=utf-8` : `application/soap+xml; charset=utf-8; action="${soap.action}"`;
+    if (soap.version.name === "1.1") headers.soapaction = `"${soap.action}"`;
+    if (translation.upstream === undefined) headers.accept = soap.version.mediaType;
+  } else if (translation.upstream !== undefined) {
+    headers.accept = target.mediaTypes[0];
+  }
+  let value: unknown;
+  if (body.kind === "value") {
+    value = body.value;
+  } else {
+    if (body.kind === "empty" && soap === undefined) return;
+    const callerCodec = codecs.forMediaType(mediaTypeOf(headers) ?? "application/json");
+    if (callerCodec === undefined || (callerCodec === target && soap === undefined)) return;
+    const bytes = await readBodyBytes(body, translation.maxBytes);
+    value = bytes.byteLength === 0 ? {} : await callerCodec.decode(bytes, translation.requestShape);
+  }
+  value = translation.normalize(value, translation.requestShape);
+  let bytes: Uint8Array;
+  if (soap !== undefined) {
+    bytes = writeEnvelope(soap.version, translation.xml.toXml(value, translation.requestShape, soap.operation, ` xmlns="${escapeAttribute(soap.namespace)}"`));
+  } else {
+    bytes = target.encode(value, translation.requestShape);
+    headers["content-type"] = target.mediaTypes[0];
+  }
+  request.body = bytesBody(bytes);
+  headers["content-length"] = undefined;
+  headers["transfer-encoding"] = undefined;
+}
+
+/** The format the caller wants back: what it asks for by Accept, else what it sent, else JSON when the upstream's format is declared. */
+export function wantedCodec(request: RequestEnvelope, translation: BodyTranslation, accept: string | undefined): Codec | undefined {
+  const { codecs } = translation;
+  const asked = codecs.accepted(accept);
+  if (asked !== undefined) return asked;
+  const sent = mediaTypeOf(request.headers);
+  const sentCodec = sent === undefined ? undefined : codecs.forMediaType(sent);
+  if (sentCodec !== undefined) return sentCodec;
+  return translation.upstream !== undefined || translation.soap !== undefined ? codecs.byName("json") : undefined;
+}
+
+/**
+ * Turns an upstream reply the caller cannot read as it is into a value its
+ * own codec will write: XML to JSON, JSON to XML, a SOAP response to its
+ * operation's result, a SOAP Fault to an error. Compressed bodies pass through.
+ */
+export async function translateResponse(response: ResponseEnvelope, wanted: Codec | undefined, translation: BodyTranslation): Promise<ResponseEnvelope> {
+  const { soap, xml } = translation;
+  if (wanted === undefined || response.headers["content-encoding"] !== undefined) return response;
+  const mediaType = mediaTypeOf(response.headers);
+  const source = soap !== undefined ? xml : mediaType === undefined ? undefined : translation.codecs.forMediaType(mediaType);
+  if (source === undefined || (source === wanted && soap === undefined)) return response;
+  const bytes = await readBodyBytes(response.body, translation.maxBytes);
+  if (bytes.byteLength === 0) return response;
+  const shape = translation.responseShape;
+  const value = soap !== undefined
+    ? await soapResult(bytes, translation)
+    : await readReply(source.name, async () => translation.normalize(await source.decode(bytes, shape), shape));
+  response.headers["content-type"] = undefined;
+  response.headers["content-length"] = undefined;
+  return { ...response, body: valueBody(value, translation.responseShape) };
+}
+
+/** The operation's result out of a SOAP response; a Fault becomes the error it stands for. */
+async function soapResult(bytes: Uint8Array, translation: BodyTranslation): Promise<unknown> {
+  const { xml, responseShape } = translation;
+  const envelope = await readReply("SOAP", async () => readEnvelope(await xml.parse(bytes)));
+  if (envelope.isFault) throw faultToError(envelope.version, envelope.body!.node, xml);
+  return readReply("SOAP", () => {
+    const body = envelope.body;
+    return translation.normalize(body === undefined ? {} : xml.toValue({ name: body.name, node: body.node }, responseShape), responseShape);
+  });
+}
+
+/** An upstream reply that does not parse or fit its type is the upstream's failure: 502. */
+async function readReply<T>(format: string, read: () => T | Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new GatewayError(StatusCode.INTERNAL, `the upstream's ${format} reply could not be read: ${GatewayError.from(error).message}`, { httpStatus: 502, cause: error });
+  }
+}
