@@ -7,7 +7,7 @@ import { compileConditions, conditionFields, type Condition } from "../pipeline/
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import { ConfigError, ConfigErrorCode } from "./error-codes.js";
 import {
-  INVALID, anything, duration, list, map, object, optional, refine, required, string, tagged, withDefault,
+  INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault,
   type Fields, type Schema, ParseContext,
 } from "./schema.js";
 
@@ -148,13 +148,6 @@ function sectionSchemas(plugins: Plugins) {
     shutdown,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
-}
-
-/** The defaults of a schema, by parsing an empty mapping with it. */
-function schemaDefaults<T>(schema: Schema<T>): T {
-  const parsed = schema.parse({}, new ParseContext());
-  if (parsed === INVALID) throw new Error(`schema ${schema.typeName} has required fields and no defaults`);
-  return parsed;
 }
 
 /**

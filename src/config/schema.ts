@@ -275,3 +275,10 @@ export function refine<T, U>(schema: Schema<T>, check: (value: T, context: Parse
     },
   };
 }
+
+/** The defaults of a schema, by parsing an empty mapping with it. */
+export function schemaDefaults<T>(schema: Schema<T>): T {
+  const parsed = schema.parse({}, new ParseContext());
+  if (parsed === INVALID) throw new Error(`schema ${schema.typeName} has required fields and no defaults`);
+  return parsed;
+}

@@ -100,7 +100,7 @@ function decodeMap(field: FieldInfo, entries: XmlNode[], path: string, context: 
     }
     if (key === undefined) throw mappingError(entryPath, "a map entry has no <key>");
     // defineProperty: a key such as "__proto__" stays an ordinary entry.
-    Object.defineProperty(result, key, { value: value ?? defaultMapValue(field), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(result, key, { value: value === undefined ? defaultMapValue(field) : value, enumerable: true, writable: true, configurable: true });
   });
   return result;
 }
