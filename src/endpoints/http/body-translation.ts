@@ -44,32 +44,31 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
   const target = soap !== undefined ? translation.xml : translation.upstream ?? codecs.byName("json");
   const body = request.body;
   const headers = request.headers;
-  if (soap !== undefined) {
-    headers["content-type"] = soap.version.name === "1.1" ? `text/xml; charset=utf-8` : `application/soap+xml; charset=utf-8; action="${soap.action}"`;
-    if (soap.version.name === "1.1") headers.soapaction = `"${soap.action}"`;
-    if (translation.upstream === undefined) headers.accept = soap.version.mediaType;
-  } else if (translation.upstream !== undefined) {
-    headers.accept = target.mediaTypes[0];
-  }
+  const callerCodec = codecs.forMediaType(mediaTypeOf(headers) ?? "application/json");
+  if (soap !== undefined) headers.accept = soap.version.mediaType;
+  else if (translation.upstream !== undefined) headers.accept = target.mediaTypes[0];
   let value: unknown;
   if (body.kind === "value") {
     value = body.value;
+  } else if (soap === undefined && (body.kind === "empty" || callerCodec === undefined || callerCodec === target)) {
+    return;
+  } else if (body.kind === "empty" || callerCodec === undefined) {
+    // A SOAP call always needs its envelope; a body no codec reads cannot go in one.
+    if (body.kind !== "empty") throw new GatewayError(StatusCode.INVALID_ARGUMENT, `a ${mediaTypeOf(headers)} body cannot be sent in a SOAP envelope; send JSON or XML`, { httpStatus: 415 });
+    value = {};
   } else {
-    if (body.kind === "empty" && soap === undefined) return;
-    const callerCodec = codecs.forMediaType(mediaTypeOf(headers) ?? "application/json");
-    if (callerCodec === undefined || (callerCodec === target && soap === undefined)) return;
     const bytes = await readBodyBytes(body, translation.maxBytes);
     value = bytes.byteLength === 0 ? {} : await callerCodec.decode(bytes, translation.requestShape);
   }
   value = translation.normalize(value, translation.requestShape);
-  let bytes: Uint8Array;
   if (soap !== undefined) {
-    bytes = writeEnvelope(soap.version, translation.xml.toXml(value, translation.requestShape, soap.operation, ` xmlns="${escapeAttribute(soap.namespace)}"`));
+    request.body = bytesBody(writeEnvelope(soap.version, translation.xml.toXml(value, translation.requestShape, soap.operation, ` xmlns="${escapeAttribute(soap.namespace)}"`)));
+    headers["content-type"] = soap.version.name === "1.1" ? "text/xml; charset=utf-8" : `application/soap+xml; charset=utf-8; action="${soap.action}"`;
+    if (soap.version.name === "1.1") headers.soapaction = `"${soap.action}"`;
   } else {
-    bytes = target.encode(value, translation.requestShape);
+    request.body = bytesBody(target.encode(value, translation.requestShape));
     headers["content-type"] = target.mediaTypes[0];
   }
-  request.body = bytesBody(bytes);
   headers["content-length"] = undefined;
   headers["transfer-encoding"] = undefined;
 }
@@ -98,18 +97,19 @@ export async function translateResponse(response: ResponseEnvelope, wanted: Code
   if (source === undefined || (source === wanted && soap === undefined)) return response;
   const bytes = await readBodyBytes(response.body, translation.maxBytes);
   if (bytes.byteLength === 0) return response;
-  const shape = translation.responseShape;
+  // Error replies have their own shape: only successful ones are typed by the route.
+  const shape = response.status < 400 ? translation.responseShape : undefined;
   const value = soap !== undefined
-    ? await soapResult(bytes, translation)
+    ? await soapResult(bytes, translation, shape)
     : await readReply(source.name, async () => translation.normalize(await source.decode(bytes, shape), shape));
   response.headers["content-type"] = undefined;
   response.headers["content-length"] = undefined;
-  return { ...response, body: valueBody(value, translation.responseShape) };
+  return { ...response, body: valueBody(value, shape) };
 }
 
 /** The operation's result out of a SOAP response; a Fault becomes the error it stands for. */
-async function soapResult(bytes: Uint8Array, translation: BodyTranslation): Promise<unknown> {
-  const { xml, responseShape } = translation;
+async function soapResult(bytes: Uint8Array, translation: BodyTranslation, responseShape: BodyShape | undefined): Promise<unknown> {
+  const { xml } = translation;
   const envelope = await readReply("SOAP", async () => readEnvelope(await xml.parse(bytes)));
   if (envelope.isFault) throw faultToError(envelope.version, envelope.body!.node, xml);
   return readReply("SOAP", () => {

@@ -46,7 +46,10 @@ class HttpListener implements Listener {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const parts = readIncoming(req, this.#options, this.name);
-    const chooseCodec = () => this.#context.codecs.negotiate(headerString(req.headers.accept), mediaTypeOf(req.headers));
+    // Read now: endpoints may rewrite the request's headers for their upstream.
+    const accept = headerString(req.headers.accept);
+    const requestMediaType = mediaTypeOf(req.headers);
+    const chooseCodec = () => this.#context.codecs.negotiate(accept, requestMediaType);
     if (parts instanceof GatewayError) {
       // The body was not read: close the connection rather than drain an unwanted upload.
       writeResponse(res, errorResponse(parts), chooseCodec, true);
@@ -69,7 +72,7 @@ class HttpListener implements Listener {
     this.#context.handle(request).then(
       (response) => {
         if (res.destroyed) return;
-        writeResponse(res, response, chooseCodec, this.#draining, headerString(req.headers.accept));
+        writeResponse(res, response, chooseCodec, this.#draining, accept);
       },
       (error: unknown) => {
         // The handler never rejects by contract; this is a last line of defence.
