@@ -113,6 +113,16 @@ test("rosetta start (demo): the printed curl examples work", async () => {
     assert.is(((await shelf.body.json()) as { theme: string }).theme, "Science fiction");
     const stream = await request(`${url}/v1/shelves/2:watch`);
     assert.match(await stream.body.text(), /^\{"result":\{"id":"4","title":"Ariel"/);
+    const shelfXml = await request(`${url}/v1/shelves/1`, { headers: { accept: "application/xml" } });
+    assert.match(await shelfXml.body.text(), "<Shelf><id>1</id><theme>Science fiction</theme>");
+    const soapCall = await request(`${url}/soap/rosetta.demo.v1.Bookstore`, {
+      method: "POST",
+      headers: { "content-type": "text/xml", soapaction: '"urn:rosetta.demo.v1.Bookstore/GetShelf"' },
+      body: '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetShelf><shelf>1</shelf></GetShelf></s:Body></s:Envelope>',
+    });
+    assert.match(await soapCall.body.text(), '<GetShelfResponse xmlns="urn:rosetta.demo.v1.Bookstore"><id>1</id>');
+    const orderXml = await request(`${url}/api/orders/1`, { headers: { accept: "application/xml" } });
+    assert.match(await orderXml.body.text(), "<root><id>1</id>");
   } finally {
     demo.kill("SIGINT");
     assert.is((await demo.done).code, 0);
