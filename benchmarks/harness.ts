@@ -1,11 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 /** A benchmark process: spawned, asked for its port on its first stdout line, stopped with SIGTERM. */
 export interface BenchProcess {
   readonly name: string;
   readonly port: number;
+  /** Everything the process said on its first line (extra ports, say). */
+  readonly info: Readonly<Record<string, unknown>>;
   readonly pid: number;
   stop(): Promise<void>;
 }
@@ -17,9 +20,9 @@ export async function startProcess(name: string, script: string, args: readonly 
     lines.once("line", resolve);
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
   });
-  const { port } = JSON.parse(firstLine) as { port: number };
+  const info = JSON.parse(firstLine) as { port: number };
   return {
-    name, port, pid: child.pid!,
+    name, port: info.port, info, pid: child.pid!,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once("exit", () => resolve());
@@ -49,10 +52,22 @@ export function hasWrk(): boolean {
   return spawnSync("wrk", ["--version"]).error === undefined;
 }
 
-/** Runs wrk (one thread) against `url` and parses its report. */
-export function runWrk(url: string, seconds: number, connections: number): Promise<LoadResult> {
+/** A wrk Lua script that sends one fixed request (method, body, headers); returns its file path. */
+export function wrkRequestScript(directory: string, name: string, method: string, body: string, headers: Readonly<Record<string, string>>): string {
+  const bodyFile = join(directory, `${name}.body`);
+  writeFileSync(bodyFile, body);
+  const lines = [`wrk.method = ${JSON.stringify(method)}`, `local file = io.open(${JSON.stringify(bodyFile)}, "rb")`, "wrk.body = file:read(\"*a\")", "file:close()"];
+  for (const [header, value] of Object.entries(headers)) lines.push(`wrk.headers[${JSON.stringify(header)}] = ${JSON.stringify(value)}`);
+  const scriptFile = join(directory, `${name}.lua`);
+  writeFileSync(scriptFile, `${lines.join("\n")}\n`);
+  return scriptFile;
+}
+
+/** Runs wrk (one thread) against `url` and parses its report; `script` makes it send a scripted request. */
+export function runWrk(url: string, seconds: number, connections: number, script?: string): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url], { stdio: ["ignore", "pipe", "inherit"] });
+    const scripted = script === undefined ? [] : ["-s", script];
+    const child = spawn("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", ...scripted, url], { stdio: ["ignore", "pipe", "inherit"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.on("error", reject);

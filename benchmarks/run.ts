@@ -3,6 +3,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { cpuMicros, hasWrk, median, runClientLoop, runWrk, startProcess, type BenchProcess, type DirectLoop, type LoadResult } from "./harness.js";
 import { benchRouter } from "./micro/router.bench.js";
+import { benchXmlVersusJson } from "./xml-vs-json.js";
 
 /**
  * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
@@ -16,8 +17,10 @@ const { values } = parseArgs({
     duration: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "50" },
+    only: { type: "string", default: "http,grpc,xml,router" },
   },
 });
+const sections = new Set(values.only.split(","));
 const seconds = Number(values.duration);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
@@ -35,77 +38,90 @@ interface Target {
   readonly process: BenchProcess;
 }
 
-const upstream = await startProcess("upstream", script("upstream"));
-const origin = `http://127.0.0.1:${upstream.port}`;
-const peers = await Promise.all([
-  startProcess("rosetta", script("rosetta"), [origin]),
-  startProcess("undici-probe", script("undici-probe"), [origin]),
-  startProcess("fastify-http-proxy", script("fastify-proxy"), [origin]),
-]);
-const targets: Target[] = [
-  { name: "direct (node:http upstream)", url: `${origin}/v2/orders/1`, process: upstream },
-  { name: "Rosetta", url: `http://127.0.0.1:${peers[0].port}/api/orders/1`, process: peers[0] },
-  { name: "undici Pool.stream probe", url: `http://127.0.0.1:${peers[1].port}/api/orders/1`, process: peers[1] },
-  { name: "@fastify/http-proxy", url: `http://127.0.0.1:${peers[2].port}/api/orders/1`, process: peers[2] },
-];
-
-process.stderr.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}; Node ${process.version}\n`);
-process.stderr.write(`wrk -t1 -c${connections}, ${seconds}s per target per round, ${rounds} rounds; all processes unpinned on all cores\n`);
-for (const target of targets) await runWrk(target.url, 2, connections); // warm-up: JIT and connection pools
-
-type Run = LoadResult & { cpuMicrosPerRequest: number; ratio: number; cpuVersusProbe: number };
-const results = new Map<string, Run[]>();
-for (let round = 0; round < rounds; round++) {
-  let directRate = Number.NaN;
-  const entries: Run[] = [];
-  for (const target of targets) {
-    const before = cpuMicros(target.process.pid);
-    const load = await runWrk(target.url, seconds, connections);
-    const cpu = cpuMicros(target.process.pid) - before;
-    if (target === targets[0]) directRate = load.requestsPerSecond;
-    const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate, cpuVersusProbe: Number.NaN };
-    entries.push(entry);
-    (results.get(target.name) ?? results.set(target.name, []).get(target.name)!).push(entry);
-    process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${entry.cpuMicrosPerRequest.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
-  }
-  const probeCpu = entries[2]!.cpuMicrosPerRequest;
-  for (const entry of entries.slice(1)) entry.cpuVersusProbe = entry.cpuMicrosPerRequest / probeCpu;
-}
-await Promise.all([...peers, upstream].map((child) => child.stop()));
-
+process.stderr.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}; Node ${process.version}; wrk -t1 -c${connections}, ${seconds}s per target per round, ${rounds} rounds; all processes unpinned on all cores\n`);
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
-const lines = [
-  "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe |",
-  "|---|---:|---:|---:|---:|---:|---:|",
-];
-for (const target of targets) {
-  const runs = results.get(target.name)!;
-  lines.push(`| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} |`);
-}
-// REST/JSON → gRPC unary: Rosetta (wrk → HTTP) next to a direct grpc-js client loop against the same server.
-const grpcUpstream = await startProcess("grpc-upstream", script("grpc-upstream"));
-const grpcTarget = `127.0.0.1:${grpcUpstream.port}`;
-const rosettaGrpc = await startProcess("rosetta-grpc", script("rosetta-grpc"), [grpcTarget]);
-const grpcUrl = `http://127.0.0.1:${rosettaGrpc.port}/v1/shelves/1`;
-await runWrk(grpcUrl, 2, connections);
-const grpcRuns: Array<{ direct: DirectLoop; rosetta: LoadResult & { cpuMicrosPerRequest: number } }> = [];
-for (let round = 0; round < rounds; round++) {
-  const direct = await runClientLoop(script("grpc-client-loop"), grpcTarget, seconds, connections);
-  const before = cpuMicros(rosettaGrpc.pid);
-  const load = await runWrk(grpcUrl, seconds, connections);
-  const rosetta = { ...load, cpuMicrosPerRequest: (cpuMicros(rosettaGrpc.pid) - before) / load.requests };
-  grpcRuns.push({ direct, rosetta });
-  process.stderr.write(`round ${round + 1} gRPC direct: ${direct.requestsPerSecond.toFixed(0)} calls/s, ${direct.cpuMicrosPerRequest.toFixed(1)} µs CPU/call; Rosetta REST→gRPC: ${load.requestsPerSecond.toFixed(0)} req/s, ${rosetta.cpuMicrosPerRequest.toFixed(1)} µs CPU/req\n`);
-}
-await Promise.all([rosettaGrpc.stop(), grpcUpstream.stop()]);
-const grpcLines = [
-  "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) |",
-  "|---|---:|---:|---:|---:|---:|",
-  `| direct @grpc/grpc-js client loop | ${fixed(median(grpcRuns.map((run) => run.direct.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.direct.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.direct.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.direct.cpuMicrosPerRequest)), 1)} | 1.00 |`,
-  `| Rosetta REST/JSON → gRPC | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.cpuMicrosPerRequest)), 1)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond / run.direct.requestsPerSecond)), 2)} |`,
-];
-process.stdout.write(`\nREST/JSON → gRPC unary (GetShelf, ~60-byte message), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${grpcLines.join("\n")}\n`);
 
-const router = benchRouter();
-process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
-process.stdout.write(`\nRouter, ${router.routes} routes: trie ${router.trieNsPerMatch.toFixed(0)} ns/match; linear regex scan ${(router.linearNsPerMatch / 1000).toFixed(1)} µs/match (${(router.linearNsPerMatch / router.trieNsPerMatch).toFixed(0)}× slower)\n`);
+if (sections.has("http")) {
+  const upstream = await startProcess("upstream", script("upstream"));
+  const origin = `http://127.0.0.1:${upstream.port}`;
+  const peers = await Promise.all([
+    startProcess("rosetta", script("rosetta"), [origin]),
+    startProcess("undici-probe", script("undici-probe"), [origin]),
+    startProcess("fastify-http-proxy", script("fastify-proxy"), [origin]),
+  ]);
+  const targets: Target[] = [
+    { name: "direct (node:http upstream)", url: `${origin}/v2/orders/1`, process: upstream },
+    { name: "Rosetta", url: `http://127.0.0.1:${peers[0].port}/api/orders/1`, process: peers[0] },
+    { name: "undici Pool.stream probe", url: `http://127.0.0.1:${peers[1].port}/api/orders/1`, process: peers[1] },
+    { name: "@fastify/http-proxy", url: `http://127.0.0.1:${peers[2].port}/api/orders/1`, process: peers[2] },
+  ];
+
+  for (const target of targets) await runWrk(target.url, 2, connections); // warm-up: JIT and connection pools
+
+  type Run = LoadResult & { cpuMicrosPerRequest: number; ratio: number; cpuVersusProbe: number };
+  const results = new Map<string, Run[]>();
+  for (let round = 0; round < rounds; round++) {
+    let directRate = Number.NaN;
+    const entries: Run[] = [];
+    for (const target of targets) {
+      const before = cpuMicros(target.process.pid);
+      const load = await runWrk(target.url, seconds, connections);
+      const cpu = cpuMicros(target.process.pid) - before;
+      if (target === targets[0]) directRate = load.requestsPerSecond;
+      const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate, cpuVersusProbe: Number.NaN };
+      entries.push(entry);
+      (results.get(target.name) ?? results.set(target.name, []).get(target.name)!).push(entry);
+      process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${entry.cpuMicrosPerRequest.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
+    }
+    const probeCpu = entries[2]!.cpuMicrosPerRequest;
+    for (const entry of entries.slice(1)) entry.cpuVersusProbe = entry.cpuMicrosPerRequest / probeCpu;
+  }
+  await Promise.all([...peers, upstream].map((child) => child.stop()));
+
+  const lines = [
+    "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const target of targets) {
+    const runs = results.get(target.name)!;
+    lines.push(`| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} |`);
+  }
+  process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
+}
+
+if (sections.has("grpc")) {
+  // REST/JSON → gRPC unary: Rosetta (wrk → HTTP) next to a direct grpc-js client loop against the same server.
+  const grpcUpstream = await startProcess("grpc-upstream", script("grpc-upstream"));
+  const grpcTarget = `127.0.0.1:${grpcUpstream.port}`;
+  const rosettaGrpc = await startProcess("rosetta-grpc", script("rosetta-grpc"), [grpcTarget]);
+  const grpcUrl = `http://127.0.0.1:${rosettaGrpc.port}/v1/shelves/1`;
+  await runWrk(grpcUrl, 2, connections);
+  const grpcRuns: Array<{ direct: DirectLoop; rosetta: LoadResult & { cpuMicrosPerRequest: number } }> = [];
+  for (let round = 0; round < rounds; round++) {
+    const direct = await runClientLoop(script("grpc-client-loop"), grpcTarget, seconds, connections);
+    const before = cpuMicros(rosettaGrpc.pid);
+    const load = await runWrk(grpcUrl, seconds, connections);
+    const rosetta = { ...load, cpuMicrosPerRequest: (cpuMicros(rosettaGrpc.pid) - before) / load.requests };
+    grpcRuns.push({ direct, rosetta });
+    process.stderr.write(`round ${round + 1} gRPC direct: ${direct.requestsPerSecond.toFixed(0)} calls/s, ${direct.cpuMicrosPerRequest.toFixed(1)} µs CPU/call; Rosetta REST→gRPC: ${load.requestsPerSecond.toFixed(0)} req/s, ${rosetta.cpuMicrosPerRequest.toFixed(1)} µs CPU/req\n`);
+  }
+  await Promise.all([rosettaGrpc.stop(), grpcUpstream.stop()]);
+  const grpcLines = [
+    "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) |",
+    "|---|---:|---:|---:|---:|---:|",
+    `| direct @grpc/grpc-js client loop | ${fixed(median(grpcRuns.map((run) => run.direct.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.direct.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.direct.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.direct.cpuMicrosPerRequest)), 1)} | 1.00 |`,
+    `| Rosetta REST/JSON → gRPC | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.cpuMicrosPerRequest)), 1)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond / run.direct.requestsPerSecond)), 2)} |`,
+  ];
+  process.stdout.write(`\nREST/JSON → gRPC unary (GetShelf, ~60-byte message), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${grpcLines.join("\n")}\n`);
+}
+
+if (sections.has("xml")) {
+  const xml = await benchXmlVersusJson(script, seconds, rounds, connections);
+  process.stdout.write(`\nXML → gRPC → XML next to JSON → gRPC → JSON (PATCH UpdateBook, the book echoed back), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${xml.lines.join("\n")}\n`);
+  process.stdout.write(`\nEvent-loop delay while 4 callers send 1 MiB XML bodies (and get 1 MiB XML back), ${seconds}s\n\n${xml.loopLines.join("\n")}\n`);
+}
+
+if (sections.has("router")) {
+  const router = benchRouter();
+  process.stdout.write(`\nRouter, ${router.routes} routes: trie ${router.trieNsPerMatch.toFixed(0)} ns/match; linear regex scan ${(router.linearNsPerMatch / 1000).toFixed(1)} µs/match (${(router.linearNsPerMatch / router.trieNsPerMatch).toFixed(0)}× slower)\n`);
+}
