@@ -63,8 +63,17 @@ export interface ResponseEnvelope {
 
 /** The content type of a header map, without parameters, lower case; undefined when absent. */
 export function mediaTypeOf(headers: HeaderMap): string | undefined {
-  const value = headers["content-type"];
-  if (typeof value !== "string") return undefined;
-  const semicolon = value.indexOf(";");
-  return (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+  return mediaType(headers["content-type"]);
+}
+
+/** A Content-Type value without parameters, lower case. */
+export function mediaType(contentType: string | string[] | undefined): string | undefined {
+  if (typeof contentType !== "string") return undefined;
+  const semicolon = contentType.indexOf(";");
+  return (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}
+
+/** A header as one string: repeated values joined with ",". */
+export function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(",") : value;
 }

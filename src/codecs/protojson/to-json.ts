@@ -1,3 +1,4 @@
+import { setOwnProperty } from "../../core/own-property.js";
 import type protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -47,8 +48,7 @@ export function messageToJson(type: protobuf.Type, raw: RawMessage, context: Jso
 export function mapToJson(field: FieldInfo, entries: RawMapEntry[], context: JsonContext): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   for (const [key, value] of entries) {
-    // defineProperty, so that a map key named "__proto__" stays a key.
-    Object.defineProperty(json, String(key), { value: singleToJson(field, value, context), enumerable: true, writable: true, configurable: true });
+    setOwnProperty(json, String(key), singleToJson(field, value, context));
   }
   return json;
 }

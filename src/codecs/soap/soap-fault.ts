@@ -33,7 +33,7 @@ export function faultResponse(version: SoapVersion, error: GatewayError, xml: Xm
     fault = `<soap:Fault><soap:Code><soap:Value>soap:${kind}</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">${message}</soap:Text></soap:Reason><soap:Detail>${detail}</soap:Detail></soap:Fault>`;
   }
   const status = version === soap11 || kind !== "Sender" ? 500 : 400;
-  return { status, headers: { ...error.metadata, "content-type": `${version.mediaType}; charset=utf-8` }, body: bytesBody(writeEnvelope(version, fault)), error };
+  return { status, headers: { ...error.metadata, "content-type": version.contentType }, body: bytesBody(writeEnvelope(version, fault)), error };
 }
 
 /**

@@ -3,10 +3,12 @@ export interface SoapVersion {
   readonly name: "1.1" | "1.2";
   readonly envelopeNamespace: string;
   readonly mediaType: string;
+  /** What Rosetta writes in Content-Type (1.2 callers add `; action="…"` when they send). */
+  readonly contentType: string;
 }
 
-export const soap11: SoapVersion = Object.freeze({ name: "1.1", envelopeNamespace: "http://schemas.xmlsoap.org/soap/envelope/", mediaType: "text/xml" });
-export const soap12: SoapVersion = Object.freeze({ name: "1.2", envelopeNamespace: "http://www.w3.org/2003/05/soap-envelope", mediaType: "application/soap+xml" });
+export const soap11: SoapVersion = Object.freeze({ name: "1.1", envelopeNamespace: "http://schemas.xmlsoap.org/soap/envelope/", mediaType: "text/xml", contentType: "text/xml; charset=utf-8" });
+export const soap12: SoapVersion = Object.freeze({ name: "1.2", envelopeNamespace: "http://www.w3.org/2003/05/soap-envelope", mediaType: "application/soap+xml", contentType: "application/soap+xml; charset=utf-8" });
 
 export function soapVersionOfMediaType(mediaType: string | undefined): SoapVersion | undefined {
   return mediaType === soap12.mediaType ? soap12 : mediaType === soap11.mediaType ? soap11 : undefined;

@@ -1,3 +1,4 @@
+import { setOwnProperty } from "../../core/own-property.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { DocumentShape } from "../body-shape.js";
@@ -39,23 +40,19 @@ function decodeElement(node: XmlNode, path: string, lists: ReadonlySet<string>, 
   if (typeof node === "string" && declared === undefined) return node;
   const result: Record<string, unknown> = {};
   const attributes = attributesOf(node);
-  for (const name of Object.keys(attributes)) if (!isMarkupAttribute(name)) setOwn(result, `@${localName(name)}`, attributes[name]);
+  for (const name of Object.keys(attributes)) if (!isMarkupAttribute(name)) setOwnProperty(result, `@${localName(name)}`, attributes[name]);
   const text = textOf(node);
-  if (typeof node !== "string" && text.trim() !== "") setOwn(result, "#text", text);
+  if (typeof node !== "string" && text.trim() !== "") setOwnProperty(result, "#text", text);
   for (const [name, elements] of childrenOf(node)) {
     const local = localName(name);
     const childPath = path === "" ? local : `${path}.${local}`;
     const values = elements.map((element) => decodeElement(element, childPath, lists, byParent));
     const existing = result[local];
-    if (existing !== undefined) setOwn(result, local, [...(Array.isArray(existing) ? existing : [existing]), ...values]);
-    else setOwn(result, local, values.length > 1 || lists.has(childPath) ? values : values[0]);
+    if (existing !== undefined) setOwnProperty(result, local, [...(Array.isArray(existing) ? existing : [existing]), ...values]);
+    else setOwnProperty(result, local, values.length > 1 || lists.has(childPath) ? values : values[0]);
   }
-  for (const name of declared ?? []) if (!Object.hasOwn(result, name)) setOwn(result, name, []);
+  for (const name of declared ?? []) if (!Object.hasOwn(result, name)) setOwnProperty(result, name, []);
   return result;
-}
-
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** A value → XML under the shape's root element. */

@@ -1,3 +1,4 @@
+import { setOwnProperty } from "../../core/own-property.js";
 import type protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -99,8 +100,7 @@ function decodeMap(field: FieldInfo, entries: XmlNode[], path: string, context: 
       else if (context.rejectUnknown) throw mappingError(entryPath, `a map entry takes <key> and <value>, not <${local}>`);
     }
     if (key === undefined) throw mappingError(entryPath, "a map entry has no <key>");
-    // defineProperty: a key such as "__proto__" stays an ordinary entry.
-    Object.defineProperty(result, key, { value: value === undefined ? defaultMapValue(field) : value, enumerable: true, writable: true, configurable: true });
+    setOwnProperty(result, key, value === undefined ? defaultMapValue(field) : value);
   });
   return result;
 }

@@ -74,13 +74,13 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
             problems.push({ code: ConfigErrorCode.TEMPLATE, path: this.#context.configPath, message: `google.api.http of ${path}: ${parsed.error}` });
             return;
           }
-          routes.push(this.#route(`${this.#name}.${method.name}${index === 0 ? "" : `.${index}`}`, parsed.template, binding.httpMethod, {
+          routes.push(this.#route(`${this.#name}.${method.name}${index === 0 ? "" : `.${index}`}`, parsed.template, [binding.httpMethod], {
             method: path, body: binding.body ?? "", responseBody: binding.responseBody,
           }));
         });
         if (bindings.length === 0 && this.#options.unannotatedMethods) {
           const parsed = parsePathTemplate(`/${path}`);
-          if (parsed.ok) routes.push(this.#route(`${this.#name}.${method.name}`, parsed.template, "POST", { method: path, body: "*", responseBody: undefined }));
+          if (parsed.ok) routes.push(this.#route(`${this.#name}.${method.name}`, parsed.template, ["POST"], { method: path, body: "*", responseBody: undefined }));
         }
       }
     }
@@ -94,15 +94,15 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     return this.#services().flatMap((service) => {
       const parsed = parsePathTemplate(`${prefix.replace(/\/+$/, "")}/${fullNameOf(service)}`);
       if (!parsed.ok) throw new ConfigError([{ code: ConfigErrorCode.TEMPLATE, path: `${this.#context.configPath}.soap.path`, message: parsed.error }]);
-      return [{ ...this.#route(`${this.#name}.${service.name}.soap`, parsed.template, "POST", { soap: fullNameOf(service) }), methods: new Set(["POST", "GET", "HEAD"]) }];
+      return [this.#route(`${this.#name}.${service.name}.soap`, parsed.template, ["POST", "GET", "HEAD"], { soap: fullNameOf(service) })];
     });
   }
 
-  #route(id: string, template: PathTemplate, httpMethod: string, upstream: Partial<Pick<GrpcUpstreamOptions, "method" | "soap" | "body" | "responseBody">>): EndpointRoute<GrpcUpstreamOptions> {
+  #route(id: string, template: PathTemplate, httpMethods: readonly string[], upstream: Partial<Pick<GrpcUpstreamOptions, "method" | "soap" | "body" | "responseBody">>): EndpointRoute<GrpcUpstreamOptions> {
     return {
       id,
       template,
-      methods: new Set([httpMethod]),
+      methods: new Set(httpMethods),
       upstream: { method: undefined, soap: undefined, body: undefined, responseBody: undefined, ...upstream, successStatus: undefined, timeout: undefined, json: undefined, streamFormat: undefined },
     };
   }
@@ -117,9 +117,10 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   }
 
   #soapHandler(route: RouteInfo<GrpcUpstreamOptions>, serviceName: string): Handler {
-    const service = this.#services().find((candidate) => fullNameOf(candidate) === serviceName);
+    const services = this.#services();
+    const service = services.find((candidate) => fullNameOf(candidate) === serviceName);
     if (service === undefined) {
-      const known = this.#services().map(fullNameOf);
+      const known = services.map(fullNameOf);
       throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" has no proto service "${serviceName}" (services: ${known.join(", ")})` }]);
     }
     const codec = route.upstream.json === undefined ? this.#codec : this.#codec.withOptions(route.upstream.json);

@@ -1,3 +1,4 @@
+import { setOwnProperty } from "../../core/own-property.js";
 import type protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import type { RequestEnvelope } from "../../core/envelope.js";
@@ -90,7 +91,7 @@ function setQueryPath(mapping: RequestMapping, message: Record<string, unknown>,
       if (!field.map || !last) throw invalid(`query parameter "${key}": only a map field takes [key]`);
       if (values.length > 1) throw invalid(`query parameter "${key}" is given ${values.length} times for one map entry`);
       const entries = (target[field.jsonName] ??= {}) as Record<string, unknown>;
-      Object.defineProperty(entries, segment.mapKey, { value: textToJson(field, values[0]!, key), enumerable: true, writable: true, configurable: true });
+      setOwnProperty(entries, segment.mapKey, textToJson(field, values[0]!, key));
       return;
     }
     if (last) {

@@ -1,6 +1,6 @@
 import type protobuf from "protobufjs";
 import { bytesBody, valueBody } from "../../core/body.js";
-import { mediaTypeOf, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
+import { headerText, mediaTypeOf, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
@@ -57,7 +57,7 @@ export function createSoapFacade(spec: SoapFacadeSpec): Handler {
       if (wsdlByLocation.size >= maxCachedLocations) wsdlByLocation.clear();
       wsdlByLocation.set(location, bytes);
     }
-    return { status: 200, headers: { "content-type": "text/xml; charset=utf-8" }, body: bytesBody(bytes) };
+    return { status: 200, headers: { "content-type": soap11.contentType }, body: bytesBody(bytes) };
   };
 
   const operationOf = (bodyName: string, action: string): SoapOperation => {
@@ -83,13 +83,13 @@ export function createSoapFacade(spec: SoapFacadeSpec): Handler {
       throw new SoapProtocolError("MustUnderstand", `header block(s) ${envelope.mustUnderstand.join(", ")} are marked mustUnderstand; this endpoint understands none`);
     }
     if (envelope.body === undefined) throw new GatewayError(StatusCode.INVALID_ARGUMENT, "the SOAP Body is empty; it must hold the operation element");
-    const operation = operationOf(envelope.body.name, soapActionOf(version, headerText(request, "soapaction"), headerText(request, "content-type")));
+    const operation = operationOf(envelope.body.name, soapActionOf(version, headerText(request.headers.soapaction), headerText(request.headers["content-type"])));
     request.body = valueBody(spec.xml.toValue({ name: envelope.body.name, node: envelope.body.node }, operation.requestShape));
     request.rawQuery = "";
     const response = await operation.handler(request);
     const value = response.body.kind === "value" ? response.body.value : {};
     const element = spec.xml.toXml(value, operation.responseShape, `${operation.method.name}Response`, ` xmlns="${escapeAttribute(spec.targetNamespace)}"`);
-    return { status: 200, headers: { ...response.headers, "content-type": `${version.mediaType}; charset=utf-8` }, body: bytesBody(writeEnvelope(version, element)) };
+    return { status: 200, headers: { ...response.headers, "content-type": version.contentType }, body: bytesBody(writeEnvelope(version, element)) };
   };
 
   return async (request) => {
@@ -110,14 +110,9 @@ export function createSoapFacade(spec: SoapFacadeSpec): Handler {
   };
 }
 
-function headerText(request: RequestEnvelope, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** The URL callers reached this endpoint at, as the listener saw it (X-Forwarded-* when trusted). */
 function locationOf(request: RequestEnvelope): string {
-  const scheme = headerText(request, "x-forwarded-proto") ?? request.peer.scheme;
-  const host = headerText(request, "x-forwarded-host") ?? headerText(request, "host") ?? "localhost";
+  const scheme = headerText(request.headers["x-forwarded-proto"]) ?? request.peer.scheme;
+  const host = headerText(request.headers["x-forwarded-host"]) ?? headerText(request.headers.host) ?? "localhost";
   return `${scheme}://${host}${request.path}`;
 }

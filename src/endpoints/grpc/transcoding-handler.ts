@@ -49,9 +49,10 @@ export interface TranscodingRoute {
 export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const { method, mapping, codec, codecs } = route;
   const json = codecs.byName("json");
-  const requestIsHttpBody = bodyTargetType(mapping) === httpBodyType;
-  const answer = answerShape(route);
   const bodyShape = requestBodyShape(mapping, codec);
+  const bodyType = bodyShape?.field === undefined ? bodyShape?.type : bodyShape.field.messageType;
+  const requestIsHttpBody = bodyType !== undefined && fullNameOf(bodyType) === httpBodyType;
+  const answer = answerShape(route);
 
   const callOptions = (request: RequestEnvelope): CallOptions => {
     const requested = parseGrpcTimeout(request.headers["grpc-timeout"]);
@@ -119,14 +120,6 @@ function answerShape(route: TranscodingRoute): AnswerShape {
 /** The part of a decoded response the caller receives. */
 function answerOf(answer: AnswerShape, decoded: unknown): unknown {
   return answer.key === undefined ? decoded : (decoded as Record<string, unknown>)[answer.key];
-}
-
-/** The message type the HTTP body becomes: the request itself for "*", else the named field's type. */
-function bodyTargetType(mapping: RequestMapping): string | undefined {
-  if (mapping.body === undefined) return undefined;
-  if (mapping.body === "*") return fullNameOf(mapping.requestType);
-  const type = messageInfo(mapping.requestType).byName.get(mapping.body)?.messageType;
-  return type === undefined ? undefined : fullNameOf(type);
 }
 
 /** What the HTTP body is: the request message for "*", else the named field of it. */

@@ -8,7 +8,7 @@ import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import { readEnvelope, writeEnvelope } from "../../codecs/soap/soap-envelope.js";
 import { faultToError } from "../../codecs/soap/soap-fault.js";
-import type { SoapVersion } from "../../codecs/soap/soap-version.js";
+import { soap11, type SoapVersion } from "../../codecs/soap/soap-version.js";
 import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
 import { escapeAttribute } from "../../codecs/xml/xml-text.js";
 
@@ -29,8 +29,6 @@ export interface BodyTranslation {
   readonly xml: XmlCodec;
   readonly requestShape: BodyShape | undefined;
   readonly responseShape: BodyShape | undefined;
-  /** Canonicalises a typed value through its message (checks it, names the bad field). */
-  readonly normalize: (value: unknown, shape: BodyShape | undefined) => unknown;
   readonly maxBytes: number;
 }
 
@@ -60,11 +58,11 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
     const bytes = await readBodyBytes(body, translation.maxBytes);
     value = bytes.byteLength === 0 ? {} : await callerCodec.decode(bytes, translation.requestShape);
   }
-  value = translation.normalize(value, translation.requestShape);
+  value = normalize(value, translation.requestShape);
   if (soap !== undefined) {
     request.body = bytesBody(writeEnvelope(soap.version, translation.xml.toXml(value, translation.requestShape, soap.operation, ` xmlns="${escapeAttribute(soap.namespace)}"`)));
-    headers["content-type"] = soap.version.name === "1.1" ? "text/xml; charset=utf-8" : `application/soap+xml; charset=utf-8; action="${soap.action}"`;
-    if (soap.version.name === "1.1") headers.soapaction = `"${soap.action}"`;
+    if (soap.version === soap11) headers.soapaction = `"${soap.action}"`;
+    headers["content-type"] = soap.version === soap11 ? soap.version.contentType : `${soap.version.contentType}; action="${soap.action}"`;
   } else {
     request.body = bytesBody(target.encode(value, translation.requestShape));
     headers["content-type"] = target.mediaTypes[0];
@@ -101,7 +99,7 @@ export async function translateResponse(response: ResponseEnvelope, wanted: Code
   const shape = response.status < 400 ? translation.responseShape : undefined;
   const value = soap !== undefined
     ? await soapResult(bytes, translation, shape)
-    : await readReply(source.name, async () => translation.normalize(await source.decode(bytes, shape), shape));
+    : await readReply(source.name, async () => normalize(await source.decode(bytes, shape), shape));
   response.headers["content-type"] = undefined;
   response.headers["content-length"] = undefined;
   return { ...response, body: valueBody(value, shape) };
@@ -114,7 +112,7 @@ async function soapResult(bytes: Uint8Array, translation: BodyTranslation, respo
   if (envelope.isFault) throw faultToError(envelope.version, envelope.body!.node, xml);
   return readReply("SOAP", () => {
     const body = envelope.body;
-    return translation.normalize(body === undefined ? {} : xml.toValue({ name: body.name, node: body.node }, responseShape), responseShape);
+    return normalize(body === undefined ? {} : xml.toValue({ name: body.name, node: body.node }, responseShape), responseShape);
   });
 }
 
@@ -125,4 +123,9 @@ async function readReply<T>(format: string, read: () => T | Promise<T>): Promise
   } catch (error) {
     throw new GatewayError(StatusCode.INTERNAL, `the upstream's ${format} reply could not be read: ${GatewayError.from(error).message}`, { httpStatus: 502, cause: error });
   }
+}
+
+/** A value typed by a whole message, canonicalised through it: checked (the bad field named) and written as proto3 JSON. */
+function normalize(value: unknown, shape: BodyShape | undefined): unknown {
+  return shape?.kind === "message" && shape.field === undefined ? shape.codec.decode(shape.type, shape.codec.encode(shape.type, value)) : value;
 }

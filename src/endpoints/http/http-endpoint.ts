@@ -4,7 +4,7 @@ import type { Body } from "../../core/body.js";
 import { bytesBody } from "../../core/body.js";
 import type { Handler } from "../../core/handler.js";
 import type { HeaderMap, RequestEnvelope, ResponseEnvelope } from "../../core/envelope.js";
-import { mediaTypeOf } from "../../core/envelope.js";
+import { headerText, mediaTypeOf } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { ndjsonLines, readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -81,8 +81,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       return translateResponse(await proxy(request), wanted, translation);
     };
     return (request) => {
-      const accept = request.headers.accept;
-      const wanted = wantedCodec(request, translation, typeof accept === "string" ? accept : undefined);
+      const wanted = wantedCodec(request, translation, headerText(request.headers.accept));
       // Undeclared services pass bodies through unless the caller speaks something other than JSON.
       if (!declared && (wanted === undefined || wanted === this.#json)) return proxy(request);
       return translated(request, wanted);
@@ -114,7 +113,6 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       xml: this.#codecs.byName("xml") as XmlCodec,
       requestShape: shapeOf(upstream.requestType, "requestType"),
       responseShape: shapeOf(upstream.responseType, "responseType"),
-      normalize: (value, shape) => shape?.kind === "message" && shape.field === undefined ? shape.codec.decode(shape.type, shape.codec.encode(shape.type, value)) : value,
       maxBytes: options.maxTranslatedBytes,
     };
   }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { once } from "node:events";
 import { createRequestEnvelope } from "../../core/request.js";
-import { mediaTypeOf, type HeaderMap } from "../../core/envelope.js";
+import { headerText, mediaType, type HeaderMap } from "../../core/envelope.js";
 import { errorResponse } from "../../core/error-response.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -46,10 +46,10 @@ class HttpListener implements Listener {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const parts = readIncoming(req, this.#options, this.name);
-    // Read now: endpoints may rewrite the request's headers for their upstream.
-    const accept = headerString(req.headers.accept);
-    const requestMediaType = mediaTypeOf(req.headers);
-    const chooseCodec = () => this.#context.codecs.negotiate(accept, requestMediaType);
+    // Kept now: endpoints may rewrite the request's headers for their upstream.
+    const accept = headerText(req.headers.accept);
+    const contentType = req.headers["content-type"];
+    const chooseCodec = () => this.#context.codecs.negotiate(accept, mediaType(contentType));
     if (parts instanceof GatewayError) {
       // The body was not read: close the connection rather than drain an unwanted upload.
       writeResponse(res, errorResponse(parts), chooseCodec, true);
@@ -127,10 +127,6 @@ class HttpListener implements Listener {
     this.#server.closeAllConnections();
     await closed;
   }
-}
-
-function headerString(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(",") : value;
 }
 
 export const httpListenerFactory: ListenerFactory<HttpListenerOptions> = {
