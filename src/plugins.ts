@@ -12,6 +12,10 @@ import { responseHeadersFilter } from "./filters/response-headers.js";
 import { setStatusFilter } from "./filters/set-status.js";
 import type { ListenerFactory } from "./listeners/listener.js";
 import { httpListenerFactory } from "./listeners/http/http-listener.js";
+import { tcpListenerFactory } from "./listeners/tcp/tcp-listener.js";
+import { udpListenerFactory } from "./listeners/udp/udp-listener.js";
+import { wsListenerFactory } from "./listeners/ws/ws-listener.js";
+import { protobufCodecFactory } from "./codecs/protobuf/protobuf-codec.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- each registry holds factories of different option types */
 export interface Plugins {
@@ -29,10 +33,10 @@ export function builtinPlugins(): Plugins {
     filters: new Registry("filter"),
     codecs: new Registry("codec"),
   };
-  plugins.listeners.register(httpListenerFactory.protocol, httpListenerFactory);
+  for (const listener of [httpListenerFactory, wsListenerFactory, tcpListenerFactory, udpListenerFactory]) plugins.listeners.register(listener.protocol, listener);
   plugins.endpoints.register(httpEndpointFactory.protocol, httpEndpointFactory);
   plugins.endpoints.register(grpcEndpointFactory.protocol, grpcEndpointFactory);
   for (const filter of [requestIdFilter, requestHeadersFilter, responseHeadersFilter, setStatusFilter]) plugins.filters.register(filter.name, filter);
-  for (const codec of [jsonCodecFactory, xmlCodecFactory]) plugins.codecs.register(codec.name, codec);
+  for (const codec of [jsonCodecFactory, xmlCodecFactory, protobufCodecFactory]) plugins.codecs.register(codec.name, codec);
   return plugins;
 }

@@ -21,20 +21,16 @@ export class ProtoRegistry {
 
   /** Loads .proto files, resolving imports against the include roots, then Rosetta's and protobufjs's own. */
   static async load(includeRoots: readonly string[], files: readonly string[]): Promise<ProtoRegistry> {
-    const root = new protobuf.Root();
-    const roots = [...includeRoots.map((directory) => resolve(directory)), bundledProtos];
-    root.resolvePath = (_origin, target) => {
-      if (isAbsolute(target) && existsSync(target)) return target;
-      // protobufjs has the common well-known types built in under their import names.
-      if (target.startsWith("google/protobuf/") && protobuf.common.get(target) !== null) return target;
-      for (const directory of roots) {
-        const candidate = join(directory, target);
-        if (existsSync(candidate)) return candidate;
-      }
-      if (target.startsWith("google/protobuf/")) return join(protobufjsRoot, target);
-      return target;
-    };
-    await root.load(["google/rpc/status.proto", "google/rpc/error_details.proto", "google/api/httpbody.proto", ...files], { keepCase: true });
+    const root = rootWithIncludes(includeRoots);
+    await root.load([...alwaysLoaded, ...files], { keepCase: true });
+    root.resolveAll();
+    return new ProtoRegistry(root);
+  }
+
+  /** Rosetta's bundled protos only (google.rpc.Status, the frame), loaded synchronously for codecs built at start-up. */
+  static bundled(): ProtoRegistry {
+    const root = rootWithIncludes([]);
+    root.loadSync([...alwaysLoaded, "google/protobuf/struct.proto", "rosetta/v1/frame.proto"], { keepCase: true });
     root.resolveAll();
     return new ProtoRegistry(root);
   }
@@ -65,6 +61,25 @@ export class ProtoRegistry {
 }
 
 /** The full name without the leading dot: `bookstore.v1.Book`. */
+const alwaysLoaded = ["google/rpc/status.proto", "google/rpc/error_details.proto", "google/api/httpbody.proto"];
+
+function rootWithIncludes(includeRoots: readonly string[]): protobuf.Root {
+  const root = new protobuf.Root();
+  const roots = [...includeRoots.map((directory) => resolve(directory)), bundledProtos];
+  root.resolvePath = (_origin, target) => {
+    if (isAbsolute(target) && existsSync(target)) return target;
+    // protobufjs has the common well-known types built in under their import names.
+    if (target.startsWith("google/protobuf/") && protobuf.common.get(target) !== null) return target;
+    for (const directory of roots) {
+      const candidate = join(directory, target);
+      if (existsSync(candidate)) return candidate;
+    }
+    if (target.startsWith("google/protobuf/")) return join(protobufjsRoot, target);
+    return target;
+  };
+  return root;
+}
+
 export function fullNameOf(reflection: protobuf.ReflectionObject): string {
   return reflection.fullName.startsWith(".") ? reflection.fullName.slice(1) : reflection.fullName;
 }

@@ -11,6 +11,7 @@ import { createForwardedHeaders } from "./forwarded-headers.js";
 import { httpListenerSchema, type HttpListenerOptions } from "./http-options.js";
 import { readIncoming } from "./incoming-request.js";
 import { writeResponse } from "./write-response.js";
+import { WsAcceptor } from "../ws/ws-acceptor.js";
 
 const clientClosed = new GatewayError(StatusCode.CANCELLED, "the caller closed the connection");
 
@@ -21,6 +22,7 @@ class HttpListener implements Listener {
   readonly #context: ListenerContext;
   readonly #server: Server;
   readonly #forwarded: ReturnType<typeof createForwardedHeaders>;
+  readonly #webSocket: WsAcceptor | undefined;
   #draining = false;
 
   constructor(options: HttpListenerOptions & { readonly name: string }, context: ListenerContext) {
@@ -41,6 +43,10 @@ class HttpListener implements Listener {
     // One above the limit, so that a request over it is seen and answered with 431.
     this.#server.maxHeadersCount = options.maxHeaderCount + 1;
     if (options.maxConnections > 0) this.#server.maxConnections = options.maxConnections;
+    if (options.websocket !== undefined) {
+      const acceptor = (this.#webSocket = new WsAcceptor(options.websocket, context, options.name));
+      this.#server.on("upgrade", (req, socket, head) => acceptor.upgrade(req, socket, head));
+    }
     this.#server.on("clientError", (error, socket) => this.#onClientError(error as NodeJS.ErrnoException, socket as Socket));
   }
 
@@ -122,7 +128,7 @@ class HttpListener implements Listener {
     this.#server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([closed, deadline]);
+    await Promise.race([Promise.all([closed, this.#webSocket?.close(graceMs)]), deadline]);
     clearTimeout(timer);
     this.#server.closeAllConnections();
     await closed;

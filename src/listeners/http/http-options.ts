@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
-import { byteSize, duration, integer, list, object, refine, string, withDefault, type Infer } from "../../config/schema.js";
+import { byteSize, duration, integer, list, object, optional, refine, string, withDefault, type Infer } from "../../config/schema.js";
+import { webSocketSchema } from "../ws/ws-options.js";
 import { ConfigErrorCode } from "../../config/error-codes.js";
 import { listenerBaseFields } from "../listener.js";
 
@@ -26,6 +27,7 @@ export const httpListenerSchema = object(
     keepAliveTimeout: withDefault(duration(), 5_000, "how long an idle keep-alive connection stays open"),
     maxConnections: withDefault(integer({ min: 0 }), 0, "open connections accepted at once; 0 = no limit"),
     trustedProxies: withDefault(list(cidr), [], "peers (IP or CIDR) whose X-Forwarded-* headers are kept and extended; from anyone else they are replaced"),
+    websocket: optional(webSocketSchema, "accept WebSocket frames on this port, by upgrade on `websocket.path` (the options of a ws listener)"),
   },
   "http listener",
 );

@@ -1,17 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import type { IncomingMessage } from "node:http";
 import { emptyBody, type Body } from "../../core/body.js";
-import type { Peer, TraceContext } from "../../core/envelope.js";
+import type { HeaderMap, Peer, TraceContext } from "../../core/envelope.js";
+import { requestIdOf, traceOf } from "../request-identity.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import { bodyTooLarge } from "../../core/read-body.js";
 import { stripHopByHop } from "../../http/hop-by-hop.js";
 import type { HttpListenerOptions } from "./http-options.js";
-
-/** A request id the caller may choose: short, printable, no separators that could break a log line. */
-const validRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
-const validTraceparent = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export interface IncomingParts {
   readonly path: string;
@@ -54,12 +50,8 @@ export function readIncoming(req: IncomingMessage, options: HttpListenerOptions,
   if (body instanceof GatewayError) return body;
   stripHopByHop(headers);
 
-  const offered = headers["x-request-id"];
-  const requestId = typeof offered === "string" && validRequestId.test(offered) ? offered : randomUUID();
-  const traceparent = headers.traceparent;
-  const trace = typeof traceparent === "string" && validTraceparent.test(traceparent)
-    ? { traceparent, tracestate: typeof headers.tracestate === "string" ? headers.tracestate : undefined }
-    : undefined;
+  const requestId = requestIdOf(headers as HeaderMap);
+  const trace = traceOf(headers as HeaderMap);
   const socket = req.socket;
   const peer: Peer = {
     address: socket.remoteAddress ?? "unknown",

@@ -1,0 +1,62 @@
+import type protobuf from "protobufjs";
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
+import { byteSize, object, withDefault, type Infer } from "../../config/schema.js";
+import { ProtoRegistry } from "../../schema/proto-registry.js";
+import type { BodyShape } from "../body-shape.js";
+import type { Codec, CodecFactory } from "../codec.js";
+import { ProtoJsonCodec } from "../protojson/protojson-codec.js";
+import { defaultProtoJsonOptions } from "../protojson/protojson-options.js";
+
+const optionsSchema = object({
+  maxBytes: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest protobuf body decoded"),
+}, "protobuf codec options");
+
+export type ProtobufCodecOptions = Infer<typeof optionsSchema>;
+
+/**
+ * `application/x-protobuf`: the binary form of the route's message. Bodies
+ * the route has no message for are written as what they are: an error as
+ * `google.rpc.Status`, anything else as `google.protobuf.Value` (the type
+ * that holds any JSON value), so every reply has a protobuf form.
+ */
+export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
+  const registry = ProtoRegistry.bundled();
+  const bundled = ProtoJsonCodec.forRegistry(registry, defaultProtoJsonOptions);
+  const status = registry.findType("google.rpc.Status")!;
+  const value = registry.findType("google.protobuf.Value")!;
+  const typeOf = (shape: BodyShape | undefined): { codec: ProtoJsonCodec; type: protobuf.Type } => {
+    if (shape?.kind === "message") {
+      if (shape.field === undefined) return { codec: shape.codec, type: shape.type };
+      if (shape.field.messageType !== undefined && !shape.field.repeated && !shape.field.map) return { codec: shape.codec, type: shape.field.messageType };
+    }
+    return { codec: bundled, type: shape?.kind === "document" && shape.root === "Status" ? status : value };
+  };
+  return {
+    name: "protobuf",
+    mediaTypes: ["application/x-protobuf", "application/protobuf", "application/vnd.google.protobuf"],
+    encode(body, shape) {
+      const { codec, type } = typeOf(shape);
+      return codec.encode(type, body);
+    },
+    decode(bytes, shape) {
+      if (bytes.byteLength > options.maxBytes) {
+        throw new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `protobuf body of ${bytes.byteLength} bytes exceeds the limit of ${options.maxBytes}`, { httpStatus: 413 });
+      }
+      const { codec, type } = typeOf(shape);
+      try {
+        return codec.decode(type, bytes);
+      } catch (error) {
+        const reason = GatewayError.from(error);
+        // A caller's malformed bytes are its error, not the gateway's.
+        throw new GatewayError(StatusCode.INVALID_ARGUMENT, reason.message, { cause: error });
+      }
+    },
+  };
+}
+
+export const protobufCodecFactory: CodecFactory<ProtobufCodecOptions> = {
+  name: "protobuf",
+  optionsSchema,
+  create: createProtobufCodec,
+};

@@ -1,0 +1,16 @@
+import type { Frame } from "./frame.js";
+
+/**
+ * Frame ⇄ bytes in one wire format. Listeners pick one per config
+ * (`codec: json | xml | protobuf`); the TCP upstream endpoint uses the same.
+ */
+export interface FrameCodec {
+  readonly name: string;
+  /** Frames are binary (WebSocket binary messages) rather than text. */
+  readonly binary: boolean;
+  /** The body media type of a frame whose headers name none (JSON frames: JSON, inline). */
+  readonly bodyMediaType: string;
+  /** Throws (or rejects with) a FrameError naming what is wrong; XML frames may be parsed off the main thread. */
+  decode(bytes: Uint8Array): Frame | Promise<Frame>;
+  encode(frame: Frame): Uint8Array;
+}

@@ -1,0 +1,15 @@
+import type { CodecRegistry } from "../codecs/codec-registry.js";
+import type { XmlCodec } from "../codecs/xml/xml-codec.js";
+import { Registry } from "../core/registry.js";
+import type { FrameCodec } from "./frame-codec.js";
+import { createJsonFrameCodec } from "./json-frame-codec.js";
+import { createProtobufFrameCodec } from "./protobuf-frame-codec.js";
+import { createXmlFrameCodec } from "./xml-frame-codec.js";
+
+type FrameCodecFactory = (codecs: CodecRegistry, maxFrameBytes: number) => FrameCodec;
+
+/** The frame formats, by the name a listener or TCP service names in `codec`. */
+export const frameCodecs = new Registry<FrameCodecFactory>("frame codec");
+frameCodecs.register("json", (codecs) => createJsonFrameCodec(codecs.byName("json")));
+frameCodecs.register("xml", (codecs) => createXmlFrameCodec(codecs.byName("xml") as XmlCodec));
+frameCodecs.register("protobuf", (_codecs, maxFrameBytes) => createProtobufFrameCodec(maxFrameBytes));

@@ -1,0 +1,91 @@
+import type { Socket } from "node:net";
+import { once } from "node:events";
+import type { Peer } from "../../core/envelope.js";
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
+import type { Frame } from "../../frames/frame.js";
+import type { FrameCodec } from "../../frames/frame-codec.js";
+import { FrameSession, type FrameSink } from "../../frames/frame-session.js";
+import { FrameReader, FramingError, frameOnStream, type Framing } from "../../frames/stream-framing.js";
+import type { ListenerContext } from "../listener.js";
+import type { TcpListenerOptions } from "./tcp-options.js";
+
+const callerLeft = new GatewayError(StatusCode.CANCELLED, "the caller closed the connection");
+
+/**
+ * One TCP connection carrying frames. A frame that breaks the framing (over
+ * the limit by its prefix, or a line with no end in sight) gets an error
+ * frame and the connection is closed, since the stream cannot be re-synced;
+ * a frame that is merely malformed gets an error frame and the connection
+ * goes on.
+ */
+export class TcpConnection implements FrameSink {
+  readonly #socket: Socket;
+  readonly #codec: FrameCodec;
+  readonly #framing: Framing;
+  readonly #reader: FrameReader;
+  readonly #session: FrameSession;
+  readonly #maxBufferedBytes: number;
+
+  constructor(socket: Socket, codec: FrameCodec, options: TcpListenerOptions & { readonly name: string }, context: ListenerContext) {
+    this.#socket = socket;
+    this.#codec = codec;
+    this.#framing = options.framing as Framing;
+    this.#maxBufferedBytes = options.maxBufferedBytes;
+    this.#reader = new FrameReader(this.#framing, options.maxFrameBytes);
+    const peer: Peer = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0, listener: options.name, protocol: "tcp", scheme: "http" };
+    this.#session = new FrameSession(context, codec, this, peer, options);
+    socket.setNoDelay(true);
+    if (options.idleTimeout > 0) socket.setTimeout(options.idleTimeout, () => {
+      if (this.#session.inFlight === 0) socket.end();
+    });
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => this.#session.close(callerLeft));
+  }
+
+  get busy(): boolean {
+    return this.#session.inFlight > 0;
+  }
+
+  end(): void {
+    this.#socket.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  send(frame: Frame): boolean {
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) return false;
+    const written = socket.write(frameOnStream(this.#framing, this.#codec.encode(frame)));
+    if (socket.writableLength > this.#maxBufferedBytes) {
+      socket.destroy();
+      return false;
+    }
+    return written;
+  }
+
+  async drained(): Promise<void> {
+    const socket = this.#socket;
+    if (!socket.writableNeedDrain || socket.destroyed) return;
+    await Promise.race([once(socket, "drain"), once(socket, "close")]);
+  }
+
+  #onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.#reader.push(chunk);
+    } catch (error) {
+      if (!(error instanceof FramingError)) throw error;
+      // The stream cannot be re-synced: say why, stop reading, and close.
+      this.#socket.pause();
+      this.#session.reject(new GatewayError(StatusCode.RESOURCE_EXHAUSTED, error.message, { httpStatus: 413 }));
+      this.#socket.end();
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
+      return;
+    }
+    for (const frame of frames) this.#session.receive(frame);
+  }
+}

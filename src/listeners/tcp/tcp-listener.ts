@@ -1,0 +1,57 @@
+import { createServer, type Server } from "node:net";
+import { once } from "node:events";
+import { frameCodecs } from "../../frames/frame-codecs.js";
+import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
+import { TcpConnection } from "./tcp-connection.js";
+import { tcpListenerSchema, type TcpListenerOptions } from "./tcp-options.js";
+
+/** Frames on raw TCP: NDJSON or length-prefixed, many calls in flight per connection. */
+class TcpListener implements Listener {
+  readonly protocol = "tcp";
+  readonly name: string;
+  readonly #options: TcpListenerOptions;
+  readonly #server: Server;
+  readonly #connections = new Set<TcpConnection>();
+
+  constructor(options: TcpListenerOptions & { readonly name: string }, context: ListenerContext) {
+    this.name = options.name;
+    this.#options = options;
+    const codec = frameCodecs.get(options.codec)(context.codecs, options.maxFrameBytes);
+    this.#server = createServer((socket) => {
+      const connection = new TcpConnection(socket, codec, options, context);
+      this.#connections.add(connection);
+      socket.once("close", () => this.#connections.delete(connection));
+    });
+    if (options.maxConnections > 0) this.#server.maxConnections = options.maxConnections;
+  }
+
+  async start(): Promise<void> {
+    this.#server.listen(this.#options.port, this.#options.host);
+    await once(this.#server, "listening");
+  }
+
+  address(): { host: string; port: number } {
+    const bound = this.#server.address();
+    if (bound === null || typeof bound === "string") return { host: this.#options.host, port: this.#options.port };
+    return { host: bound.address, port: bound.port };
+  }
+
+  async close(graceMs: number): Promise<void> {
+    if (!this.#server.listening) return;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const deadline = Date.now() + graceMs;
+    for (;;) {
+      for (const connection of this.#connections) if (!connection.busy) connection.end();
+      if (this.#connections.size === 0 || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const connection of this.#connections) connection.destroy();
+    await closed;
+  }
+}
+
+export const tcpListenerFactory: ListenerFactory<TcpListenerOptions> = {
+  protocol: "tcp",
+  optionsSchema: tcpListenerSchema,
+  create: (options, context) => new TcpListener(options, context),
+};

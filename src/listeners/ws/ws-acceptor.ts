@@ -1,0 +1,77 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import type { Peer } from "../../core/envelope.js";
+import { frameCodecs } from "../../frames/frame-codecs.js";
+import type { FrameCodec } from "../../frames/frame-codec.js";
+import type { ListenerContext } from "../listener.js";
+import { WsConnection } from "./ws-connection.js";
+import type { WebSocketOptions } from "./ws-options.js";
+
+/**
+ * Accepts WebSocket upgrades on one path, for a standalone ws listener or an
+ * HTTP listener's `websocket` option. ws's own limits are set from ours:
+ * maxPayload (100 MiB by default in ws) is the frame limit, and applies to
+ * inflated data when compression is on.
+ */
+export class WsAcceptor {
+  readonly #server: WebSocketServer;
+  readonly #options: WebSocketOptions;
+  readonly #context: ListenerContext;
+  readonly #codec: FrameCodec;
+  readonly #listener: string;
+  readonly #connections = new Set<WsConnection>();
+
+  constructor(options: WebSocketOptions, context: ListenerContext, listener: string) {
+    this.#options = options;
+    this.#context = context;
+    this.#listener = listener;
+    this.#codec = frameCodecs.get(options.codec)(context.codecs, options.maxFrameBytes);
+    this.#server = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: options.maxFrameBytes,
+      perMessageDeflate: options.compression ? { threshold: 1024, concurrencyLimit: 4 } : false,
+    });
+  }
+
+  /** Takes over an upgrade request's socket, or answers it with the HTTP error that says why not. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== this.#options.path) {
+      refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${path}; it is at ${this.#options.path}`);
+      return;
+    }
+    if (this.#options.maxConnections > 0 && this.#connections.size >= this.#options.maxConnections) {
+      refuse(socket, 503, "Service Unavailable", `this listener has ${this.#options.maxConnections} WebSocket connections open`);
+      return;
+    }
+    this.#server.handleUpgrade(req, socket, head, (webSocket) => {
+      const peer: Peer = { address: req.socket.remoteAddress ?? "unknown", port: req.socket.remotePort ?? 0, listener: this.#listener, protocol: "ws", scheme: "http" };
+      const connection = new WsConnection(webSocket, this.#codec, peer, this.#options, this.#context);
+      this.#connections.add(connection);
+      webSocket.once("close", () => this.#connections.delete(connection));
+    });
+  }
+
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Idle connections go now; busy ones when their calls finish or the grace ends. */
+  async close(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while ([...this.#connections].some((connection) => connection.busy) && Date.now() < deadline) {
+      for (const connection of this.#connections) if (!connection.busy) connection.goAway();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const connection of this.#connections) connection.goAway();
+    for (const connection of this.#connections) connection.terminate();
+    this.#server.close();
+  }
+}
+
+function refuse(socket: Duplex, status: number, reason: string, message: string): void {
+  const body = JSON.stringify({ code: status === 404 ? 5 : 14, message, details: [] });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}

@@ -1,0 +1,115 @@
+import type { WebSocket, RawData } from "ws";
+import type { Peer } from "../../core/envelope.js";
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
+import type { Frame } from "../../frames/frame.js";
+import type { FrameCodec } from "../../frames/frame-codec.js";
+import { FrameSession, type FrameSink } from "../../frames/frame-session.js";
+import type { ListenerContext } from "../listener.js";
+import type { WebSocketOptions } from "./ws-options.js";
+
+const callerLeft = new GatewayError(StatusCode.CANCELLED, "the caller closed the WebSocket");
+
+/** Close codes (RFC 6455 §7.4.1). */
+const POLICY_VIOLATION = 1008;
+const GOING_AWAY = 1001;
+
+/**
+ * One WebSocket: each message is one frame. Sends are counted until the
+ * socket has written them, so a caller that does not read first pauses its
+ * server streams (highWaterBytes) and then, past maxBufferedBytes, is cut off;
+ * a ping per interval reaps connections that stopped answering.
+ */
+export class WsConnection implements FrameSink {
+  readonly #socket: WebSocket;
+  readonly #codec: FrameCodec;
+  readonly #options: WebSocketOptions;
+  readonly #session: FrameSession;
+  readonly #ping: NodeJS.Timeout;
+  #unsent = 0;
+  #alive = true;
+  #lastActivity = Date.now();
+  #waiters: Array<() => void> = [];
+
+  constructor(socket: WebSocket, codec: FrameCodec, peer: Peer, options: WebSocketOptions, context: ListenerContext) {
+    this.#socket = socket;
+    this.#codec = codec;
+    this.#options = options;
+    this.#session = new FrameSession(context, codec, this, peer, options);
+    socket.on("message", (data: RawData) => {
+      this.#lastActivity = Date.now();
+      this.#session.receive(toBuffer(data));
+    });
+    socket.on("pong", () => (this.#alive = true));
+    socket.on("error", () => socket.terminate());
+    socket.on("close", () => this.#closed());
+    this.#ping = setInterval(() => this.#heartbeat(), options.pingInterval);
+    this.#ping.unref();
+  }
+
+  send(frame: Frame): boolean {
+    if (this.#socket.readyState !== this.#socket.OPEN) return false;
+    const bytes = this.#codec.encode(frame);
+    this.#lastActivity = Date.now();
+    this.#unsent += bytes.byteLength;
+    if (this.#unsent > this.#options.maxBufferedBytes) {
+      this.#socket.close(POLICY_VIOLATION, "the caller does not read its replies");
+      this.#socket.terminate();
+      return false;
+    }
+    this.#socket.send(bytes, { binary: this.#codec.binary }, () => {
+      this.#unsent -= bytes.byteLength;
+      if (this.#unsent < this.#options.highWaterBytes / 2) this.#wake();
+    });
+    return this.#unsent < this.#options.highWaterBytes;
+  }
+
+  drained(): Promise<void> {
+    if (this.#unsent < this.#options.highWaterBytes || this.#socket.readyState !== this.#socket.OPEN) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Closes with "going away" once in-flight calls are done (the listener bounds the wait). */
+  get busy(): boolean {
+    return this.#session.inFlight > 0;
+  }
+
+  goAway(): void {
+    this.#socket.close(GOING_AWAY, "the gateway is shutting down");
+  }
+
+  terminate(): void {
+    this.#socket.terminate();
+  }
+
+  #heartbeat(): void {
+    if (!this.#alive) {
+      this.#socket.terminate();
+      return;
+    }
+    const idle = this.#options.idleTimeout;
+    if (idle > 0 && this.#session.inFlight === 0 && Date.now() - this.#lastActivity > idle) {
+      this.#socket.close(GOING_AWAY, "idle");
+      return;
+    }
+    this.#alive = false;
+    this.#socket.ping();
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #closed(): void {
+    clearInterval(this.#ping);
+    this.#session.close(callerLeft);
+    this.#wake();
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}

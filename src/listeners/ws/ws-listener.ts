@@ -1,0 +1,51 @@
+import { createServer, type Server } from "node:http";
+import { once } from "node:events";
+import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
+import { WsAcceptor } from "./ws-acceptor.js";
+import { wsListenerSchema, type WsListenerOptions } from "./ws-options.js";
+
+/** A port that speaks WebSocket only: plain HTTP requests get 426 Upgrade Required. */
+class WsListener implements Listener {
+  readonly protocol = "ws";
+  readonly name: string;
+  readonly #options: WsListenerOptions;
+  readonly #server: Server;
+  readonly #acceptor: WsAcceptor;
+
+  constructor(options: WsListenerOptions & { readonly name: string }, context: ListenerContext) {
+    this.name = options.name;
+    this.#options = options;
+    this.#acceptor = new WsAcceptor(options, context, options.name);
+    this.#server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (_req, res) => {
+      const body = JSON.stringify({ code: 3, message: `this port speaks WebSocket; connect to ws://…${options.path}`, details: [] });
+      res.writeHead(426, { "content-type": "application/json", upgrade: "websocket", connection: "close", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+    });
+    this.#server.on("upgrade", (req, socket, head) => this.#acceptor.upgrade(req, socket, head));
+  }
+
+  async start(): Promise<void> {
+    this.#server.listen(this.#options.port, this.#options.host);
+    await once(this.#server, "listening");
+  }
+
+  address(): { host: string; port: number } {
+    const bound = this.#server.address();
+    if (bound === null || typeof bound === "string") return { host: this.#options.host, port: this.#options.port };
+    return { host: bound.address, port: bound.port };
+  }
+
+  async close(graceMs: number): Promise<void> {
+    if (!this.#server.listening) return;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#acceptor.close(graceMs);
+    this.#server.closeAllConnections();
+    await closed;
+  }
+}
+
+export const wsListenerFactory: ListenerFactory<WsListenerOptions> = {
+  protocol: "ws",
+  optionsSchema: wsListenerSchema,
+  create: (options, context) => new WsListener(options, context),
+};

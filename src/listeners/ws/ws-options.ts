@@ -1,0 +1,23 @@
+import { boolean, byteSize, duration, object, string, withDefault, type Infer } from "../../config/schema.js";
+import { framedConnectionFields, framedListenerFields } from "../framed-options.js";
+import { listenerBaseFields } from "../listener.js";
+
+/** What a WebSocket endpoint needs, standalone or on an HTTP listener's path. */
+export function webSocketFields() {
+  return {
+    path: withDefault(string({ pattern: /^\//, patternHint: "a path starting with /" }), "/", "the upgrade path; other paths are refused with 404"),
+    ...framedListenerFields(),
+    ...framedConnectionFields(),
+    compression: withDefault(boolean(), false, "permessage-deflate; off by default, and when on, a message still inflates to at most maxFrameBytes"),
+    pingInterval: withDefault(duration({ min: 100 }), 30_000, "how often a ping is sent; a connection that has not answered the previous one is closed"),
+    highWaterBytes: withDefault(byteSize({ min: 1024 }), 64 * 1024, "unsent reply bytes above which server streams pause (the upstream is not read)"),
+    maxBufferedBytes: withDefault(byteSize({ min: 1024 }), 8 * 1024 * 1024, "unsent reply bytes above which a caller that does not read is disconnected"),
+  };
+}
+
+export const webSocketSchema = object(webSocketFields(), "websocket options");
+
+export const wsListenerSchema = object({ ...listenerBaseFields(), ...webSocketFields() }, "ws listener");
+
+export type WebSocketOptions = Infer<typeof webSocketSchema>;
+export type WsListenerOptions = Infer<typeof wsListenerSchema>;
