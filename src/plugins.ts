@@ -5,6 +5,7 @@ import { xmlCodecFactory } from "./codecs/xml/xml-codec.js";
 import type { EndpointFactory } from "./endpoints/endpoint.js";
 import { grpcEndpointFactory } from "./endpoints/grpc/grpc-endpoint.js";
 import { httpEndpointFactory } from "./endpoints/http/http-endpoint.js";
+import { tcpEndpointFactory } from "./endpoints/tcp/tcp-endpoint.js";
 import type { FilterFactory } from "./filters/filter-factory.js";
 import { requestHeadersFilter } from "./filters/request-headers.js";
 import { requestIdFilter } from "./filters/request-id.js";
@@ -34,8 +35,7 @@ export function builtinPlugins(): Plugins {
     codecs: new Registry("codec"),
   };
   for (const listener of [httpListenerFactory, wsListenerFactory, tcpListenerFactory, udpListenerFactory]) plugins.listeners.register(listener.protocol, listener);
-  plugins.endpoints.register(httpEndpointFactory.protocol, httpEndpointFactory);
-  plugins.endpoints.register(grpcEndpointFactory.protocol, grpcEndpointFactory);
+  for (const endpoint of [httpEndpointFactory, grpcEndpointFactory, tcpEndpointFactory]) plugins.endpoints.register(endpoint.protocol, endpoint);
   for (const filter of [requestIdFilter, requestHeadersFilter, responseHeadersFilter, setStatusFilter]) plugins.filters.register(filter.name, filter);
   for (const codec of [jsonCodecFactory, xmlCodecFactory, protobufCodecFactory]) plugins.codecs.register(codec.name, codec);
   return plugins;

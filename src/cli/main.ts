@@ -76,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
     if (demo !== undefined) {
       const { port } = gateway.listeners[0]!.address();
       const url = `http://127.0.0.1:${port}`;
-      process.stdout.write(`\nRosetta demo gateway on ${url}\nTry:\n${demo.examples(url).map((line) => `  ${line}`).join("\n")}\n\nCtrl-C stops it (in-flight requests finish first).\n`);
+      const tcpFramesPort = gateway.listeners[1]!.address().port;
+      process.stdout.write(`\nRosetta demo gateway on ${url} (TCP frames on ${tcpFramesPort})\nTry:\n${demo.examples(url, tcpFramesPort).map((line) => `  ${line}`).join("\n")}\n\nCtrl-C stops it (in-flight requests finish first).\n`);
     }
     await waitForSignal();
     logger.info("shutting down");

@@ -1,12 +1,13 @@
 import type { Server } from "node:http";
 import { startBookstoreService } from "./bookstore-service.js";
+import { startInventoryService } from "./inventory-service.js";
 import { startOrdersService } from "./orders-service.js";
 
 export interface Demo {
   /** The config document, in the same shape a gateway.yaml has. */
   readonly config: unknown;
   /** Copy-paste commands for the README-style banner. */
-  examples(gatewayUrl: string): string[];
+  examples(gatewayUrl: string, tcpFramesPort: number): string[];
   stop(): Promise<void>;
 }
 
@@ -18,25 +19,33 @@ export interface Demo {
 export async function startDemo(port: number): Promise<Demo> {
   const orders = await startOrdersService();
   const bookstore = await startBookstoreService();
+  const inventory = await startInventoryService();
   const servers: Server[] = [orders.server];
   const config = {
-    listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port }],
+    // WebSocket frames on the same port (upgrade on /ws); TCP frames on the next one.
+    listeners: [
+      { name: "web", protocol: "http", host: "127.0.0.1", port, websocket: { path: "/ws" } },
+      { name: "frames", protocol: "tcp", host: "127.0.0.1", port: port === 0 ? 0 : port + 1 },
+    ],
     services: {
       orders: { protocol: "http", targets: [orders.origin], timeout: "2s" },
       // Annotated gRPC methods become REST routes by themselves (google.api.http).
       bookstore: { protocol: "grpc", targets: [bookstore.target], protos: ["rosetta/demo/v1/bookstore.proto"], timeout: "5s", successStatus: { CreateShelf: 201 }, soap: { path: "/soap" } },
+      // A framed TCP service (NDJSON), reachable as REST, XML, WebSocket and TCP frames.
+      inventory: { protocol: "tcp", targets: [inventory.target], framing: "ndjson", timeout: "2s" },
     },
     filters: ["request-id", { "response-headers": { set: { "x-served-by": "rosetta" } } }],
     routes: [
       { id: "get-order", match: { path: "/api/orders/{id}", methods: ["GET"] }, upstream: { service: "orders", path: "/v2/orders/{id}" } },
       { id: "delete-order", match: { path: "/api/orders/{id}", methods: ["DELETE"] }, upstream: { service: "orders", path: "/v2/orders/{id}" } },
       { id: "list-orders", match: { path: "/api/orders", methods: ["GET", "POST"] }, upstream: { service: "orders", path: "/v2/orders" } },
+      { id: "stock", match: { path: "/v1/stock/{sku}", methods: ["GET", "POST"] }, upstream: { service: "inventory", path: "/stock/{sku}" } },
       { id: "echo", match: { path: "/api/echo/{rest=**}" }, upstream: { service: "orders", path: "/v2/echo/{rest=**}" } },
     ],
   };
   return {
     config,
-    examples: (url) => [
+    examples: (url, tcpFramesPort) => [
       `curl -s ${url}/api/orders/1`,
       `curl -s '${url}/api/orders?status=open'`,
       `curl -s -X POST ${url}/api/orders -H 'content-type: application/json' -d '{"item":"Dune","quantity":1}'`,
@@ -60,8 +69,16 @@ export async function startDemo(port: number): Promise<Demo> {
       `curl -s ${url}/soap/rosetta.demo.v1.Bookstore -H 'content-type: text/xml' -H 'SOAPAction: "urn:rosetta.demo.v1.Bookstore/GetShelf"' -d '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetShelf><shelf>1</shelf></GetShelf></s:Body></s:Envelope>'`,
       `curl -s ${url}/soap/rosetta.demo.v1.Bookstore -H 'content-type: application/soap+xml' -d '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><GetShelf><shelf>99</shelf></GetShelf></e:Body></e:Envelope>'   # a SOAP 1.2 Fault`,
       `curl -s ${url}/api/orders/1 -H 'accept: application/xml'   # an HTTP/JSON upstream answered in XML`,
+      "",
+      "# A TCP service (NDJSON frames) as REST, XML, and the same routes as frames over WebSocket and TCP:",
+      `curl -s ${url}/v1/stock/dune`,
+      `curl -s -X POST ${url}/v1/stock/dune -H 'content-type: application/json' -d '{"delta":-1}'`,
+      `curl -s ${url}/v1/stock/dune -H 'accept: application/xml'`,
+      `node -e "const w=new WebSocket('${url.replace("http", "ws")}/ws');w.onopen=()=>w.send(JSON.stringify({id:'1',method:'GET',path:'/v1/shelves/1'}));w.onmessage=(m)=>{console.log(m.data);w.close()}"`,
+      `printf '%s\\n' '{"id":"1","method":"GET","path":"/v1/stock/earthsea"}' | nc -q1 127.0.0.1 ${tcpFramesPort}`,
     ],
     stop: async () => {
+      inventory.server.close();
       await Promise.all([...servers.map((server) => new Promise((resolve) => server.close(resolve))), bookstore.stop()]);
     },
   };

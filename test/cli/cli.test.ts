@@ -1,4 +1,5 @@
 import { test } from "uvu";
+import { tcpClient, wsClient } from "../helpers/frame-clients.js";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -123,6 +124,25 @@ test("rosetta start (demo): the printed curl examples work", async () => {
     assert.match(await soapCall.body.text(), '<GetShelfResponse xmlns="urn:rosetta.demo.v1.Bookstore"><id>1</id>');
     const orderXml = await request(`${url}/api/orders/1`, { headers: { accept: "application/xml" } });
     assert.match(await orderXml.body.text(), "<root><id>1</id>");
+    // The TCP inventory service, as REST, XML, and frames over WebSocket and TCP.
+    const stock = await request(`${url}/v1/stock/dune`);
+    assert.equal(await stock.body.json(), { sku: "dune", title: "Dune", quantity: 12 });
+    const taken = await request(`${url}/v1/stock/dune`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"delta":-1}' });
+    assert.is(((await taken.body.json()) as { quantity: number }).quantity, 11);
+    const stockXml = await request(`${url}/v1/stock/earthsea`, { headers: { accept: "application/xml" } });
+    assert.match(await stockXml.body.text(), "<root><sku>earthsea</sku><title>A Wizard of Earthsea</title><quantity>3</quantity></root>");
+    const tcpPort = Number(/TCP frames on (\d+)/.exec(output)![1]);
+    const ws = await wsClient(`${url.replace("http", "ws")}/ws`);
+    const tcp = await tcpClient(tcpPort);
+    try {
+      const [overWs] = await ws.call({ id: "a", method: "GET", path: "/v1/stock/dune" });
+      assert.equal(overWs!.body, { sku: "dune", title: "Dune", quantity: 11 });
+      const [overTcp] = await tcp.call({ id: "b", method: "GET", path: "/v1/shelves/1" });
+      assert.is(overTcp!.body.theme, "Science fiction");
+    } finally {
+      await ws.close();
+      tcp.close();
+    }
   } finally {
     demo.kill("SIGINT");
     assert.is((await demo.done).code, 0);

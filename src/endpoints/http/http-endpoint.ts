@@ -22,7 +22,7 @@ import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
 import { UpstreamCall } from "./upstream-call.js";
 import { isConnectFailure, upstreamError } from "./upstream-error.js";
-import { compileUpstreamPath, type UpstreamPath } from "./upstream-path.js";
+import { compileUpstreamPath, type UpstreamPath } from "../upstream-path.js";
 
 interface Target {
   readonly origin: string;

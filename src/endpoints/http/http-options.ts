@@ -5,8 +5,9 @@ import {
 import { defaultProtoJsonOptions, protoJsonOptionsSchema } from "../../codecs/protojson/protojson-options.js";
 
 const messageName = string({ pattern: /^[A-Za-z_][\w.]*$/, patternHint: 'a message name such as "shop.v1.Order"' });
-import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
+import type { PathTemplate } from "../../pipeline/path-template.js";
 import { ejectionSchema } from "../target-balancer.js";
+import { upstreamTemplate } from "../upstream-path.js";
 
 const origin = refine(string(), (value, context) => {
   let url: URL;
@@ -52,14 +53,6 @@ export const httpServiceSchema = refine(object(
 
 export type HttpServiceOptions = Infer<typeof httpServiceSchema>;
 
-const upstreamTemplate = refine(string(), (value, context) => {
-  const parsed = parsePathTemplate(value);
-  if (!parsed.ok) return context.report(ConfigErrorCode.TEMPLATE, parsed.error);
-  const bare = parsed.template.segments.some((segment, index) =>
-    segment.kind !== "literal" && !parsed.template.variables.some((variable) => index >= variable.start && (variable.length < 0 || index < variable.start + variable.length)));
-  if (bare) return context.report(ConfigErrorCode.TEMPLATE, `upstream path "${value}" has a wildcard outside a variable; there is nothing to fill it with`);
-  return parsed.template;
-});
 
 export const httpUpstreamSchema = object(
   {

@@ -1,7 +1,19 @@
-import type { RequestEnvelope } from "../../core/envelope.js";
-import { GatewayError } from "../../core/gateway-error.js";
-import { StatusCode } from "../../core/status-code.js";
-import type { PathTemplate } from "../../pipeline/path-template.js";
+import type { RequestEnvelope } from "../core/envelope.js";
+import { GatewayError } from "../core/gateway-error.js";
+import { StatusCode } from "../core/status-code.js";
+import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
+import { ConfigErrorCode } from "../config/error-codes.js";
+import { refine, string } from "../config/schema.js";
+
+/** An upstream path template in config: every wildcard must sit in a variable, so there is something to fill it with. */
+export const upstreamTemplate = refine(string(), (value, context) => {
+  const parsed = parsePathTemplate(value);
+  if (!parsed.ok) return context.report(ConfigErrorCode.TEMPLATE, parsed.error);
+  const bare = parsed.template.segments.some((segment, index) =>
+    segment.kind !== "literal" && !parsed.template.variables.some((variable) => index >= variable.start && (variable.length < 0 || index < variable.start + variable.length)));
+  if (bare) return context.report(ConfigErrorCode.TEMPLATE, `upstream path "${value}" has a wildcard outside a variable; there is nothing to fill it with`);
+  return parsed.template;
+});
 
 /** Where a variable of the upstream path takes its value from. */
 type Piece =

@@ -1,0 +1,114 @@
+import { createConnection } from "node:net";
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
+import type { FrameCodec } from "../../frames/frame-codec.js";
+import type { TcpServiceOptions, TcpTarget } from "./tcp-options.js";
+import { UpstreamConnection } from "./upstream-connection.js";
+
+/**
+ * The persistent connections to one target. Connections open on demand up
+ * to `connections`; a failed connect starts a backoff (doubling up to
+ * maxReconnectDelay) during which calls fail fast with 503 rather than
+ * hammering a target that is down. With order correlation a connection
+ * serves one call at a time and callers queue for the next free one.
+ */
+export class TargetPool {
+  readonly target: TcpTarget;
+  readonly #options: TcpServiceOptions;
+  readonly #codec: FrameCodec;
+  readonly #byId: boolean;
+  readonly #where: string;
+  readonly #open: UpstreamConnection[] = [];
+  readonly #idle: UpstreamConnection[] = [];
+  readonly #waiters: Array<{ resolve(connection: UpstreamConnection): void; reject(error: GatewayError): void }> = [];
+  #connecting = 0;
+  #failures = 0;
+  #retryAt = 0;
+  #lastError = "";
+  #closed = false;
+
+  constructor(target: TcpTarget, options: TcpServiceOptions, codec: FrameCodec, service: string) {
+    this.target = target;
+    this.#options = options;
+    this.#codec = codec;
+    this.#byId = options.correlation === "id" && options.framing !== "line";
+    this.#where = `upstream "${service}" (${target.label})`;
+  }
+
+  /** A connection to send one call on; with order correlation, give it back with `release`. */
+  async acquire(): Promise<UpstreamConnection> {
+    if (this.#closed) throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} is shutting down`);
+    if (this.#byId) {
+      if (this.#open.length + this.#connecting < this.#options.connections && (this.#open.length === 0 || this.#leastBusy()!.inFlight > 0)) return this.#connect();
+      return this.#leastBusy() ?? this.#connect();
+    }
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return idle;
+    if (this.#open.length + this.#connecting < this.#options.connections) return this.#connect();
+    if (this.#waiters.length >= this.#options.maxPending) throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where}: ${this.#options.maxPending} calls are already waiting for a connection`);
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  release(connection: UpstreamConnection): void {
+    if (this.#byId || connection.closed) return;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter.resolve(connection);
+    else this.#idle.push(connection);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const connection of this.#open) connection.close();
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} is shutting down`));
+  }
+
+  #leastBusy(): UpstreamConnection | undefined {
+    let best: UpstreamConnection | undefined;
+    for (const connection of this.#open) if (best === undefined || connection.inFlight < best.inFlight) best = connection;
+    return best;
+  }
+
+  async #connect(): Promise<UpstreamConnection> {
+    const wait = this.#retryAt - Date.now();
+    if (wait > 0) throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} is unreachable (${this.#lastError}); reconnecting in ${wait}ms`);
+    this.#connecting++;
+    try {
+      const socket = await new Promise<import("node:net").Socket>((resolve, reject) => {
+        const socket = createConnection({ host: this.target.host, port: this.target.port });
+        const timer = setTimeout(() => socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })), this.#options.connectTimeout);
+        socket.once("connect", () => {
+          clearTimeout(timer);
+          socket.removeListener("error", reject);
+          resolve(socket);
+        });
+        socket.once("error", (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      });
+      this.#failures = 0;
+      const connection: UpstreamConnection = new UpstreamConnection(socket, this.#codec, this.#options.framing, this.#byId, this.#options.maxFrameBytes, this.#where, () => this.#forget(connection));
+      this.#open.push(connection);
+      return connection;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.#failures++;
+      this.#lastError = code;
+      this.#retryAt = Date.now() + Math.min(this.#options.reconnectDelay * 2 ** (this.#failures - 1), this.#options.maxReconnectDelay);
+      const what = code === "ECONNREFUSED" ? "refused the connection" : code === "ETIMEDOUT" ? `did not accept a connection within ${this.#options.connectTimeout}ms` : `could not be reached (${code})`;
+      throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} ${what}`, { cause: error });
+    } finally {
+      this.#connecting--;
+    }
+  }
+
+  #forget(connection: UpstreamConnection): void {
+    const open = this.#open.indexOf(connection);
+    if (open >= 0) this.#open.splice(open, 1);
+    const idle = this.#idle.indexOf(connection);
+    if (idle >= 0) this.#idle.splice(idle, 1);
+    // A waiter whose connection went away gets a fresh one, if one may be opened.
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) this.#connect().then(waiter.resolve, waiter.reject);
+  }
+}

@@ -1,0 +1,146 @@
+import { bytesBody, emptyBody, valueBody, type Body } from "../../core/body.js";
+import { headerText, type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
+import { GatewayError } from "../../core/gateway-error.js";
+import type { Handler } from "../../core/handler.js";
+import { readBodyBytes } from "../../core/read-body.js";
+import { StatusCode } from "../../core/status-code.js";
+import type { Codec } from "../../codecs/codec.js";
+import type { Frame, FrameBody } from "../../frames/frame.js";
+import type { FrameCodec } from "../../frames/frame-codec.js";
+import { frameCodecs } from "../../frames/frame-codecs.js";
+import { stripHopByHop } from "../../http/hop-by-hop.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
+import { TargetBalancer, type TargetState } from "../target-balancer.js";
+import { compileUpstreamPath } from "../upstream-path.js";
+import { lineFrameCodec } from "./line-frame-codec.js";
+import { TargetPool } from "./target-pool.js";
+import { tcpServiceSchema, tcpUpstreamSchema, type TcpServiceOptions, type TcpUpstreamOptions } from "./tcp-options.js";
+
+/** Headers that describe the caller's connection to Rosetta, not the call. */
+const notForwarded = ["host", "content-length"];
+
+/**
+ * A service that speaks frames over TCP (or plain lines): each call becomes
+ * one request frame on a pooled persistent connection, and the reply frame
+ * becomes the response: its status, headers and body as they are.
+ */
+class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
+  readonly #name: string;
+  readonly #options: TcpServiceOptions;
+  readonly #codec: FrameCodec;
+  readonly #json: Codec;
+  readonly #balancer: TargetBalancer<TargetPool>;
+  readonly #pools: TargetPool[];
+
+  constructor(name: string, options: TcpServiceOptions, context: EndpointContext) {
+    this.#name = name;
+    this.#options = options;
+    this.#codec = options.framing === "line" ? lineFrameCodec : frameCodecs.get(options.codec)(context.codecs, options.maxFrameBytes);
+    this.#json = context.codecs.byName("json");
+    this.#pools = options.targets.map((target) => new TargetPool(target, options, this.#codec, name));
+    this.#balancer = new TargetBalancer(this.#pools, options.ejection);
+  }
+
+  handlerFor(route: RouteInfo<TcpUpstreamOptions>): Handler {
+    const timeout = route.upstream.timeout ?? this.#options.timeout;
+    const upstreamPath = route.upstream.path === undefined ? undefined : compileUpstreamPath(route.upstream.path, route.template);
+    return async (request) => {
+      const body = await this.#frameBody(request);
+      const path = upstreamPath === undefined ? request.path : upstreamPath.build(request, body?.kind === "value" ? body.value : undefined);
+      if (path instanceof GatewayError) throw path;
+      // Headers after the body: encoding it may set the Content-Type they carry.
+      const frame: Frame = {
+        id: "",
+        method: route.upstream.method ?? request.method,
+        path: request.rawQuery === "" ? path : `${path}?${request.rawQuery}`,
+        headers: this.#frameHeaders(request.headers),
+        body,
+      };
+      const budget = request.deadline === undefined ? timeout : Math.max(1, Math.min(timeout, request.deadline - Date.now()));
+      return this.#responseOf(await this.#call(request, frame, budget));
+    };
+  }
+
+  /** Tries each target at most once while connections cannot be opened (the frame was never sent). */
+  async #call(request: RequestEnvelope, frame: Frame, budget: number): Promise<Frame> {
+    let previous: TargetState<TargetPool> | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const state = this.#balancer.pick(previous);
+      let connection;
+      try {
+        connection = await state.target.acquire();
+      } catch (error) {
+        this.#balancer.failed(state);
+        if (attempt + 1 < this.#pools.length) {
+          previous = state;
+          continue;
+        }
+        throw error;
+      }
+      try {
+        const reply = await connection.call(frame, budget, (callback) => request.cancellation.onCancel(callback));
+        this.#balancer.succeeded(state);
+        return reply;
+      } catch (error) {
+        if (!request.cancellation.cancelled) this.#balancer.failed(state);
+        throw error;
+      } finally {
+        state.target.release(connection);
+      }
+    }
+  }
+
+  #frameHeaders(headers: HeaderMap): Record<string, string> {
+    const copy: HeaderMap = { ...headers };
+    stripHopByHop(copy);
+    const result: Record<string, string> = {};
+    for (const name in copy) {
+      const value = headerText(copy[name]);
+      if (value !== undefined && !notForwarded.includes(name)) result[name] = value;
+    }
+    return result;
+  }
+
+  async #frameBody(request: RequestEnvelope): Promise<FrameBody | undefined> {
+    const body = request.body;
+    switch (body.kind) {
+      case "empty":
+        return undefined;
+      case "value":
+        if (this.#codec.name === "json") return { kind: "value", value: body.value };
+        request.headers["content-type"] = this.#json.mediaTypes[0];
+        return { kind: "bytes", bytes: this.#json.encode(body.value) };
+      case "messages":
+        throw new GatewayError(StatusCode.UNIMPLEMENTED, `upstream "${this.#name}" is a TCP service; client streams cannot be sent to it`);
+      default:
+        // JSON frames put JSON bytes inline; other bytes go as the frame codec writes them.
+        return { kind: "bytes", bytes: await readBodyBytes(body, this.#options.maxFrameBytes) };
+    }
+  }
+
+  #responseOf(frame: Frame): ResponseEnvelope {
+    const headers: HeaderMap = { ...frame.headers };
+    let body: Body = emptyBody;
+    if (frame.body?.kind === "value") body = valueBody(frame.body.value);
+    else if (frame.body?.kind === "bytes") {
+      headers["content-type"] ??= this.#codec.bodyMediaType;
+      body = bytesBody(frame.body.bytes);
+    }
+    return { status: frame.status ?? 200, headers, body };
+  }
+
+  routes(): readonly EndpointRoute<TcpUpstreamOptions>[] {
+    return [];
+  }
+
+  async close(): Promise<void> {
+    for (const pool of this.#pools) pool.close();
+  }
+}
+
+export const tcpEndpointFactory: EndpointFactory<TcpServiceOptions, TcpUpstreamOptions> = {
+  protocol: "tcp",
+  serviceSchema: tcpServiceSchema,
+  upstreamSchema: tcpUpstreamSchema,
+  create: async (name, options, context) => new TcpEndpoint(name, options, context),
+};

@@ -1,0 +1,47 @@
+import { ConfigErrorCode } from "../../config/error-codes.js";
+import { byteSize, duration, integer, list, object, optional, refine, required, string, withDefault, type Infer, type Schema } from "../../config/schema.js";
+import type { Framing } from "../../frames/stream-framing.js";
+import { ejectionSchema } from "../target-balancer.js";
+import { upstreamTemplate } from "../upstream-path.js";
+
+const hostPort = refine(string(), (value, context) => {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (match === null || port < 1 || port > 65_535) return context.report(ConfigErrorCode.VALUE, `"${value}" is not host:port, such as "127.0.0.1:7300"`);
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port, label: value };
+});
+
+export interface TcpTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly label: string;
+}
+
+export const tcpServiceSchema = refine(object({
+  protocol: required(string({ oneOf: ["tcp"] }), "tcp"),
+  targets: required(list(hostPort, { minItems: 1 }), 'host:port of each upstream, such as "127.0.0.1:7300"; calls go round-robin'),
+  framing: withDefault(string({ oneOf: ["ndjson", "length-prefixed", "line"] }) as Schema<Framing>, "ndjson", "ndjson (JSON frames, one per line), length-prefixed (4-byte big-endian length, any codec) or line (plain text: one line out, one line back)"),
+  codec: withDefault(string({ oneOf: ["json", "xml", "protobuf"] }), "json", "the frame format the upstream speaks (ndjson needs json; line ignores it)"),
+  correlation: withDefault(string({ oneOf: ["id", "order"] }) as Schema<"id" | "order">, "id", "id: the upstream echoes each frame's id, so a connection carries many calls; order: one call at a time per connection (line framing always)"),
+  connections: withDefault(integer({ min: 1, max: 10_000 }), 8, "persistent connections per target"),
+  timeout: withDefault(duration({ min: 1 }), 15_000, "time for the reply frame; → 504"),
+  connectTimeout: withDefault(duration({ min: 1 }), 5_000, "time to open a connection; → 503"),
+  reconnectDelay: withDefault(duration({ min: 1 }), 100, "wait before reconnecting after a failed connect; doubles on each failure in a row"),
+  maxReconnectDelay: withDefault(duration({ min: 1 }), 10_000, "the longest reconnect wait"),
+  maxPending: withDefault(integer({ min: 0 }), 1_000, "calls waiting for a free connection (order correlation); more → 503"),
+  maxFrameBytes: withDefault(byteSize({ min: 64 }), 4 * 1024 * 1024, "largest reply frame read; larger closes that connection and fails its calls"),
+  ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
+}, "tcp service"), (options, context) => {
+  if (options.framing === "ndjson" && options.codec !== "json") return context.at("codec").report(ConfigErrorCode.VALUE, `framing "ndjson" carries JSON frames only; use framing: length-prefixed for codec "${options.codec}"`);
+  return options;
+});
+
+export type TcpServiceOptions = Infer<typeof tcpServiceSchema>;
+
+export const tcpUpstreamSchema = object({
+  path: optional(upstreamTemplate, "the path put in the frame, a template such as /stock/{sku} filled like an HTTP upstream's (default: the request path)"),
+  method: optional(string({ pattern: /^[A-Z]+$/, patternHint: "an upper-case method" }), "the method put in the frame (default: the caller's)"),
+  timeout: optional(duration({ min: 1 }), "overrides the service's timeout for this route"),
+}, "tcp upstream");
+
+export type TcpUpstreamOptions = Infer<typeof tcpUpstreamSchema>;
