@@ -13,6 +13,7 @@ import { responseHeadersFilter } from "./filters/response-headers.js";
 import { setStatusFilter } from "./filters/set-status.js";
 import type { ListenerFactory } from "./listeners/listener.js";
 import { httpListenerFactory } from "./listeners/http/http-listener.js";
+import { ftpListenerFactory } from "./listeners/ftp/ftp-listener.js";
 import { tcpListenerFactory } from "./listeners/tcp/tcp-listener.js";
 import { udpListenerFactory } from "./listeners/udp/udp-listener.js";
 import { wsListenerFactory } from "./listeners/ws/ws-listener.js";
@@ -34,7 +35,7 @@ export function builtinPlugins(): Plugins {
     filters: new Registry("filter"),
     codecs: new Registry("codec"),
   };
-  for (const listener of [httpListenerFactory, wsListenerFactory, tcpListenerFactory, udpListenerFactory]) plugins.listeners.register(listener.protocol, listener);
+  for (const listener of [httpListenerFactory, wsListenerFactory, tcpListenerFactory, udpListenerFactory, ftpListenerFactory]) plugins.listeners.register(listener.protocol, listener);
   for (const endpoint of [httpEndpointFactory, grpcEndpointFactory, tcpEndpointFactory]) plugins.endpoints.register(endpoint.protocol, endpoint);
   for (const filter of [requestIdFilter, requestHeadersFilter, responseHeadersFilter, setStatusFilter]) plugins.filters.register(filter.name, filter);
   for (const codec of [jsonCodecFactory, xmlCodecFactory, protobufCodecFactory]) plugins.codecs.register(codec.name, codec);

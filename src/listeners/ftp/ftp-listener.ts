@@ -1,0 +1,117 @@
+import { FtpSrv, type FtpConnection } from "ftp-srv";
+import type { Server, Socket } from "node:net";
+import type { Peer } from "../../core/envelope.js";
+import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
+import { GatewayFileSystem } from "./ftp-file-system.js";
+import { ftpListenerSchema, type FtpListenerOptions } from "./ftp-options.js";
+
+/**
+ * Commands refused outright: active mode (PORT/EPRT would let a caller make
+ * the gateway connect anywhere: the FTP bounce attack), and the ones that
+ * have no REST meaning.
+ */
+const refusedCommands = ["PORT", "EPRT", "APPE", "RNFR", "RNTO", "MKD", "RMD", "SITE", "STOU", "ALLO"];
+const signals = ["SIGTERM", "SIGINT", "SIGQUIT"] as const;
+
+/** The parts of ftp-srv its typings leave out: the control server and each session's socket. */
+interface FtpSrvInternals {
+  readonly server: Server;
+  on(event: "server-error", listener: (event: { error: Error }) => void): void;
+}
+type SessionSocket = { readonly commandSocket: Socket };
+
+/** ftp-srv logs through a bunyan-style logger; its per-command chatter is not ours to print. */
+const quietLog = { child: () => quietLog, trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {} };
+
+/**
+ * FTP as a way in (ftp-srv does the protocol): paths are REST paths, the
+ * command picks the method and the extension the codec. Logins come from
+ * config only; passive mode only, on a configured port range, one passive
+ * listener per session at a time.
+ */
+class FtpListener implements Listener {
+  readonly protocol = "ftp";
+  readonly name: string;
+  readonly #options: FtpListenerOptions & { readonly name: string };
+  readonly #server: FtpSrv;
+  readonly #control: Server;
+
+  constructor(options: FtpListenerOptions & { readonly name: string }, context: ListenerContext) {
+    this.name = options.name;
+    this.#options = options;
+    const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
+    this.#server = new FtpSrv({
+      url: `ftp://${options.host}:${options.port}`,
+      pasv_url: options.passiveHost ?? (options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host),
+      pasv_min: options.passivePortMin,
+      pasv_max: options.passivePortMax,
+      anonymous: options.anonymous,
+      blacklist: refusedCommands,
+      timeout: options.idleTimeout,
+      greeting: ["Rosetta FTP: paths are REST paths; STOR x/new.json posts, RETR x/1.xml gets"],
+      log: quietLog as never,
+    });
+    // ftp-srv exits the process on these signals; the gateway owns its own shutdown.
+    for (const signal of signals) for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    this.#control = (this.#server as unknown as FtpSrvInternals).server;
+    if (options.maxConnections > 0) this.#control.maxConnections = options.maxConnections;
+    this.#server.on("login", ({ connection, username, password }, resolve, reject) => {
+      const expected = Object.hasOwn(options.users, username) ? options.users[username] : undefined;
+      const allowed = expected === undefined ? options.anonymous && username === "anonymous" : expected === password;
+      if (!allowed) {
+        reject(new Error("wrong user name or password"));
+        return;
+      }
+      onePassiveListener(connection);
+      const socket = (connection as unknown as SessionSocket).commandSocket;
+      const peer: Peer = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0, listener: options.name, protocol: "ftp", scheme: "http" };
+      resolve({ fs: new GatewayFileSystem(context, options, peer) as never });
+    });
+    this.#server.on("client-error", () => {});
+    (this.#server as unknown as FtpSrvInternals).on("server-error", ({ error }) => context.logger.error("ftp listener error", { listener: options.name, error: String(error) }));
+  }
+
+  async start(): Promise<void> {
+    await this.#server.listen();
+  }
+
+  address(): { host: string; port: number } {
+    const bound = this.#control.address();
+    if (bound === null || typeof bound === "string") return { host: this.#options.host, port: this.#options.port };
+    return { host: bound.address, port: bound.port };
+  }
+
+  async close(graceMs: number): Promise<void> {
+    if (!this.#control.listening) return;
+    const closing = this.#server.close();
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  }
+}
+
+/**
+ * ftp-srv opens a new passive listener on every PASV/EPSV and leaves the
+ * previous one waiting for 30 s, so a session could hoard the whole port
+ * range. Installing a connector now closes the one it replaces.
+ */
+function onePassiveListener(connection: FtpConnection): void {
+  interface Connector { type: string | false; closeSocket(): void; closeServer(): void }
+  let current = (connection as unknown as { connector: Connector }).connector;
+  Object.defineProperty(connection, "connector", {
+    configurable: true,
+    get: () => current,
+    set: (next: Connector) => {
+      const previous = current;
+      current = next;
+      if (next.type !== false && previous !== next && previous.type !== false) {
+        previous.closeSocket();
+        previous.closeServer();
+      }
+    },
+  });
+}
+
+export const ftpListenerFactory: ListenerFactory<FtpListenerOptions> = {
+  protocol: "ftp",
+  optionsSchema: ftpListenerSchema,
+  create: (options, context) => new FtpListener(options, context),
+};
