@@ -1,0 +1,148 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createConnection } from "node:net";
+import { once } from "node:events";
+import { ProtoRegistry } from "../../../src/schema/proto-registry.js";
+import { startGateway, type TestGateway } from "../../helpers/gateway.js";
+import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
+import { tcpClient, udpExchange } from "../../helpers/frame-clients.js";
+
+/** Raw TCP (NDJSON and length-prefixed protobuf) and UDP listeners: real sockets, limits and abuse. */
+let grpc: TestGrpcServer;
+let gateway: TestGateway;
+const port = (name: string) => gateway.gateway.listeners.find((listener) => listener.name === name)!.address().port;
+const frameType = ProtoRegistry.bundled().findType("rosetta.v1.Frame")!;
+const bookType = () => grpc.registry.findType("rosetta.test.v1.Book")!;
+
+test.before(async () => {
+  grpc = await startLibraryServer();
+  gateway = await startGateway({
+    listeners: [
+      { name: "ndjson", protocol: "tcp", host: "127.0.0.1", port: 0, maxFrameBytes: "4KiB", idleTimeout: "300ms" },
+      { name: "binary", protocol: "tcp", host: "127.0.0.1", port: 0, framing: "length-prefixed", codec: "protobuf", maxFrameBytes: "4KiB" },
+      { name: "udp", protocol: "udp", host: "127.0.0.1", port: 0, maxFrameBytes: "2KiB", ratePerSource: 5 },
+      { name: "udp-xml", protocol: "udp", host: "127.0.0.1", port: 0, codec: "xml" },
+    ],
+    protos: { include: ["test/protos"] },
+    services: { library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] } },
+  });
+});
+
+test.after(async () => {
+  await gateway.stop();
+  await grpc.close();
+});
+
+test("tcp ndjson: calls interleave on one connection and replies keep their ids", async () => {
+  const client = await tcpClient(port("ndjson"));
+  try {
+    client.write(`${JSON.stringify({ id: "slow", method: "GET", path: "/v1/slow/200" })}\n${JSON.stringify({ id: "fast", method: "GET", path: "/v1/shelves/1/books/9" })}\n`);
+    const fast = await client.collector.until("fast");
+    assert.is(client.collector.frames.some((frame) => frame.id === "slow"), false, "the fast reply did not wait for the slow one");
+    assert.is(fast[0]!.body.name, "shelves/1/books/9");
+    assert.is((await client.collector.until("slow"))[0]!.status, 200);
+  } finally {
+    client.close();
+  }
+});
+
+test("tcp length-prefixed protobuf: a rosetta.v1.Frame in, a protobuf body out", async () => {
+  const socket = createConnection({ host: "127.0.0.1", port: port("binary") });
+  await once(socket, "connect");
+  const request = frameType.encode({ id: "7", method: "GET", path: "/v1/shelves/1/books/3" }).finish();
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32BE(request.length);
+  socket.write(Buffer.concat([prefix, request]));
+  let received = Buffer.alloc(0);
+  while (received.length < 4 || received.length < 4 + received.readUInt32BE(0)) received = Buffer.concat([received, (await once(socket, "data"))[0] as Buffer]);
+  const reply = frameType.toObject(frameType.decode(received.subarray(4, 4 + received.readUInt32BE(0)))) as { id: string; status: number; headers: Record<string, string>; body: Uint8Array };
+  assert.is(reply.id, "7");
+  assert.is(reply.status, 200);
+  assert.is(reply.headers["content-type"], "application/x-protobuf");
+  const book = bookType().toObject(bookType().decode(reply.body), { longs: String }) as { name: string; page_count: string };
+  assert.is(book.name, "shelves/1/books/3");
+  assert.is(book.page_count, "304");
+  socket.destroy();
+});
+
+test("tcp: a 0xFFFFFFFF length prefix gets an error frame and the connection closes; others keep working", async () => {
+  const bystander = await tcpClient(port("ndjson"));
+  const socket = createConnection({ host: "127.0.0.1", port: port("binary") });
+  await once(socket, "connect");
+  const chunks: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const closed = once(socket, "close");
+  socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+  await closed;
+  const data = Buffer.concat(chunks);
+  const reply = frameType.toObject(frameType.decode(data.subarray(4, 4 + data.readUInt32BE(0)))) as { status: number; body: Uint8Array };
+  assert.is(reply.status, 413);
+  assert.match(Buffer.from(reply.body).toString(), "4294967295 bytes");
+  assert.is((await bystander.call({ id: "1", method: "GET", path: "/v1/shelves/1/books/1" }))[0]!.status, 200);
+  bystander.close();
+});
+
+test("tcp ndjson: an endless line is cut off at the limit with an error frame; a bad line only gets an error frame", async () => {
+  const bad = await tcpClient(port("ndjson"));
+  bad.write("{oops}\n");
+  const [badReply] = await bad.collector.until("");
+  assert.is(badReply!.status, 400);
+  assert.is((await bad.call({ id: "2", method: "GET", path: "/v1/shelves/1/books/1" }))[0]!.status, 200, "the connection survived a bad frame");
+  bad.close();
+  const endless = await tcpClient(port("ndjson"));
+  for (let sent = 0; sent < 10 && !endless.socket.destroyed; sent++) endless.write("x".repeat(1024));
+  await endless.closed;
+  assert.is(endless.collector.frames[0]!.status, 413);
+  assert.match(endless.collector.frames[0]!.body.message, "frame limit of 4096 bytes");
+});
+
+test("tcp: an idle connection is closed after idleTimeout", async () => {
+  const client = await tcpClient(port("ndjson"));
+  const started = Date.now();
+  await client.closed;
+  assert.ok(Date.now() - started < 2000);
+});
+
+test("udp: a padded datagram gets the same reply as HTTP; a small one never gets more bytes than it sent", async () => {
+  const request = { id: "u1", method: "GET", path: "/v1/shelves/1/books/2" };
+  const padded = JSON.stringify({ ...request, pad: " ".repeat(1200) });
+  const [reply] = await udpExchange(port("udp"), padded);
+  const frame = JSON.parse(reply!.toString());
+  assert.is(frame.status, 200);
+  assert.is(frame.body.name, "shelves/1/books/2");
+  // The amplification attempt: ~60 bytes asking for a ~300-byte reply.
+  const small = JSON.stringify(request);
+  const replies = await udpExchange(port("udp"), small, 500, false);
+  const sent = replies.reduce((total, datagram) => total + datagram.byteLength, 0);
+  assert.ok(sent <= Buffer.byteLength(small), `sent ${sent} bytes for ${Buffer.byteLength(small)}`);
+  // Big enough for the error frame, too small for the book: told to pad or use TCP.
+  const [refusal] = await udpExchange(port("udp"), JSON.stringify({ ...request, pad: " ".repeat(200) }));
+  const refused = JSON.parse(refusal!.toString());
+  assert.is(refused.status, 413);
+  assert.match(refused.body.message, "use TCP");
+});
+
+test("udp: oversize datagrams are refused; a source over its rate is dropped unanswered", async () => {
+  const [oversize] = await udpExchange(port("udp"), JSON.stringify({ id: "big", method: "GET", path: "/v1/shelves/1", pad: " ".repeat(3000) }));
+  assert.is(JSON.parse(oversize!.toString()).status, 413);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, index) =>
+    udpExchange(port("udp"), JSON.stringify({ id: String(index), method: "GET", path: "/v1/shelves/1/books/1", pad: " ".repeat(600) }), 700)));
+  const answered = answers.filter((replies) => replies.length > 0).length;
+  assert.ok(answered >= 4 && answered <= 6, `answered ${answered} of 12 with a rate of 5/s`);
+});
+
+test("udp with XML frames: the body is the XML document inside <body>", async () => {
+  const frame = `<frame><id>x1</id><method>GET</method><path>/v1/shelves/1/books/4</path><pad>${" ".repeat(900)}</pad></frame>`;
+  const [reply] = await udpExchange(port("udp-xml"), frame);
+  const text = reply!.toString();
+  assert.match(text, /^<frame><id>x1<\/id><status>200<\/status>/);
+  assert.match(text, "<body><Book><name>shelves/1/books/4</name>");
+  const post = `<frame><id>x2</id><method>POST</method><path>/v1/shelves/5/books</path><body><Book><author>XML frame</author><pageCount>12</pageCount></Book></body><pad>${" ".repeat(900)}</pad></frame>`;
+  const [created] = await udpExchange(port("udp-xml"), post);
+  assert.match(created!.toString(), "<status>200</status>");
+  const call = grpc.calls.at(-1)!;
+  assert.is((call.request as { book: { author: string } }).book.author, "XML frame");
+});
+
+test.run();
