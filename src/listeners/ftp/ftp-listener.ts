@@ -96,16 +96,17 @@ class FtpListener implements Listener {
 function onePassiveListener(connection: FtpConnection): void {
   interface Connector { type: string | false; closeSocket(): void; closeServer(): void }
   let current = (connection as unknown as { connector: Connector }).connector;
+  // The last data connector set up; ftp-srv may reset `connector` to an idle one in between.
+  let lastData: Connector | undefined;
   Object.defineProperty(connection, "connector", {
     configurable: true,
     get: () => current,
     set: (next: Connector) => {
-      const previous = current;
       current = next;
-      if (next.type !== false && previous !== next && previous.type !== false) {
-        previous.closeSocket();
-        previous.closeServer();
-      }
+      if (next.type === false || next === lastData) return;
+      lastData?.closeSocket();
+      lastData?.closeServer();
+      lastData = next;
     },
   });
 }
