@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { cpuMicros, hasWrk, median, runClientLoop, runWrk, startProcess, type BenchProcess, type DirectLoop, type LoadResult } from "./harness.js";
 import { benchRouter } from "./micro/router.bench.js";
 import { benchXmlVersusJson } from "./xml-vs-json.js";
+import { benchListeners } from "./listeners.js";
 
 /**
  * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
@@ -17,7 +18,7 @@ const { values } = parseArgs({
     duration: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "50" },
-    only: { type: "string", default: "http,grpc,xml,router" },
+    only: { type: "string", default: "http,grpc,xml,listeners,router" },
   },
 });
 const sections = new Set(values.only.split(","));
@@ -119,6 +120,11 @@ if (sections.has("xml")) {
   const xml = await benchXmlVersusJson(script, seconds, rounds, connections);
   process.stdout.write(`\nXML → gRPC → XML next to JSON → gRPC → JSON (PATCH UpdateBook, the book echoed back), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${xml.lines.join("\n")}\n`);
   process.stdout.write(`\nEvent-loop delay while 4 callers send 1 MiB XML bodies (and get 1 MiB XML back), ${seconds}s\n\n${xml.loopLines.join("\n")}\n`);
+}
+
+if (sections.has("listeners")) {
+  const lines = await benchListeners(script, seconds, rounds, connections);
+  process.stdout.write(`\nOne small unary call over each listener to the same gRPC and HTTP upstreams (one Rosetta process), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
 
 if (sections.has("router")) {

@@ -16,6 +16,8 @@ const signals = ["SIGTERM", "SIGINT", "SIGQUIT"] as const;
 /** The parts of ftp-srv its typings leave out: the control server and each session's socket. */
 interface FtpSrvInternals {
   readonly server: Server;
+  readonly connections: Record<string, { close(code: number): unknown }>;
+  disconnectClient(id: string): Promise<unknown>;
   on(event: "server-error", listener: (event: { error: Error }) => void): void;
 }
 type SessionSocket = { readonly commandSocket: Socket };
@@ -53,7 +55,15 @@ class FtpListener implements Listener {
     });
     // ftp-srv exits the process on these signals; the gateway owns its own shutdown.
     for (const signal of signals) for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
-    this.#control = (this.#server as unknown as FtpSrvInternals).server;
+    const internals = this.#server as unknown as FtpSrvInternals;
+    this.#control = internals.server;
+    // ftp-srv's own version arms a timer as long as the idle timeout on every disconnect and
+    // never clears it, which keeps a stopped gateway's process alive for minutes.
+    internals.disconnectClient = async (id) => {
+      const client = internals.connections[id];
+      delete internals.connections[id];
+      client?.close(0);
+    };
     if (options.maxConnections > 0) this.#control.maxConnections = options.maxConnections;
     this.#server.on("login", ({ connection, username, password }, resolve, reject) => {
       const expected = Object.hasOwn(options.users, username) ? options.users[username] : undefined;
@@ -68,7 +78,7 @@ class FtpListener implements Listener {
       resolve({ fs: new GatewayFileSystem(context, options, peer) as never });
     });
     this.#server.on("client-error", () => {});
-    (this.#server as unknown as FtpSrvInternals).on("server-error", ({ error }) => context.logger.error("ftp listener error", { listener: options.name, error: String(error) }));
+    internals.on("server-error", ({ error }) => context.logger.error("ftp listener error", { listener: options.name, error: String(error) }));
   }
 
   async start(): Promise<void> {
@@ -94,21 +104,27 @@ class FtpListener implements Listener {
  * range. Installing a connector now closes the one it replaces.
  */
 function onePassiveListener(connection: FtpConnection): void {
-  interface Connector { type: string | false; closeSocket(): void; closeServer(): void }
+  interface Connector { type: string | false; dataServer: Server | null; closeSocket(): void; closeServer(): void }
   let current = (connection as unknown as { connector: Connector }).connector;
   // The last data connector set up; ftp-srv may reset `connector` to an idle one in between.
   let lastData: Connector | undefined;
+  const release = (connector: Connector | undefined) => {
+    // Its server's "close" would reset the session's connector to an idle one, losing track of the live one.
+    connector?.dataServer?.removeAllListeners("close");
+    connector?.closeSocket();
+    connector?.closeServer();
+  };
   Object.defineProperty(connection, "connector", {
     configurable: true,
     get: () => current,
     set: (next: Connector) => {
       current = next;
       if (next.type === false || next === lastData) return;
-      lastData?.closeSocket();
-      lastData?.closeServer();
+      release(lastData);
       lastData = next;
     },
   });
+  (connection as unknown as SessionSocket).commandSocket.once("close", () => release(lastData));
 }
 
 export const ftpListenerFactory: ListenerFactory<FtpListenerOptions> = {
