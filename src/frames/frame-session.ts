@@ -1,5 +1,4 @@
-import type { MessagesBody } from "../core/body.js";
-import { bytesBody, emptyBody, valueBody, type Body } from "../core/body.js";
+import { bytesBody, emptyBody, valueBody, type Body, type MessagesBody } from "../core/body.js";
 import type { Codec } from "../codecs/codec.js";
 import { headerText, mediaType, type HeaderMap, type Peer, type RequestEnvelope, type ResponseEnvelope } from "../core/envelope.js";
 import { errorResponse } from "../core/error-response.js";

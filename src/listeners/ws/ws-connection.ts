@@ -69,11 +69,12 @@ export class WsConnection implements FrameSink {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Closes with "going away" once in-flight calls are done (the listener bounds the wait). */
+  /** Calls are open; the listener waits for them (bounded) before closing. */
   get busy(): boolean {
     return this.#session.inFlight > 0;
   }
 
+  /** Closes with "going away" (1001). */
   goAway(): void {
     this.#socket.close(GOING_AWAY, "the gateway is shutting down");
   }
