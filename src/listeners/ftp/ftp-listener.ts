@@ -1,6 +1,7 @@
 import { FtpSrv, type FtpConnection } from "ftp-srv";
 import type { Server, Socket } from "node:net";
 import type { Peer } from "../../core/envelope.js";
+import { boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
 import { GatewayFileSystem } from "./ftp-file-system.js";
 import { ftpListenerSchema, type FtpListenerOptions } from "./ftp-options.js";
@@ -86,9 +87,7 @@ class FtpListener implements Listener {
   }
 
   address(): { host: string; port: number } {
-    const bound = this.#control.address();
-    if (bound === null || typeof bound === "string") return { host: this.#options.host, port: this.#options.port };
-    return { host: bound.address, port: bound.port };
+    return boundAddress(this.#control, this.#options);
   }
 
   async close(graceMs: number): Promise<void> {

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { once } from "node:events";
 import { createRequestEnvelope } from "../../core/request.js";
 import { headerText, mediaType, type HeaderMap } from "../../core/envelope.js";
 import { errorResponse } from "../../core/error-response.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
+import { bind, boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
 import { createForwardedHeaders } from "./forwarded-headers.js";
 import { httpListenerSchema, type HttpListenerOptions } from "./http-options.js";
@@ -109,15 +109,12 @@ class HttpListener implements Listener {
     );
   }
 
-  async start(): Promise<void> {
-    this.#server.listen(this.#options.port, this.#options.host);
-    await once(this.#server, "listening");
+  start(): Promise<void> {
+    return bind(this.#server, this.#options);
   }
 
   address(): { host: string; port: number } {
-    const bound = this.#server.address();
-    if (bound === null || typeof bound === "string") return { host: this.#options.host, port: this.#options.port };
-    return { host: bound.address, port: bound.port };
+    return boundAddress(this.#server, this.#options);
   }
 
   async close(graceMs: number): Promise<void> {

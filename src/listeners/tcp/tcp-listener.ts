@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
-import { once } from "node:events";
 import { frameCodecs } from "../../frames/frame-codecs.js";
+import { bind, boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
 import { TcpConnection } from "./tcp-connection.js";
 import { tcpListenerSchema, type TcpListenerOptions } from "./tcp-options.js";
@@ -25,15 +25,12 @@ class TcpListener implements Listener {
     if (options.maxConnections > 0) this.#server.maxConnections = options.maxConnections;
   }
 
-  async start(): Promise<void> {
-    this.#server.listen(this.#options.port, this.#options.host);
-    await once(this.#server, "listening");
+  start(): Promise<void> {
+    return bind(this.#server, this.#options);
   }
 
   address(): { host: string; port: number } {
-    const bound = this.#server.address();
-    if (bound === null || typeof bound === "string") return { host: this.#options.host, port: this.#options.port };
-    return { host: bound.address, port: bound.port };
+    return boundAddress(this.#server, this.#options);
   }
 
   async close(graceMs: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { once } from "node:events";
+import { bind, boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
 import { WsAcceptor } from "./ws-acceptor.js";
 import { wsListenerSchema, type WsListenerOptions } from "./ws-options.js";
@@ -24,15 +24,12 @@ class WsListener implements Listener {
     this.#server.on("upgrade", (req, socket, head) => this.#acceptor.upgrade(req, socket, head));
   }
 
-  async start(): Promise<void> {
-    this.#server.listen(this.#options.port, this.#options.host);
-    await once(this.#server, "listening");
+  start(): Promise<void> {
+    return bind(this.#server, this.#options);
   }
 
   address(): { host: string; port: number } {
-    const bound = this.#server.address();
-    if (bound === null || typeof bound === "string") return { host: this.#options.host, port: this.#options.port };
-    return { host: bound.address, port: bound.port };
+    return boundAddress(this.#server, this.#options);
   }
 
   async close(graceMs: number): Promise<void> {
