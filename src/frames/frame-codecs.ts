@@ -13,3 +13,8 @@ export const frameCodecs = new Registry<FrameCodecFactory>("frame codec");
 frameCodecs.register("json", (codecs) => createJsonFrameCodec(codecs.byName("json")));
 frameCodecs.register("xml", (codecs) => createXmlFrameCodec(codecs.byName("xml") as XmlCodec));
 frameCodecs.register("protobuf", (_codecs, maxFrameBytes) => createProtobufFrameCodec(maxFrameBytes));
+
+/** NDJSON frames are JSON by definition: an XML or protobuf frame may hold a newline. Undefined when the pair works. */
+export function ndjsonCodecProblem(framing: string, codec: string): string | undefined {
+  return framing === "ndjson" && codec !== "json" ? `framing "ndjson" carries JSON frames only; use framing: length-prefixed for codec "${codec}"` : undefined;
+}

@@ -1,4 +1,4 @@
-import { mediaType } from "../core/envelope.js";
+import { headerText, mediaType, type HeaderMap } from "../core/envelope.js";
 import { setOwnProperty } from "../core/own-property.js";
 import { FrameError, type Frame, type FrameBody } from "./frame.js";
 
@@ -81,4 +81,14 @@ export function utf8Text(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Envelope headers as frame headers: one string each (repeats joined), without the `omitted` names. */
+export function toFrameHeaders(headers: HeaderMap, omitted: ReadonlySet<string>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headerText(headers[name]);
+    if (value !== undefined && !omitted.has(name)) result[name] = value;
+  }
+  return result;
 }

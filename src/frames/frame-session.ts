@@ -1,6 +1,6 @@
 import { bytesBody, emptyBody, valueBody, type Body, type MessagesBody } from "../core/body.js";
 import type { Codec } from "../codecs/codec.js";
-import { headerText, mediaType, type HeaderMap, type Peer, type RequestEnvelope, type ResponseEnvelope } from "../core/envelope.js";
+import { mediaType, type HeaderMap, type Peer, type RequestEnvelope, type ResponseEnvelope } from "../core/envelope.js";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { readBodyBytes } from "../core/read-body.js";
@@ -10,6 +10,7 @@ import type { ListenerContext } from "../listeners/listener.js";
 import { requestIdOf, traceOf } from "../listeners/request-identity.js";
 import { FrameError, type Frame, type FrameBody } from "./frame.js";
 import type { FrameCodec } from "./frame-codec.js";
+import { toFrameHeaders } from "./frame-fields.js";
 import { MessageQueue } from "./message-queue.js";
 
 /** Where a session's reply frames go: a WebSocket, a TCP connection, a UDP peer. */
@@ -200,7 +201,7 @@ export class FrameSession {
 
   async #write(id: string, response: ResponseEnvelope, accept: string | undefined, bodyType: string | undefined, call: Call | undefined): Promise<void> {
     try {
-      const headers = frameHeaders(response.headers);
+      const headers = toFrameHeaders(response.headers, connectionHeaders);
       const { body } = response;
       if (body.kind === "messages") {
         if (call !== undefined) call.messages = body;
@@ -249,32 +250,25 @@ export class FrameSession {
    * does not read pauses the upstream.
    */
   async #writeStream(id: string, status: number, headers: Record<string, string>, body: MessagesBody): Promise<void> {
-    const json = this.#codec.name === "json";
     let first = true;
     try {
       for await (const message of body.messages) {
         if (this.#closed) return;
-        const frameBody: FrameBody = json ? { kind: "value", value: message } : { kind: "bytes", bytes: this.#json.encode(message) };
-        const frameHeaders = first ? { ...headers, "content-type": "application/json" } : {};
+        const messageHeaders = first ? { ...headers, "content-type": "application/json" } : {};
         first = false;
-        if (!this.#sink.send({ id, headers: frameHeaders, body: frameBody })) await this.#sink.drained();
+        if (!this.#sink.send({ id, headers: messageHeaders, body: this.#jsonBody(message) })) await this.#sink.drained();
       }
       if (!this.#closed) this.#sink.send({ id, status, headers: first ? headers : {} });
     } catch (reason) {
       if (this.#closed) return;
       const error = GatewayError.from(reason);
-      const reply = errorResponse(error);
-      const frameBody = json ? { kind: "value" as const, value: error.toStatus() } : { kind: "bytes" as const, bytes: this.#json.encode(error.toStatus()) };
-      this.#sink.send({ id, status: reply.status, headers: { ...frameHeaders(reply.headers), "content-type": "application/json" }, body: frameBody });
+      const headers = { ...toFrameHeaders(error.metadata, connectionHeaders), "content-type": "application/json" };
+      this.#sink.send({ id, status: error.httpStatus, headers, body: this.#jsonBody(error.toStatus()) });
     }
   }
-}
 
-function frameHeaders(headers: HeaderMap): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headerText(headers[name]);
-    if (value !== undefined && !connectionHeaders.has(name)) result[name] = value;
+  /** A JSON value as a frame body: inline in JSON frames, JSON bytes in the others. */
+  #jsonBody(value: unknown): FrameBody {
+    return this.#codec.name === "json" ? { kind: "value", value } : { kind: "bytes", bytes: this.#json.encode(value) };
   }
-  return result;
 }

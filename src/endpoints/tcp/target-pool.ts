@@ -1,4 +1,4 @@
-import { createConnection } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { FrameCodec } from "../../frames/frame-codec.js";
@@ -39,8 +39,10 @@ export class TargetPool {
   async acquire(): Promise<UpstreamConnection> {
     if (this.#closed) throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} is shutting down`);
     if (this.#byId) {
-      if (this.#open.length + this.#connecting < this.#options.connections && (this.#open.length === 0 || this.#leastBusy()!.inFlight > 0)) return this.#connect();
-      return this.#leastBusy() ?? this.#connect();
+      // An idle connection, else a new one while the pool has room, else the least busy.
+      const least = this.#leastBusy();
+      if (least !== undefined && (least.inFlight === 0 || this.#open.length + this.#connecting >= this.#options.connections)) return least;
+      return this.#connect();
     }
     const idle = this.#idle.pop();
     if (idle !== undefined) return idle;
@@ -73,7 +75,7 @@ export class TargetPool {
     if (wait > 0) throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} is unreachable (${this.#lastError}); reconnecting in ${wait}ms`);
     this.#connecting++;
     try {
-      const socket = await new Promise<import("node:net").Socket>((resolve, reject) => {
+      const socket = await new Promise<Socket>((resolve, reject) => {
         const socket = createConnection({ host: this.target.host, port: this.target.port });
         const timer = setTimeout(() => socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })), this.#options.connectTimeout);
         socket.once("connect", () => {

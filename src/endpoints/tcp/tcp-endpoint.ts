@@ -1,5 +1,5 @@
 import { bytesBody, emptyBody, valueBody, type Body } from "../../core/body.js";
-import { headerText, type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
+import { type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
@@ -8,6 +8,7 @@ import type { Codec } from "../../codecs/codec.js";
 import type { Frame, FrameBody } from "../../frames/frame.js";
 import type { FrameCodec } from "../../frames/frame-codec.js";
 import { frameCodecs } from "../../frames/frame-codecs.js";
+import { toFrameHeaders } from "../../frames/frame-fields.js";
 import { stripHopByHop } from "../../http/hop-by-hop.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
@@ -17,7 +18,7 @@ import { TargetPool } from "./target-pool.js";
 import { tcpServiceSchema, tcpUpstreamSchema, type TcpServiceOptions, type TcpUpstreamOptions } from "./tcp-options.js";
 
 /** Headers that describe the caller's connection to Rosetta, not the call. */
-const notForwarded = ["host", "content-length"];
+const notForwarded: ReadonlySet<string> = new Set(["host", "content-length"]);
 
 /**
  * A service that speaks frames over TCP (or plain lines): each call becomes
@@ -53,7 +54,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
         id: "",
         method: route.upstream.method ?? request.method,
         path: request.rawQuery === "" ? path : `${path}?${request.rawQuery}`,
-        headers: this.#frameHeaders(request.headers),
+        headers: toFrameHeaders(stripHopByHop({ ...request.headers }), notForwarded),
         body,
       };
       const budget = request.deadline === undefined ? timeout : Math.max(1, Math.min(timeout, request.deadline - Date.now()));
@@ -88,17 +89,6 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
         state.target.release(connection);
       }
     }
-  }
-
-  #frameHeaders(headers: HeaderMap): Record<string, string> {
-    const copy: HeaderMap = { ...headers };
-    stripHopByHop(copy);
-    const result: Record<string, string> = {};
-    for (const name in copy) {
-      const value = headerText(copy[name]);
-      if (value !== undefined && !notForwarded.includes(name)) result[name] = value;
-    }
-    return result;
   }
 
   async #frameBody(request: RequestEnvelope): Promise<FrameBody | undefined> {

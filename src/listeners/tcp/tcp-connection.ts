@@ -7,6 +7,7 @@ import type { Frame } from "../../frames/frame.js";
 import type { FrameCodec } from "../../frames/frame-codec.js";
 import { FrameSession, type FrameSink } from "../../frames/frame-session.js";
 import { FrameReader, FramingError, frameOnStream, type Framing } from "../../frames/stream-framing.js";
+import type { DrainableConnection } from "../drain.js";
 import type { ListenerContext } from "../listener.js";
 import type { TcpListenerOptions } from "./tcp-options.js";
 
@@ -19,7 +20,7 @@ const callerLeft = new GatewayError(StatusCode.CANCELLED, "the caller closed the
  * a frame that is merely malformed gets an error frame and the connection
  * goes on.
  */
-export class TcpConnection implements FrameSink {
+export class TcpConnection implements FrameSink, DrainableConnection {
   readonly #socket: Socket;
   readonly #codec: FrameCodec;
   readonly #framing: Framing;

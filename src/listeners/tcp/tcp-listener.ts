@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:net";
 import { frameCodecs } from "../../frames/frame-codecs.js";
 import { bind, boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
+import { drainConnections } from "../drain.js";
 import { TcpConnection } from "./tcp-connection.js";
 import { tcpListenerSchema, type TcpListenerOptions } from "./tcp-options.js";
 
@@ -36,13 +37,7 @@ class TcpListener implements Listener {
   async close(graceMs: number): Promise<void> {
     if (!this.#server.listening) return;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    const deadline = Date.now() + graceMs;
-    for (;;) {
-      for (const connection of this.#connections) if (!connection.busy) connection.end();
-      if (this.#connections.size === 0 || Date.now() >= deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    for (const connection of this.#connections) connection.destroy();
+    await drainConnections(this.#connections, graceMs);
     await closed;
   }
 }

@@ -1,4 +1,5 @@
 import { ConfigErrorCode } from "../../config/error-codes.js";
+import { ndjsonCodecProblem } from "../../frames/frame-codecs.js";
 import { byteSize, object, refine, string, withDefault, type Infer } from "../../config/schema.js";
 import { framedConnectionFields, framedListenerFields } from "../framed-options.js";
 import { listenerBaseFields } from "../listener.js";
@@ -11,11 +12,9 @@ const tcpListenerObject = object({
   maxBufferedBytes: withDefault(byteSize({ min: 1024 }), 8 * 1024 * 1024, "unsent reply bytes above which a caller that does not read is disconnected"),
 }, "tcp listener");
 
-/** NDJSON frames are JSON by definition: an XML or protobuf frame may hold a newline. */
 export const tcpListenerSchema = refine(tcpListenerObject, (options, context) => {
-  if (options.framing === "ndjson" && options.codec !== "json") {
-    return context.at("framing").report(ConfigErrorCode.VALUE, `framing "ndjson" carries JSON frames only; use framing: length-prefixed for codec "${options.codec}"`);
-  }
+  const problem = ndjsonCodecProblem(options.framing, options.codec);
+  if (problem !== undefined) return context.at("framing").report(ConfigErrorCode.VALUE, problem);
   return options;
 });
 

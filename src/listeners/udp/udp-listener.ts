@@ -101,7 +101,8 @@ class DatagramSink implements FrameSink {
     if (bytes.byteLength > this.#budget) {
       replaced = true;
       const message = `the reply of ${bytes.byteLength} bytes is larger than the request datagram (${this.#received} bytes); pad the request or use TCP`;
-      bytes = this.codec.encode({ id: frame.id, status: 413, headers: { "content-type": "application/json" }, body: { kind: "bytes", bytes: Buffer.from(JSON.stringify({ code: StatusCode.RESOURCE_EXHAUSTED, message, details: [] })) } });
+      const refusal = new GatewayError(StatusCode.RESOURCE_EXHAUSTED, message, { httpStatus: 413 });
+      bytes = this.codec.encode({ id: frame.id, status: refusal.httpStatus, headers: { "content-type": "application/json" }, body: { kind: "bytes", bytes: Buffer.from(JSON.stringify(refusal.toStatus())) } });
       if (bytes.byteLength > this.#budget) {
         this.#budget = 0;
         this.#finish(frame);

@@ -2,9 +2,12 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { Peer } from "../../core/envelope.js";
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
 import { frameCodecs } from "../../frames/frame-codecs.js";
 import type { FrameCodec } from "../../frames/frame-codec.js";
 import type { ListenerContext } from "../listener.js";
+import { drainConnections } from "../drain.js";
 import { WsConnection } from "./ws-connection.js";
 import type { WebSocketOptions } from "./ws-options.js";
 
@@ -54,24 +57,14 @@ export class WsAcceptor {
     });
   }
 
-  get connections(): number {
-    return this.#connections.size;
-  }
-
   /** Idle connections go now; busy ones when their calls finish or the grace ends. */
   async close(graceMs: number): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    while ([...this.#connections].some((connection) => connection.busy) && Date.now() < deadline) {
-      for (const connection of this.#connections) if (!connection.busy) connection.goAway();
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    for (const connection of this.#connections) connection.goAway();
-    for (const connection of this.#connections) connection.terminate();
+    await drainConnections(this.#connections, graceMs);
     this.#server.close();
   }
 }
 
 function refuse(socket: Duplex, status: number, reason: string, message: string): void {
-  const body = JSON.stringify({ code: status === 404 ? 5 : 14, message, details: [] });
+  const body = JSON.stringify(new GatewayError(status === 404 ? StatusCode.NOT_FOUND : StatusCode.UNAVAILABLE, message).toStatus());
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -5,6 +5,7 @@ import { StatusCode } from "../../core/status-code.js";
 import type { Frame } from "../../frames/frame.js";
 import type { FrameCodec } from "../../frames/frame-codec.js";
 import { FrameSession, type FrameSink } from "../../frames/frame-session.js";
+import type { DrainableConnection } from "../drain.js";
 import type { ListenerContext } from "../listener.js";
 import type { WebSocketOptions } from "./ws-options.js";
 
@@ -20,7 +21,7 @@ const GOING_AWAY = 1001;
  * server streams (highWaterBytes) and then, past maxBufferedBytes, is cut off;
  * a ping per interval reaps connections that stopped answering.
  */
-export class WsConnection implements FrameSink {
+export class WsConnection implements FrameSink, DrainableConnection {
   readonly #socket: WebSocket;
   readonly #codec: FrameCodec;
   readonly #options: WebSocketOptions;
@@ -75,11 +76,11 @@ export class WsConnection implements FrameSink {
   }
 
   /** Closes with "going away" (1001). */
-  goAway(): void {
+  end(): void {
     this.#socket.close(GOING_AWAY, "the gateway is shutting down");
   }
 
-  terminate(): void {
+  destroy(): void {
     this.#socket.terminate();
   }
 

@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { bind, boundAddress } from "../bind.js";
+import { GatewayError } from "../../core/gateway-error.js";
+import { StatusCode } from "../../core/status-code.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
 import { WsAcceptor } from "./ws-acceptor.js";
 import { wsListenerSchema, type WsListenerOptions } from "./ws-options.js";
@@ -17,7 +19,7 @@ class WsListener implements Listener {
     this.#options = options;
     this.#acceptor = new WsAcceptor(options, context, options.name);
     this.#server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (_req, res) => {
-      const body = JSON.stringify({ code: 3, message: `this port speaks WebSocket; connect to ws://…${options.path}`, details: [] });
+      const body = JSON.stringify(new GatewayError(StatusCode.INVALID_ARGUMENT, `this port speaks WebSocket; connect to ws://…${options.path}`).toStatus());
       res.writeHead(426, { "content-type": "application/json", upgrade: "websocket", connection: "close", "content-length": Buffer.byteLength(body) });
       res.end(body);
     });
