@@ -113,18 +113,13 @@ export class GatewayFileSystem {
 
   async read(name: string): Promise<{ stream: Readable; clientPath: string }> {
     const target = resolveFtpPath(this.#cwd, name);
-    const stored = this.#stored.get(target.virtualPath);
-    if (stored !== undefined) return { stream: Readable.from([Buffer.from(stored.bytes)]), clientPath: target.virtualPath };
-    const reply = await this.#call("GET", target.restPath, this.#codecFor(target, true)!, undefined);
-    if (reply.failure !== undefined) throw new FtpError(reply.failure);
-    return { stream: Readable.from([Buffer.from(reply.bytes)]), clientPath: target.virtualPath };
+    const bytes = this.#stored.get(target.virtualPath)?.bytes ?? (await this.#callOrFail("GET", target));
+    return { stream: Readable.from([Buffer.from(bytes)]), clientPath: target.virtualPath };
   }
 
   async delete(name: string): Promise<void> {
     const target = resolveFtpPath(this.#cwd, name);
-    if (this.#stored.delete(target.virtualPath)) return;
-    const reply = await this.#call("DELETE", target.restPath, this.#codecFor(target, true)!, undefined);
-    if (reply.failure !== undefined) throw new FtpError(reply.failure);
+    if (!this.#stored.delete(target.virtualPath)) await this.#callOrFail("DELETE", target);
   }
 
   mkdir(): never {
@@ -156,6 +151,13 @@ export class GatewayFileSystem {
     this.#stored.delete(path);
     this.#stored.set(path, { bytes, mtime: new Date() });
     if (this.#stored.size > this.#options.maxStoredReplies) this.#stored.delete(this.#stored.keys().next().value!);
+  }
+
+  /** A bodiless call on the file's REST path; a status ≥ 400 becomes the FTP error. */
+  async #callOrFail(method: string, target: FtpTarget): Promise<Uint8Array> {
+    const reply = await this.#call(method, target.restPath, this.#codecFor(target, true)!, undefined);
+    if (reply.failure !== undefined) throw new FtpError(reply.failure);
+    return reply.bytes;
   }
 
   /** One call through the gateway; the reply in the codec of the extension, and for a status ≥ 400 the one-line reason. */
