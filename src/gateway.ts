@@ -90,7 +90,8 @@ export class Gateway {
       if (result.status === "fulfilled") return [];
       const listener = this.#config.listeners[index]!;
       const reason = result.reason as NodeJS.ErrnoException;
-      return [{ code: ConfigErrorCode.LISTEN, path: `listeners[${index}].port`, message: `cannot listen on ${listener.host}:${listener.port}: ${reason.code ?? reason.message}` }];
+      const why = listenFailures[reason.code ?? ""] ?? reason.message;
+      return [{ code: ConfigErrorCode.LISTEN, path: `listeners[${index}].port`, message: `listener "${listener.name}" cannot listen on ${listener.host}:${listener.port}: ${why}` }];
     });
     if (problems.length > 0) {
       await this.stop(0);
@@ -113,6 +114,13 @@ export class Gateway {
     return this.#stopping;
   }
 }
+
+/** What a bind error means, in words an operator acts on. */
+const listenFailures: Record<string, string> = {
+  EADDRINUSE: "the address is already in use by another process (EADDRINUSE)",
+  EACCES: "permission denied; ports below 1024 need privileges (EACCES)",
+  EADDRNOTAVAIL: "this machine has no such address (EADDRNOTAVAIL)",
+};
 
 function problemsOf(error: unknown, path: string): ConfigProblem[] {
   if (error instanceof ConfigError) return [...error.problems];

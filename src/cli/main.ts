@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { ConfigError, formatProblem } from "../config/error-codes.js";
+import { ConfigError, ConfigErrorCode, formatProblem } from "../config/error-codes.js";
 import { loadConfigFile } from "../config/load-config.js";
 import { validateGatewayConfig, type GatewayConfig } from "../config/gateway-config.js";
 import { startDemo, type Demo } from "../demo/demo.js";
@@ -22,18 +22,29 @@ Options:
       --log-level LEVEL     info | warn | error | silent (default info)
 `;
 
+const hint = "run `rosetta help` for usage";
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: "string", short: "c" },
-      port: { type: "string", short: "p" },
-      "log-level": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const command = positionals[0] ?? "help";
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: "string", short: "c" },
+        port: { type: "string", short: "p" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    // parseArgs's own text suggests "--" for positionals, which no command takes.
+    const option = /option '([^']+)'/i.exec((error as Error).message)?.[1];
+    return fail(option === undefined ? (error as Error).message : `unknown option "${option}"${option === "--version" ? " (did you mean `rosetta version`?)" : ""}; ${hint}`);
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (command === undefined && values.help !== true) return fail(`no command given; ${hint}`);
   if (values.help === true || command === "help") {
     process.stdout.write(usage);
     return 0;
@@ -56,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
     const level = (values["log-level"] ?? "info") as LogLevel;
     if (!["info", "warn", "error", "silent"].includes(level)) return fail(`unknown log level "${level}"`);
     const logger = createLogger(level);
+    // Until configuration reload exists, SIGHUP (sent by many supervisors) must not end the process.
+    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: configuration reload is not supported yet; restart to apply changes"));
     let demo: Demo | undefined;
     let config: GatewayConfig;
     if (values.config !== undefined) {
@@ -88,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
     await demo?.stop();
     return 0;
   }
-  return fail(`unknown command "${command}"\n\n${usage}`);
+  return fail(`unknown command "${command}"; ${hint}`);
 }
 
 function waitForSignal(): Promise<void> {
@@ -106,8 +119,13 @@ function fail(message: string): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof ConfigError && error.problems.every((problem) => problem.code === ConfigErrorCode.LISTEN)) {
+      // The config is fine; the machine is not (a port in use, no permission).
+      process.stderr.write(`rosetta: cannot start:\n${error.problems.map((problem) => `  ${problem.message} [${problem.code}]`).join("\n")}\n`);
+      process.exit(1);
+    }
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.problems.length} problem(s) in the config:\n${error.problems.map((problem) => `  ${formatProblem(problem)}`).join("\n")}\n`);
+      process.stderr.write(`${error.problems.length} ${error.problems.length === 1 ? "problem" : "problems"} in the config:\n${error.problems.map((problem) => `  ${formatProblem(problem)}`).join("\n")}\n`);
       process.exit(1);
     }
     process.stderr.write(`rosetta: ${error instanceof Error ? error.message : String(error)}\n`);

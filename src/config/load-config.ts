@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument, type Document } from "yaml";
+import { locateSyntaxError } from "../codecs/json/json-syntax-error.js";
 import type { Plugins } from "../plugins.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "./error-codes.js";
 import { validateGatewayConfig, type GatewayConfig } from "./gateway-config.js";
@@ -22,6 +23,8 @@ export async function loadConfigFile(file: string, plugins: Plugins): Promise<Ga
 
 export function parseConfigText(text: string, file: string, plugins: Plugins): GatewayConfig {
   const lineCounter = new LineCounter();
+  // YAML reads JSON too, but words a JSON mistake in YAML's terms; a .json file gets JSON's.
+  if (file.endsWith(".json")) checkJsonSyntax(text, file);
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((error) => {
@@ -49,4 +52,15 @@ function locate(problem: ConfigProblem, document: Document, lineCounter: LineCou
     }
   }
   return { ...problem, location: file };
+}
+
+function checkJsonSyntax(text: string, file: string): void {
+  try {
+    JSON.parse(text);
+  } catch {
+    const { offset, reason } = locateSyntaxError(text);
+    const before = text.slice(0, offset).split("\n");
+    const location = `${file}:${before.length}:${before.at(-1)!.length + 1}`;
+    throw new ConfigError([{ code: ConfigErrorCode.PARSE, path: "", message: `invalid JSON: ${reason}`, location }]);
+  }
 }

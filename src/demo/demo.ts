@@ -74,8 +74,10 @@ export async function startDemo(port: number): Promise<Demo> {
       `curl -s ${url}/v1/stock/dune`,
       `curl -s -X POST ${url}/v1/stock/dune -H 'content-type: application/json' -d '{"delta":-1}'`,
       `curl -s ${url}/v1/stock/dune -H 'accept: application/xml'`,
-      `node -e "const w=new WebSocket('${url.replace("http", "ws")}/ws');w.onopen=()=>w.send(JSON.stringify({id:'1',method:'GET',path:'/v1/shelves/1'}));w.onmessage=(m)=>{console.log(m.data);w.close()}"`,
-      `printf '%s\\n' '{"id":"1","method":"GET","path":"/v1/stock/earthsea"}' | nc -q1 127.0.0.1 ${tcpFramesPort}`,
+      // The flag turns on Node 20's built-in WebSocket; Node 22 and 24 accept it as a no-op.
+      `node --experimental-websocket -e "const w=new WebSocket('${url.replace("http", "ws")}/ws');w.onopen=()=>w.send(JSON.stringify({id:'1',method:'GET',path:'/v1/shelves/1'}));w.onmessage=(m)=>{console.log(m.data);w.close()}"`,
+      `node -e "const s=require('net').connect(${tcpFramesPort},'127.0.0.1',()=>s.write(JSON.stringify({id:'1',method:'GET',path:'/v1/stock/earthsea'})+'\\n'));s.on('data',(d)=>{process.stdout.write(d);s.end()})"`,
+      `printf '%s\\n' '{"id":"1","method":"GET","path":"/v1/stock/earthsea"}' | nc -N 127.0.0.1 ${tcpFramesPort}   # nc: Debian package netcat-openbsd`,
     ],
     stop: async () => {
       inventory.server.close();

@@ -22,7 +22,7 @@ export class ProtoRegistry {
   /** Loads .proto files, resolving imports against the include roots, then Rosetta's and protobufjs's own. */
   static async load(includeRoots: readonly string[], files: readonly string[]): Promise<ProtoRegistry> {
     const root = rootWithIncludes(includeRoots);
-    await root.load([...alwaysLoaded, ...files], { keepCase: true });
+    await loadNamingFailures(root, [...alwaysLoaded, ...files], includeRoots);
     root.resolveAll();
     return new ProtoRegistry(root);
   }
@@ -63,10 +63,15 @@ export class ProtoRegistry {
 /** The full name without the leading dot: `bookstore.v1.Book`. */
 const alwaysLoaded = ["google/rpc/status.proto", "google/rpc/error_details.proto", "google/api/httpbody.proto"];
 
-function rootWithIncludes(includeRoots: readonly string[]): protobuf.Root {
-  const root = new protobuf.Root();
+/** A root whose resolvePath also remembers, for error messages, who imported each file it could not find. */
+interface SearchingRoot extends protobuf.Root {
+  readonly unresolved: Map<string, string>;
+}
+
+function rootWithIncludes(includeRoots: readonly string[]): SearchingRoot {
+  const root = Object.assign(new protobuf.Root(), { unresolved: new Map<string, string>() });
   const roots = [...includeRoots.map((directory) => resolve(directory)), bundledProtos];
-  root.resolvePath = (_origin, target) => {
+  root.resolvePath = (origin, target) => {
     if (isAbsolute(target) && existsSync(target)) return target;
     // protobufjs has the common well-known types built in under their import names.
     if (target.startsWith("google/protobuf/") && protobuf.common.get(target) !== null) return target;
@@ -75,9 +80,45 @@ function rootWithIncludes(includeRoots: readonly string[]): protobuf.Root {
       if (existsSync(candidate)) return candidate;
     }
     if (target.startsWith("google/protobuf/")) return join(protobufjsRoot, target);
+    root.unresolved.set(target, origin);
     return target;
   };
   return root;
+}
+
+/**
+ * protobufjs's own errors name neither the file a syntax error is in nor the
+ * roots a missing import was looked for in; each file is parsed synchronously
+ * inside its fetch callback, so wrapping that callback tells which file failed.
+ */
+function loadNamingFailures(root: SearchingRoot, files: readonly string[], includeRoots: readonly string[]): Promise<void> {
+  let current: string | undefined;
+  const fetch = root.fetch.bind(root);
+  root.fetch = (filename, callback) =>
+    fetch(filename, (error, source) => {
+      current = filename;
+      try {
+        callback(error, source);
+      } finally {
+        current = undefined;
+      }
+    });
+  return new Promise((resolvePromise, reject) => {
+    root.load([...files], { keepCase: true }, (error) => {
+      if (error === null) return resolvePromise();
+      const missing = (error as NodeJS.ErrnoException).code === "ENOENT" ? current : undefined;
+      if (missing !== undefined) {
+        const importer = root.unresolved.get(missing);
+        const searched = includeRoots.length === 0 ? "no include roots (protos.include is empty)" : `include roots ${includeRoots.map((directory) => `"${directory}"`).join(", ")}`;
+        reject(new Error(`"${missing}"${importer ? ` (imported by "${importer}")` : ""} was not found; searched ${searched} and Rosetta's bundled protos`));
+      } else {
+        // "illegal token '}', ';' expected (line 4)" → "file.proto:4: illegal token '}', ';' expected"
+        const line = /\s*\((?:[^()]*, )?line (\d+)\)$/.exec(error.message);
+        const where = current === undefined ? "" : `${current}:${line === null ? "" : `${line[1]}:`} `;
+        reject(new Error(`${where}${line === null ? error.message : error.message.slice(0, line.index)}`));
+      }
+    });
+  });
 }
 
 export function fullNameOf(reflection: protobuf.ReflectionObject): string {

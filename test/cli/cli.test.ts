@@ -1,7 +1,8 @@
 import { test } from "uvu";
 import { tcpClient, wsClient } from "../helpers/frame-clients.js";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +13,20 @@ import { startUpstream } from "../helpers/upstream.js";
 
 const bin = fileURLToPath(new URL("../../../bin/rosetta.js", import.meta.url));
 
+function shell(line: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile("sh", ["-c", line], { timeout: 10_000 }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : (error.code as number | null) ?? 1, stdout, stderr }));
+    child.stdin?.end();
+  });
+}
+
+async function hasCommand(name: string): Promise<boolean> {
+  return (await shell(`command -v ${name}`)).code === 0;
+}
+
 function run(args: string[], untilOutput?: RegExp): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; ready: Promise<string>; kill(signal: NodeJS.Signals): void } {
   const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  run.lastChild = child;
   let stdout = "";
   let stderr = "";
   let markReady: (text: string) => void;
@@ -26,6 +39,7 @@ function run(args: string[], untilOutput?: RegExp): { done: Promise<{ code: numb
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
   return { done, ready, kill: (signal) => child.kill(signal) };
 }
+run.lastChild = undefined as ChildProcess | undefined;
 
 function writeConfig(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), "rosetta-cli-")), "gateway.yaml");
@@ -44,7 +58,7 @@ routes:
 `);
   const { code, stderr } = await run(["validate", "-c", file]).done;
   assert.is(code, 1);
-  assert.match(stderr, /2 problem\(s\)/);
+  assert.match(stderr, /2 problems in the config/);
   assert.match(stderr, /gateway\.yaml:7:\d+: routes\[0\]\.upstream\.service: unknown service "ordrs" \(did you mean "orders"\?\) \[ROSETTA_ERR_REFERENCE\]/);
   assert.match(stderr, /services\.orders\.timeout: expected a duration/);
 });
@@ -131,6 +145,17 @@ test("rosetta start (demo): the printed curl examples work", async () => {
     assert.is(((await taken.body.json()) as { quantity: number }).quantity, 11);
     const stockXml = await request(`${url}/v1/stock/earthsea`, { headers: { accept: "application/xml" } });
     assert.match(await stockXml.body.text(), "<root><sku>earthsea</sku><title>A Wizard of Earthsea</title><quantity>3</quantity></root>");
+    // The printed WebSocket and TCP one-liners, run exactly as printed (with this Node).
+    const oneLiners = output.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("node "));
+    assert.is(oneLiners.length, 2);
+    for (const line of oneLiners) {
+      const printed = await shell(line);
+      assert.is(printed.code, 0, printed.stderr);
+      assert.match(printed.stdout, /"status":200/);
+    }
+    const ncLine = output.split("\n").map((line) => line.trim()).find((line) => line.includes("| nc "));
+    assert.ok(ncLine, "the nc example is printed");
+    if (await hasCommand("nc")) assert.match((await shell(ncLine!.replace(/\s+#.*$/, ""))).stdout, /"quantity"/);
     const tcpPort = Number(/TCP frames on (\d+)/.exec(output)![1]);
     const ws = await wsClient(`${url.replace("http", "ws")}/ws`);
     const tcp = await tcpClient(tcpPort);
@@ -149,10 +174,75 @@ test("rosetta start (demo): the printed curl examples work", async () => {
   }
 });
 
-test("rosetta with an unknown command exits 2 with usage", async () => {
-  const { code, stderr } = await run(["strat"]).done;
-  assert.is(code, 2);
-  assert.match(stderr, /unknown command "strat"/);
+const usageErrors: [string, string[], RegExp][] = [
+  ["an unknown command", ["strat"], /^rosetta: unknown command "strat"; run `rosetta help` for usage\n$/],
+  ["no command at all", [], /^rosetta: no command given; run `rosetta help` for usage\n$/],
+  ["an unknown flag", ["--version"], /^rosetta: unknown option "--version" \(did you mean `rosetta version`\?\); run `rosetta help` for usage\n$/],
+  ["an unknown flag after a command", ["start", "--bogus"], /^rosetta: unknown option "--bogus"; run `rosetta help` for usage\n$/],
+];
+for (const [description, args, message] of usageErrors) {
+  test(`rosetta with ${description} exits 2 with a one-line hint`, async () => {
+    const { code, stderr } = await run(args).done;
+    assert.is(code, 2);
+    assert.match(stderr, message);
+  });
+}
+
+test("rosetta start: a port in use is reported as such, not as a config problem", async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+  const { port } = blocker.address() as AddressInfo;
+  try {
+    const file = writeConfig(`listeners: [ { name: web, protocol: http, host: 127.0.0.1, port: ${port} } ]\n`);
+    const { code, stderr } = await run(["start", "-c", file, "--log-level", "silent"]).done;
+    assert.is(code, 1);
+    assert.not.match(stderr, /problem/);
+    assert.match(stderr, new RegExp(`cannot start:\\n  listener "web" cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use by another process \\(EADDRINUSE\\)`));
+  } finally {
+    blocker.close();
+  }
+});
+
+test("rosetta start: SIGHUP is logged and ignored", async () => {
+  const file = writeConfig("listeners: [ { name: web, protocol: http, host: 127.0.0.1, port: 0 } ]\n");
+  const gateway = run(["start", "-c", file], /"msg":"listening"/);
+  await gateway.ready;
+  const ignored = run.lastChild!;
+  const logged = new Promise<void>((resolve) => ignored.stderr!.on("data", (chunk: Buffer) => { if (String(chunk).includes("SIGHUP ignored")) resolve(); }));
+  gateway.kill("SIGHUP");
+  await logged;
+  assert.is(ignored.exitCode, null, "still running after SIGHUP");
+  gateway.kill("SIGTERM");
+  assert.is((await gateway.done).code, 0);
+});
+
+test("rosetta validate: a proto that cannot be loaded names the file, the line and the include roots", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "rosetta-protos-"));
+  writeFileSync(join(directory, "broken.proto"), 'syntax = "proto3";\npackage x;\nmessage A {\n  int32 a = 1\n}\n');
+  writeFileSync(join(directory, "importer.proto"), 'syntax = "proto3";\nimport "missing/thing.proto";\n');
+  const file = join(directory, "gateway.yaml");
+  writeFileSync(file, `listeners: [ { protocol: http, port: 0 } ]
+protos: { include: [ "${directory}" ] }
+services:
+  a: { protocol: grpc, targets: ["127.0.0.1:1"], protos: ["broken.proto"] }
+  b: { protocol: grpc, targets: ["127.0.0.1:1"], protos: ["importer.proto"] }
+`);
+  const { code, stderr } = await run(["validate", "-c", file]).done;
+  assert.is(code, 1);
+  assert.match(stderr, /services\.a\.protos: cannot load protos: \S*broken\.proto:5: illegal token '}', ';' expected/);
+  assert.match(stderr, new RegExp(`services\\.b\\.protos: cannot load protos: "missing/thing\\.proto" \\(imported by "\\S*importer\\.proto"\\) was not found; searched include roots "${directory}"`));
+});
+
+test("rosetta validate: a .json config gets JSON's wording and position", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "rosetta-json-"));
+  const truncated = join(directory, "gateway.json");
+  writeFileSync(truncated, '{"listeners": [\n');
+  const first = await run(["validate", "-c", truncated]).done;
+  assert.is(first.code, 1);
+  assert.match(first.stderr, /gateway\.json:2:1: invalid JSON: the input ends where a value is expected \[ROSETTA_ERR_CONFIG_PARSE\]/);
+  writeFileSync(truncated, '{"listeners": [],}');
+  const second = await run(["validate", "-c", truncated]).done;
+  assert.match(second.stderr, /gateway\.json:1:18: invalid JSON: expected a property name but found '}'/);
 });
 
 test.run();

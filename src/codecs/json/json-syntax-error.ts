@@ -73,7 +73,7 @@ export function locateSyntaxError(text: string): { offset: number; reason: strin
     }
     if (char === '"') return parseString();
     const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(position, position + 400));
-    if (literal === null) fail(`unexpected ${describe()}`);
+    if (literal === null) fail(position >= text.length ? "the input ends where a value is expected" : `unexpected ${describe()}`);
     position += literal![0].length;
   };
 
