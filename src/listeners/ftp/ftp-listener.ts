@@ -1,10 +1,15 @@
 import { FtpSrv, type FtpConnection } from "ftp-srv";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import type { Peer } from "../../core/envelope.js";
 import { boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
+import { FtpAdmission, refuse } from "./ftp-admission.js";
 import { GatewayFileSystem } from "./ftp-file-system.js";
+import { LoginGuard, lockoutMessage } from "./ftp-login-guard.js";
 import { ftpListenerSchema, type FtpListenerOptions } from "./ftp-options.js";
+import { ownPassiveSetup, type Connector, type PassiveSession } from "./ftp-passive.js";
+import { sourceKey } from "./ftp-source.js";
 
 /**
  * Commands refused outright: active mode (PORT/EPRT would let a caller make
@@ -65,16 +70,35 @@ class FtpListener implements Listener {
       delete internals.connections[id];
       client?.close(0);
     };
-    if (options.maxConnections > 0) this.#control.maxConnections = options.maxConnections;
+    // Admission runs before ftp-srv sees a socket: limits per source and overall, and lockouts (see FtpAdmission).
+    const admission = new FtpAdmission(options.maxConnections, options.maxConnectionsPerAddress);
+    const guard = new LoginGuard(options.maxLoginFailures, options.loginLockout);
+    const serveSession = this.#control.listeners("connection")[0] as (socket: Socket) => void;
+    this.#control.removeAllListeners("connection");
+    this.#control.on("connection", (socket: Socket) => {
+      socket.on("error", () => {});
+      const source = sourceKey(socket.remoteAddress);
+      const locked = guard.lockedFor(source);
+      const refusal = locked > 0 ? lockoutMessage(locked) : admission.admit(source, socket);
+      if (refusal === undefined) serveSession(socket);
+      else refuse(socket, refusal);
+    });
     this.#server.on("login", ({ connection, username, password }, resolve, reject) => {
+      const socket = (connection as unknown as SessionSocket).commandSocket;
+      const source = sourceKey(socket.remoteAddress);
+      // A locked-out source gets the same reply whoever it claims to be, right password or not.
+      const locked = guard.lockedFor(source);
+      if (locked > 0) {
+        reject(new Error(lockoutMessage(locked)));
+        return;
+      }
       const expected = Object.hasOwn(options.users, username) ? options.users[username] : undefined;
-      const allowed = expected === undefined ? options.anonymous && username === "anonymous" : expected === password;
+      const allowed = expected === undefined ? options.anonymous && username === "anonymous" : samePassword(expected, password);
       if (!allowed) {
-        reject(new Error("wrong user name or password"));
+        reject(new Error(guard.failed(source) ? lockoutMessage(options.loginLockout) : "wrong user name or password"));
         return;
       }
       onePassiveListener(connection);
-      const socket = (connection as unknown as SessionSocket).commandSocket;
       const peer: Peer = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0, listener: options.name, protocol: "ftp", scheme: "http" };
       resolve({ fs: new GatewayFileSystem(context, options, peer) as never });
     });
@@ -103,13 +127,11 @@ class FtpListener implements Listener {
  * range. Installing a connector now closes the one it replaces.
  */
 function onePassiveListener(connection: FtpConnection): void {
-  interface Connector { type: string | false; dataServer: Server | null; closeSocket(): void; closeServer(): void }
-  let current = (connection as unknown as { connector: Connector }).connector;
+  const session = connection as unknown as PassiveSession;
+  let current = session.connector;
   // The last data connector set up; ftp-srv may reset `connector` to an idle one in between.
   let lastData: Connector | undefined;
   const release = (connector: Connector | undefined) => {
-    // Its server's "close" would reset the session's connector to an idle one, losing track of the live one.
-    connector?.dataServer?.removeAllListeners("close");
     connector?.closeSocket();
     connector?.closeServer();
   };
@@ -119,11 +141,18 @@ function onePassiveListener(connection: FtpConnection): void {
     set: (next: Connector) => {
       current = next;
       if (next.type === false || next === lastData) return;
+      if (next.type === "passive") ownPassiveSetup(session, next);
       release(lastData);
       lastData = next;
     },
   });
   (connection as unknown as SessionSocket).commandSocket.once("close", () => release(lastData));
+}
+
+/** Compares digests, so the time taken says nothing about how much of a password matched. */
+function samePassword(expected: string, given: string): boolean {
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(expected), digest(given));
 }
 
 export const ftpListenerFactory: ListenerFactory<FtpListenerOptions> = {
