@@ -2,6 +2,9 @@
 // "N passed, N failed". Exits non-zero when any test fails.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ensureTestPrerequisites } from "./test-prerequisites.mjs";
+
+ensureTestPrerequisites();
 
 const uvu = fileURLToPath(new URL("../node_modules/uvu/bin.js", import.meta.url));
 const child = spawn(process.execPath, [uvu, "dist/test", "\\.test\\.js$", ...process.argv.slice(2)], { stdio: ["ignore", "pipe", "inherit"] });

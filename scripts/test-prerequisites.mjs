@@ -1,0 +1,29 @@
+// The Debian programs the tests drive as real third-party clients/servers. `npm test`
+// installs what is missing (these machines run as root); where it cannot, it stops
+// with the exact command to run, rather than letting tests fail for an unclear reason.
+import { execFileSync, spawnSync } from "node:child_process";
+
+/** command → the Debian package that provides it. */
+const required = [["curl", "curl"]];
+
+const has = (command) => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+
+export function ensureTestPrerequisites() {
+  const missing = required.filter(([command]) => !has(command)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  const install = ["install", "-y", "--no-install-recommends", ...missing];
+  const root = process.getuid?.() === 0;
+  if (root && has("apt-get")) {
+    process.stdout.write(`Installing test prerequisites: ${missing.join(" ")}\n`);
+    const quiet = { stdio: ["ignore", "ignore", "inherit"] };
+    try {
+      execFileSync("apt-get", install, quiet);
+    } catch {
+      execFileSync("apt-get", ["update"], quiet);
+      execFileSync("apt-get", install, quiet);
+    }
+    return;
+  }
+  process.stderr.write(`The tests need ${missing.join(", ")}. Install with:\n  sudo apt-get install -y ${missing.join(" ")}\n`);
+  process.exit(1);
+}
