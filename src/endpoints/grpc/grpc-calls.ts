@@ -13,6 +13,8 @@ export interface CallStatus {
   readonly code: number;
   readonly details?: string | undefined;
   readonly metadata?: Metadata | undefined;
+  /** Set by the HTTP/2 path when the reply broke the gRPC protocol; `details` then names the problem. */
+  readonly malformed?: boolean;
 }
 
 export interface UnaryResult {

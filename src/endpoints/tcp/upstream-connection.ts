@@ -4,6 +4,7 @@ import { StatusCode } from "../../core/status-code.js";
 import type { Frame } from "../../frames/frame.js";
 import type { FrameCodec } from "../../frames/frame-codec.js";
 import { FrameReader, frameOnStream, type Framing } from "../../frames/stream-framing.js";
+import { malformedReply } from "../malformed-reply.js";
 
 interface Pending {
   resolve(frame: Frame): void;
@@ -104,7 +105,7 @@ export class UpstreamConnection {
     try {
       frames = this.#reader.push(chunk);
     } catch (error) {
-      this.#failAll(new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} sent a reply the gateway cannot read: ${(error as Error).message}`, { httpStatus: 502 }));
+      this.#failAll(malformedReply(this.#where, `a reply the gateway cannot read: ${(error as Error).message}`, error));
       this.#socket.destroy();
       return;
     }
@@ -123,12 +124,14 @@ export class UpstreamConnection {
     // Stream data frames carry no status; a unary upstream call waits for the final one.
     if (frame.status === undefined && this.#byId) return;
     const pending = this.#byId ? this.#pending.get(frame.id) : this.#pending.values().next().value;
-    pending?.resolve(frame);
+    // A reply is final: an informational status would reach the caller as a reply that never ends.
+    if (frame.status !== undefined && frame.status < 200) pending?.reject(malformedReply(this.#where, `status ${frame.status} is not a final status`));
+    else pending?.resolve(frame);
   }
 
   /** A reply that does not decode: with ids it cannot be matched, so the connection is dropped and its calls fail. */
   #onBadFrame(error: unknown): void {
-    this.#failAll(new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} sent a malformed reply frame: ${(error as Error).message}`, { httpStatus: 502 }));
+    this.#failAll(malformedReply(this.#where, `a reply frame that does not decode: ${(error as Error).message}`, error));
     this.#socket.destroy();
   }
 
