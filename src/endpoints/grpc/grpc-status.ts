@@ -18,13 +18,15 @@ const localProtocolFailures: readonly [StatusCode, RegExp, (match: RegExpMatchAr
   [StatusCode.RESOURCE_EXHAUSTED, /^Received message that decompresses to a size larger than (\d+)$/, (m) => `a reply message decompresses to more than maxReceiveMessageSize (${m[1]} bytes)`],
   [StatusCode.INTERNAL, /^(Failed to decompress \w+-encoded message|Received compressed message but "grpc-encoding" header was \w+)$/, (m) => m[1]!],
   [StatusCode.INTERNAL, /^Received RST_STREAM with code 0 \(Call ended without gRPC status\)$/, () => "the call ended without a grpc-status"],
-  [StatusCode.UNKNOWN, /^No status information received$/, () => "the trailers carry no grpc-status"],
+  [StatusCode.UNKNOWN, /^(No status information received|Received HTTP status code 200)$/, () => "the trailers carry no grpc-status"],
   [StatusCode.UNKNOWN, /^Received message compressed with unsupported compression method (.*)$/, (m) => `a reply message is compressed with ${m[1]}, which was not negotiated`],
 ];
 
 function protocolFailure(status: CallStatus): string | undefined {
   if (status.malformed === true) return status.details ?? "";
-  if (!Number.isInteger(status.code) || status.code < 0 || status.code > 16) return `grpc-status ${String(status.code)} is not a status code`;
+  // grpc-js loses the text of a message it cannot read (one compressed without a negotiated grpc-encoding) and gives no code.
+  if (typeof status.code !== "number") return "a reply message the gRPC client could not read (such as one compressed without a negotiated grpc-encoding)";
+  if (!Number.isInteger(status.code) || status.code < 0 || status.code > 16) return `grpc-status ${Number.isNaN(status.code) ? "" : `${status.code} `}is not a status code (0–16)`;
   for (const [code, pattern, describe] of localProtocolFailures) {
     if (status.code !== code) continue;
     const match = pattern.exec(status.details ?? "");
