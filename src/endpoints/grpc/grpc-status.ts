@@ -46,6 +46,10 @@ function protocolFailure(status: CallStatus): string | undefined {
 export function errorFromStatus(status: CallStatus, codec: ProtoJsonCodec, registry: ProtoRegistry, service: string): GatewayError {
   const problem = protocolFailure(status);
   if (problem !== undefined) return malformedReply(`upstream "${service}"`, problem);
+  // Rosetta only asks for an error when its caller did not cancel: grpc-js's "Call cancelled" is then the upstream resetting the stream.
+  if (status.code === StatusCode.CANCELLED && status.details === "Call cancelled") {
+    return new GatewayError(StatusCode.UNAVAILABLE, `upstream "${service}" reset the call`);
+  }
   const code = status.code as StatusCode;
   const headers: Record<string, string> = {};
   const metadata = status.metadata;

@@ -57,6 +57,7 @@ export class UpstreamConnection {
   /** Sends the request frame (under a connection-local id) and resolves with the reply frame. */
   call(frame: Frame, timeoutMs: number, onCancel: (callback: (reason: Error) => void) => () => void): Promise<Frame> {
     const id = String(++this.#nextId);
+    if (this.#closed) return Promise.reject(new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} closed the connection before replying`));
     return new Promise<Frame>((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
@@ -105,8 +106,7 @@ export class UpstreamConnection {
     try {
       frames = this.#reader.push(chunk);
     } catch (error) {
-      this.#failAll(malformedReply(this.#where, `a reply the gateway cannot read: ${(error as Error).message}`, error));
-      this.#socket.destroy();
+      this.#drop(malformedReply(this.#where, `a reply the gateway cannot read: ${(error as Error).message}`, error));
       return;
     }
     for (const bytes of frames) {
@@ -131,7 +131,13 @@ export class UpstreamConnection {
 
   /** A reply that does not decode: with ids it cannot be matched, so the connection is dropped and its calls fail. */
   #onBadFrame(error: unknown): void {
-    this.#failAll(malformedReply(this.#where, `a reply frame that does not decode: ${(error as Error).message}`, error));
+    this.#drop(malformedReply(this.#where, `a reply frame that does not decode: ${(error as Error).message}`, error));
+  }
+
+  /** Closed at once, not at the socket's later 'close': no new call may pick this connection in between. */
+  #drop(error: GatewayError): void {
+    this.#closed = true;
+    this.#failAll(error);
     this.#socket.destroy();
   }
 
