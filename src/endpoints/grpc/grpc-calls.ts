@@ -13,6 +13,8 @@ export interface CallStatus {
   readonly code: number;
   readonly details?: string | undefined;
   readonly metadata?: Metadata | undefined;
+  /** Set by the HTTP/2 path when the reply broke the gRPC protocol; `details` then names the problem. */
+  readonly malformed?: boolean;
 }
 
 export interface UnaryResult {
@@ -46,10 +48,20 @@ export function callUnary(client: Client, options: CallOptions, request: Buffer)
     call.on("status", (status: StatusObject) => {
       stopCancel();
       if (cancellation.cancelled) reject(cancellation.reason);
-      else if (failure !== undefined || message === undefined) reject(toError(failure ?? status));
+      else if (failure !== undefined || message === undefined) reject(toError(unaryFailure(status, failure)));
       else resolve({ message, headers, trailers: status.metadata });
     });
   });
+}
+
+/**
+ * The status of a call that gave no single message: an OK status without one
+ * (grpc-js says "No message received" or "Too many responses received") is a
+ * reply that broke the protocol.
+ */
+function unaryFailure(status: StatusObject, failure: ServiceError | undefined): CallStatus {
+  if (status.code !== 0) return failure ?? status;
+  return { code: status.code, details: `the call ended OK with ${failure?.details === "Too many responses received" ? "more than one response message" : "no response message"}`, malformed: true };
 }
 
 /** Feeds request messages into a client-side stream, honouring its backpressure, then half-closes it. */
@@ -82,7 +94,7 @@ export function callClientStream(client: Client, options: CallOptions, messages:
       stopCancel();
       if (cancellation.cancelled) reject(cancellation.reason);
       else if (feedError !== undefined) reject(feedError);
-      else if (failure !== undefined || message === undefined) reject(toError(failure ?? status));
+      else if (failure !== undefined || message === undefined) reject(toError(unaryFailure(status, failure)));
       else resolve({ message, headers, trailers: status.metadata });
     });
   });

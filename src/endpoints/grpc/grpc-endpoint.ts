@@ -191,6 +191,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       forwardHeaders: new Set(this.#options.forwardHeaders),
       maxMessageBytes: this.#options.maxSendMessageSize,
       toError: (status) => errorFromStatus(status, this.#codec, this.#registry, this.#name),
+      service: this.#name,
     });
   }
 

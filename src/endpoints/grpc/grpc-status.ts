@@ -6,15 +6,51 @@ import { StatusCode } from "../../core/status-code.js";
 import type { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
 import type { ProtoRegistry } from "../../schema/proto-registry.js";
 import { metadataHeaders } from "./grpc-metadata.js";
+import { malformedReply } from "../malformed-reply.js";
+
+/**
+ * Statuses grpc-js makes up itself when the upstream's reply breaks the
+ * protocol (grpc-js 1.14 wording), and how Rosetta names the problem.
+ * A status the upstream really sent never matches: it carries its own code.
+ */
+const localProtocolFailures: readonly [StatusCode, RegExp, (match: RegExpMatchArray) => string][] = [
+  [StatusCode.RESOURCE_EXHAUSTED, /^Received message larger than max \((\d+) vs (\d+)\)$/, (m) => `a reply message of ${m[1]} bytes is over maxReceiveMessageSize (${m[2]} bytes)`],
+  [StatusCode.RESOURCE_EXHAUSTED, /^Received message that decompresses to a size larger than (\d+)$/, (m) => `a reply message decompresses to more than maxReceiveMessageSize (${m[1]} bytes)`],
+  [StatusCode.INTERNAL, /^(Failed to decompress \w+-encoded message|Received compressed message but "grpc-encoding" header was \w+)$/, (m) => m[1]!],
+  [StatusCode.INTERNAL, /^Received RST_STREAM with code 0 \(Call ended without gRPC status\)$/, () => "the call ended without a grpc-status"],
+  [StatusCode.UNKNOWN, /^(No status information received|Received HTTP status code 200)$/, () => "the trailers carry no grpc-status"],
+  [StatusCode.UNKNOWN, /^Received message compressed with unsupported compression method (.*)$/, (m) => `a reply message is compressed with ${m[1]}, which was not negotiated`],
+];
+
+function protocolFailure(status: CallStatus): string | undefined {
+  if (status.malformed === true) return status.details ?? "";
+  // grpc-js loses the text of a message it cannot read (one compressed without a negotiated grpc-encoding) and gives no code.
+  if (typeof status.code !== "number") return "a reply message the gRPC client could not read (such as one compressed without a negotiated grpc-encoding)";
+  if (!Number.isInteger(status.code) || status.code < 0 || status.code > 16) return `grpc-status ${Number.isNaN(status.code) ? "" : `${status.code} `}is not a status code (0–16)`;
+  for (const [code, pattern, describe] of localProtocolFailures) {
+    if (status.code !== code) continue;
+    const match = pattern.exec(status.details ?? "");
+    if (match !== null) return describe(match);
+  }
+  return undefined;
+}
 
 /**
  * A failed call → GatewayError: the upstream's code and message, details
  * from `grpc-status-details-bin` (a google.rpc.Status whose Any entries are
  * written with their "@type"), response metadata as Grpc-Metadata-* headers,
  * and WWW-Authenticate on UNAUTHENTICATED (from metadata, else "Bearer").
+ * A reply that broke the protocol (over the receive limit, no grpc-status,
+ * a bad frame) is 502 naming the problem instead.
  */
 export function errorFromStatus(status: CallStatus, codec: ProtoJsonCodec, registry: ProtoRegistry, service: string): GatewayError {
-  const code = (status.code >= 0 && status.code <= 16 ? status.code : StatusCode.UNKNOWN) as StatusCode;
+  const problem = protocolFailure(status);
+  if (problem !== undefined) return malformedReply(`upstream "${service}"`, problem);
+  // Rosetta only asks for an error when its caller did not cancel: grpc-js's "Call cancelled" is then the upstream resetting the stream.
+  if (status.code === StatusCode.CANCELLED && status.details === "Call cancelled") {
+    return new GatewayError(StatusCode.UNAVAILABLE, `upstream "${service}" reset the call`);
+  }
+  const code = status.code as StatusCode;
   const headers: Record<string, string> = {};
   const metadata = status.metadata;
   metadataHeaders(metadata, "grpc-metadata-", headers);

@@ -149,6 +149,12 @@ export class Http2UnaryChannel {
         finish(() => reject(toError({ code, details, ...(failureMetadata === undefined ? {} : { metadata: failureMetadata }) })));
         if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
       };
+      /** The reply broke the gRPC protocol: 502 naming the problem, not a status the upstream chose. */
+      const malformed = (problem: string) => {
+        finish(() => reject(toError({ code: StatusCode.INTERNAL, details: problem, malformed: true })));
+        if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+      };
+      const limit = this.#options.maxReceiveMessageSize;
       const timer = setTimeout(() => fail(StatusCode.DEADLINE_EXCEEDED, "Deadline exceeded"), remaining);
       const stopCancel = cancellation.onCancel((reason) => {
         finish(() => reject(reason));
@@ -160,32 +166,40 @@ export class Http2UnaryChannel {
         const status = Number(received[constants.HTTP2_HEADER_STATUS]);
         if (received["grpc-status"] !== undefined) return settleFrom(received, true);
         if (status !== 200) fail(codeOfHttpStatus(status), `upstream answered HTTP ${status}`);
-        else if (!String(received["content-type"] ?? "").startsWith("application/grpc")) fail(StatusCode.UNKNOWN, `upstream answered ${String(received["content-type"])}, not gRPC`);
+        else if (!String(received["content-type"] ?? "").startsWith("application/grpc")) malformed(`its content-type is ${String(received["content-type"])}, not application/grpc`);
       });
       stream.on("data", (chunk: Buffer) => {
+        if (settled) return;
         received += chunk.byteLength;
-        if (received > this.#options.maxReceiveMessageSize + 5) {
-          fail(StatusCode.RESOURCE_EXHAUSTED, `response larger than ${this.#options.maxReceiveMessageSize} bytes`);
-          return;
-        }
         chunks.push(chunk);
+        // The length prefix says how big the message is: refuse it before buffering it all.
+        if (received >= 5) {
+          const head = chunks[0]!.byteLength >= 5 ? chunks[0]! : Buffer.concat(chunks, received);
+          const length = head.readUInt32BE(1);
+          if (length > limit) malformed(`a reply message of ${length} bytes is over maxReceiveMessageSize (${limit} bytes)`);
+          else if (received > limit + 5) malformed(`the reply is more than one message, over maxReceiveMessageSize (${limit} bytes)`);
+        }
       });
       stream.on("trailers", (trailers: IncomingHttpHeaders) => settleFrom(trailers, false));
       stream.on("error", (error: Error) => fail(StatusCode.UNAVAILABLE, `connection failed: ${error.message}`));
       stream.on("close", () => {
         if (settled) return;
-        const code = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM || responseHeaders === undefined ? StatusCode.UNAVAILABLE : StatusCode.INTERNAL;
-        fail(code, responseHeaders === undefined ? `No connection established to ${this.#authority}` : "the stream closed without a status");
+        // A stream the upstream ended cleanly but without trailers broke the protocol; a reset one is a dropped connection.
+        if (responseHeaders !== undefined && stream.rstCode === constants.NGHTTP2_NO_ERROR) malformed("the call ended without a grpc-status");
+        else fail(StatusCode.UNAVAILABLE, responseHeaders === undefined ? `No connection established to ${this.#authority}` : "the connection was reset before the call ended");
       });
 
       /** grpc-status arrives in the trailers, or (trailers-only) in the headers. */
       const settleFrom = (source: IncomingHttpHeaders, trailersOnly: boolean) => {
-        const code = Number(source["grpc-status"]);
+        const status = source["grpc-status"];
+        if (status === undefined) return malformed(trailersOnly ? "the reply head has no grpc-status" : "the trailers carry no grpc-status");
+        const code = Number(status);
+        if (!/^\d{1,2}$/.test(String(status)) || code > 16) return malformed(`grpc-status ${JSON.stringify(status)} is not a status code`);
         const message = decodeMessage(source["grpc-message"]);
-        if (code !== StatusCode.OK) return fail(Number.isInteger(code) && code >= 0 && code <= 16 ? code : StatusCode.UNKNOWN, message, source);
+        if (code !== StatusCode.OK) return fail(code, message, source);
         const body = Buffer.concat(chunks, received);
         const parsed = parseSingleMessage(body);
-        if (typeof parsed === "string") return fail(StatusCode.INTERNAL, parsed);
+        if (typeof parsed === "string") return malformed(parsed);
         finish(() => resolve({
           message: parsed,
           headers: trailersOnly || responseHeaders === undefined ? undefined : Metadata.fromHttp2Headers(responseHeaders),
@@ -211,10 +225,11 @@ export class Http2UnaryChannel {
 
 /** The one length-prefixed message of a unary response, or a reason it is malformed. */
 function parseSingleMessage(body: Buffer): Buffer | string {
-  if (body.byteLength < 5) return body.byteLength === 0 ? "the upstream sent no response message" : "truncated gRPC frame";
-  if (body[0] !== 0) return "the upstream sent a compressed message, which was not negotiated";
+  if (body.byteLength < 5) return body.byteLength === 0 ? "no response message" : "a truncated gRPC frame";
+  if (body[0] === 1) return "a compressed message, which was not negotiated";
+  if (body[0] !== 0) return `a frame whose compressed flag is ${body[0]} (0 or 1 allowed)`;
   const length = body.readUInt32BE(1);
-  if (body.byteLength !== 5 + length) return body.byteLength < 5 + length ? "truncated gRPC frame" : "more than one response message in a unary call";
+  if (body.byteLength !== 5 + length) return body.byteLength < 5 + length ? `a frame whose length prefix (${length} bytes) runs past the end of the reply` : "more than one response message in a unary call";
   return body.subarray(5);
 }
 

@@ -17,6 +17,7 @@ import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
 import { parseGrpcTimeout } from "./grpc-timeout.js";
 import { buildRequestJson, type RequestMapping } from "./request-message.js";
 import { requestMessages } from "./request-stream.js";
+import { malformedReply } from "../malformed-reply.js";
 
 const httpBodyType = "google.api.HttpBody";
 
@@ -38,6 +39,8 @@ export interface TranscodingRoute {
   readonly forwardHeaders: ReadonlySet<string>;
   readonly maxMessageBytes: number;
   readonly toError: StatusToError;
+  /** The service's name, for errors. */
+  readonly service: string;
 }
 
 /**
@@ -117,6 +120,15 @@ function answerShape(route: TranscodingRoute): AnswerShape {
   };
 }
 
+/** A response message in canonical form; one that does not decode as the method's type is the upstream's fault: 502. */
+function decodeReply(route: TranscodingRoute, message: Buffer): unknown {
+  try {
+    return route.codec.decode(route.responseType, message);
+  } catch (error) {
+    throw malformedReply(`upstream "${route.service}"`, `its ${fullNameOf(route.responseType)} message does not decode: ${(error as Error).message}`, error);
+  }
+}
+
 /** The part of a decoded response the caller receives. */
 function answerOf(answer: AnswerShape, decoded: unknown): unknown {
   return answer.key === undefined ? decoded : (decoded as Record<string, unknown>)[answer.key];
@@ -170,7 +182,7 @@ function responseHeaders(headers: Metadata | undefined, trailers: Metadata | und
 }
 
 function unaryResponse(route: TranscodingRoute, answer: AnswerShape, message: Buffer, headers: Metadata | undefined, trailers: Metadata | undefined, request: RequestEnvelope): ResponseEnvelope {
-  const value = answerOf(answer, route.codec.decode(route.responseType, message));
+  const value = answerOf(answer, decodeReply(route, message));
   const meta = responseHeaders(headers, trailers, request);
   let body: Body;
   if (answer.httpBody && value !== null && typeof value === "object") {
@@ -193,7 +205,7 @@ function unaryResponse(route: TranscodingRoute, answer: AnswerShape, message: Bu
 async function httpBodyStream(route: TranscodingRoute, answer: AnswerShape, result: StreamResult, headers: HeaderMap): Promise<ResponseEnvelope> {
   const iterator = result.messages[Symbol.asyncIterator]();
   const first = await iterator.next();
-  const decodeChunk = (message: Buffer) => answerOf(answer, route.codec.decode(route.responseType, message)) as Record<string, string | undefined>;
+  const decodeChunk = (message: Buffer) => answerOf(answer, decodeReply(route, message)) as Record<string, string | undefined>;
   const head = first.done === true ? undefined : decodeChunk(first.value);
   headers["content-type"] = head?.[answer.contentTypeKey] || "application/octet-stream";
   async function* chunks(): AsyncGenerator<Buffer> {
@@ -216,7 +228,7 @@ function streamResponse(route: TranscodingRoute, answer: AnswerShape, result: St
   metadataHeaders(result.headers, "grpc-metadata-", headers);
   if (answer.httpBody) return httpBodyStream(route, answer, result, headers);
   async function* messages(): AsyncGenerator<unknown> {
-    for await (const message of result.messages) yield answerOf(answer, route.codec.decode(route.responseType, message));
+    for await (const message of result.messages) yield answerOf(answer, decodeReply(route, message));
   }
   return {
     status: route.successStatus,

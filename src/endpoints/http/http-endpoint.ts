@@ -22,6 +22,7 @@ import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
 import { UpstreamCall } from "./upstream-call.js";
 import { isConnectFailure, upstreamError } from "./upstream-error.js";
+import { isMalformedReply } from "../malformed-reply.js";
 import { compileUpstreamPath, type UpstreamPath } from "../upstream-path.js";
 
 interface Target {
@@ -174,12 +175,14 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       },
       (error: unknown) => {
         if (request.cancellation.cancelled) throw upstreamError(request.cancellation.reason, this.#name, origin);
-        if (!(error instanceof GatewayError) || error.code === StatusCode.DEADLINE_EXCEEDED) this.#balancer.failed(state);
+        const mapped = upstreamError(error, this.#name, origin);
+        // A malformed reply speaks for the request, not the target's health (see malformedReply).
+        if ((!(error instanceof GatewayError) && !isMalformedReply(mapped)) || mapped.code === StatusCode.DEADLINE_EXCEEDED) this.#balancer.failed(state);
         const replayable = body === null || body instanceof Uint8Array || !body.readableDidRead;
         if (isConnectFailure(error) && replayable && attempt < this.#options.retries && this.#balancer.size > 1) {
           return this.#attempt(request, method, path, headers, body, budget, attempt + 1, state);
         }
-        throw upstreamError(error, this.#name, origin);
+        throw mapped;
       },
     );
   }

@@ -1,5 +1,6 @@
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
+import { malformedReply } from "../malformed-reply.js";
 
 /** Failures that happen before a request reaches the upstream: safe to retry on another target. */
 const connectFailures = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
@@ -8,12 +9,27 @@ export function isConnectFailure(error: unknown): boolean {
   return connectFailures.has((error as { code?: string } | null)?.code ?? "");
 }
 
-/** Maps an undici (or socket) failure to the closed code set, naming the service and target. */
+/**
+ * Maps an undici (or socket) failure to the closed code set, naming the
+ * service and target: a closed, refused or reset connection is 503, a reply
+ * that breaks HTTP/1.1 is 502 (see malformedReply).
+ */
 export function upstreamError(error: unknown, service: string, target: string): GatewayError {
   if (error instanceof GatewayError) return error;
   const code = (error as { code?: string } | null)?.code ?? "";
   const where = `upstream "${service}" (${target})`;
+  if ((error as Error | null)?.name === "HTTPParserError") {
+    // undici's message already names the rule: "Response does not match the HTTP/1.1 protocol (Invalid header value char)".
+    return malformedReply(where, (error as Error).message, error);
+  }
   switch (code) {
+    case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
+      // undici reports a Content-Length that is duplicated, combined with Transfer-Encoding or unmet by the body this way.
+      return malformedReply(where, "its framing is invalid (Content-Length repeated, combined with Transfer-Encoding, or not matching the body)", error);
+    case "UND_ERR_HEADERS_OVERFLOW":
+      return malformedReply(where, "its headers are too large", error);
+    case "UND_ERR_RES_EXCEEDED_MAX_SIZE":
+      return malformedReply(where, "its body is too large", error);
     case "ECONNREFUSED":
       return new GatewayError(StatusCode.UNAVAILABLE, `${where} refused the connection`, { cause: error });
     case "UND_ERR_CONNECT_TIMEOUT":

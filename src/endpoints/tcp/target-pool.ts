@@ -44,7 +44,8 @@ export class TargetPool {
       if (least !== undefined && (least.inFlight === 0 || this.#open.length + this.#connecting >= this.#options.connections)) return least;
       return this.#connect();
     }
-    const idle = this.#idle.pop();
+    let idle = this.#idle.pop();
+    while (idle?.closed === true) idle = this.#idle.pop();
     if (idle !== undefined) return idle;
     if (this.#open.length + this.#connecting < this.#options.connections) return this.#connect();
     if (this.#waiters.length >= this.#options.maxPending) throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where}: ${this.#options.maxPending} calls are already waiting for a connection`);
@@ -66,7 +67,7 @@ export class TargetPool {
 
   #leastBusy(): UpstreamConnection | undefined {
     let best: UpstreamConnection | undefined;
-    for (const connection of this.#open) if (best === undefined || connection.inFlight < best.inFlight) best = connection;
+    for (const connection of this.#open) if (!connection.closed && (best === undefined || connection.inFlight < best.inFlight)) best = connection;
     return best;
   }
 

@@ -1,6 +1,7 @@
 import { bytesBody, emptyBody, valueBody, type Body } from "../../core/body.js";
 import { type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
+import { isMalformedReply } from "../malformed-reply.js";
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -83,7 +84,8 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
         this.#balancer.succeeded(state);
         return reply;
       } catch (error) {
-        if (!request.cancellation.cancelled) this.#balancer.failed(state);
+        // A malformed reply speaks for the request, not the target's health (see malformedReply).
+        if (!request.cancellation.cancelled && !isMalformedReply(error)) this.#balancer.failed(state);
         throw error;
       } finally {
         state.target.release(connection);

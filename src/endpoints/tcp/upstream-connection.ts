@@ -4,6 +4,7 @@ import { StatusCode } from "../../core/status-code.js";
 import type { Frame } from "../../frames/frame.js";
 import type { FrameCodec } from "../../frames/frame-codec.js";
 import { FrameReader, frameOnStream, type Framing } from "../../frames/stream-framing.js";
+import { malformedReply } from "../malformed-reply.js";
 
 interface Pending {
   resolve(frame: Frame): void;
@@ -56,6 +57,7 @@ export class UpstreamConnection {
   /** Sends the request frame (under a connection-local id) and resolves with the reply frame. */
   call(frame: Frame, timeoutMs: number, onCancel: (callback: (reason: Error) => void) => () => void): Promise<Frame> {
     const id = String(++this.#nextId);
+    if (this.#closed) return Promise.reject(new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} closed the connection before replying`));
     return new Promise<Frame>((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
@@ -104,8 +106,7 @@ export class UpstreamConnection {
     try {
       frames = this.#reader.push(chunk);
     } catch (error) {
-      this.#failAll(new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} sent a reply the gateway cannot read: ${(error as Error).message}`, { httpStatus: 502 }));
-      this.#socket.destroy();
+      this.#drop(malformedReply(this.#where, `a reply the gateway cannot read: ${(error as Error).message}`, error));
       return;
     }
     for (const bytes of frames) {
@@ -123,12 +124,20 @@ export class UpstreamConnection {
     // Stream data frames carry no status; a unary upstream call waits for the final one.
     if (frame.status === undefined && this.#byId) return;
     const pending = this.#byId ? this.#pending.get(frame.id) : this.#pending.values().next().value;
-    pending?.resolve(frame);
+    // A reply is final: an informational status would reach the caller as a reply that never ends.
+    if (frame.status !== undefined && frame.status < 200) pending?.reject(malformedReply(this.#where, `status ${frame.status} is not a final status`));
+    else pending?.resolve(frame);
   }
 
   /** A reply that does not decode: with ids it cannot be matched, so the connection is dropped and its calls fail. */
   #onBadFrame(error: unknown): void {
-    this.#failAll(new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} sent a malformed reply frame: ${(error as Error).message}`, { httpStatus: 502 }));
+    this.#drop(malformedReply(this.#where, `a reply frame that does not decode: ${(error as Error).message}`, error));
+  }
+
+  /** Closed at once, not at the socket's later 'close': no new call may pick this connection in between. */
+  #drop(error: GatewayError): void {
+    this.#closed = true;
+    this.#failAll(error);
     this.#socket.destroy();
   }
 
