@@ -11,6 +11,11 @@ const int64Range = [-(2n ** 63n), 2n ** 63n - 1n] as const;
 const uint64Range = [0n, 2n ** 64n - 1n] as const;
 const maxFloat32 = 3.4028234663852886e38;
 
+/** A value as the caller wrote it, for error messages. */
+function show(value: unknown): string {
+  return value instanceof ExactNumber ? value.text : JSON.stringify(value);
+}
+
 /** Integers may come as JSON numbers or strings, in plain or exponent notation, as long as they are whole; text is read exactly. */
 function parseInteger(value: unknown): bigint {
   if (typeof value === "number") {
@@ -20,7 +25,7 @@ function parseInteger(value: unknown): bigint {
   const text = typeof value === "string" ? value.trim() : value instanceof ExactNumber ? value.text : undefined;
   const exact = text === undefined ? undefined : exactInteger(text);
   if (exact !== undefined) return exact;
-  throw new ScalarError(`${value instanceof ExactNumber ? value.text : JSON.stringify(value)} is not an integer`);
+  throw new ScalarError(`${show(value)} is not an integer`);
 }
 
 const decimal = /^(-?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
@@ -58,8 +63,8 @@ function parseFloating(value: unknown, scalar: "float" | "double"): number {
   else if (value === "Infinity") return Number.POSITIVE_INFINITY;
   else if (value === "-Infinity") return Number.NEGATIVE_INFINITY;
   else if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) number = Number(value);
-  else throw new ScalarError(`${JSON.stringify(value)} is not a number`);
-  if (!Number.isFinite(number)) throw new ScalarError(`${JSON.stringify(value)} is out of range for ${scalar}`);
+  else throw new ScalarError(`${show(value)} is not a number`);
+  if (!Number.isFinite(number)) throw new ScalarError(`${show(value)} is out of range for ${scalar}`);
   if (scalar === "float" && Math.abs(number) > maxFloat32) throw new ScalarError(`${value} is out of range for float`);
   return number;
 }
@@ -67,7 +72,7 @@ function parseFloating(value: unknown, scalar: "float" | "double"): number {
 /** Standard or URL-safe base64, padded or not; anything else is refused rather than silently truncated. */
 function decodeBase64(value: unknown): Uint8Array {
   if (typeof value !== "string" || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value) || value.replace(/=+$/, "").length % 4 === 1) {
-    throw new ScalarError(`${JSON.stringify(value)} is not base64`);
+    throw new ScalarError(`${show(value)} is not base64`);
   }
   return Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64");
 }
@@ -87,10 +92,10 @@ export function parseScalar(scalar: ScalarType, value: unknown): RawScalar {
       return parseFloating(value, scalar);
     case "bool":
       if (typeof value === "boolean") return value;
-      throw new ScalarError(`${JSON.stringify(value)} is not true or false`);
+      throw new ScalarError(`${show(value)} is not true or false`);
     case "string":
       if (typeof value === "string") return value;
-      throw new ScalarError(`${JSON.stringify(value)} is not a string`);
+      throw new ScalarError(`${show(value)} is not a string`);
     case "bytes":
       return decodeBase64(value);
   }
