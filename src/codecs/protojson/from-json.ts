@@ -112,7 +112,7 @@ function wrapScalar<T>(parse: () => T, path: string, scalar?: string): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof ScalarError) throw new JsonMappingError(path, scalar === undefined ? error.message : `${error.message} (${scalar})`);
+    if (error instanceof ScalarError) throw new JsonMappingError(path, scalar === undefined || error.message.endsWith(` ${scalar}`) ? error.message : `${error.message} (${scalar})`);
     throw error;
   }
 }
