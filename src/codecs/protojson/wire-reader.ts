@@ -87,9 +87,11 @@ export function skipField(reader: protobuf.Reader, tag: Tag, end: number, depth:
       reader.pos += size;
       return;
     }
-    case WireType.LENGTH_DELIMITED:
-      reader.pos += readLength(reader, end, `field ${tag.id}`);
+    case WireType.LENGTH_DELIMITED: {
+      const length = readLength(reader, end, `field ${tag.id}`);
+      reader.pos += length;
       return;
+    }
     case WireType.START_GROUP: {
       if (depth + 1 > maxDepth) throw tooDeep(maxDepth);
       for (;;) {
