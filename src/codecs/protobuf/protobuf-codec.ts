@@ -47,7 +47,7 @@ export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
       }
       const { codec, type } = typeOf(shape);
       try {
-        return codec.decode(type, bytes, options.maxDepth);
+        return sparse(codec).decode(type, bytes, options.maxDepth);
       } catch (error) {
         const reason = GatewayError.from(error);
         // A caller's malformed bytes are its error, not the gateway's.
@@ -55,6 +55,22 @@ export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
       }
     },
   };
+}
+
+const sparseCodecs = new WeakMap<ProtoJsonCodec, ProtoJsonCodec>();
+
+/**
+ * Decoding writes only the fields the bytes have: with unpopulated fields
+ * emitted, an unset google.protobuf.Value would come back as JSON null and
+ * reach the upstream as a set NULL_VALUE.
+ */
+function sparse(codec: ProtoJsonCodec): ProtoJsonCodec {
+  let found = sparseCodecs.get(codec);
+  if (found === undefined) {
+    found = codec.options.emitUnpopulated ? codec.withOptions({ ...codec.options, emitUnpopulated: false }) : codec;
+    sparseCodecs.set(codec, found);
+  }
+  return found;
 }
 
 export const protobufCodecFactory: CodecFactory<ProtobufCodecOptions> = {
