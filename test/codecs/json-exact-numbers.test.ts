@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ExactNumber } from "../../src/codecs/json/exact-number.js";
 import { createJsonCodec } from "../../src/codecs/json/json-codec.js";
+import { createJsonFrameCodec } from "../../src/frames/json-frame-codec.js";
 
 const json = createJsonCodec({ maxDepth: 64, maxBytes: 1024 * 1024 });
 const decode = (text: string) => json.decode(Buffer.from(text));
@@ -50,6 +51,12 @@ test("other JSON writers see the nearest double, as before", () => {
   assert.is(JSON.stringify(value), '{"b":9007199254740992}');
   assert.is(encode(value), '{"b":9007199254740993}');
   assert.is(encode({ plain: 1 }), '{"plain":1}');
+});
+
+test("a JSON frame (to a TCP upstream, or back to a caller) writes a body's exact numbers by their text", async () => {
+  const frames = createJsonFrameCodec(json);
+  const frame = await frames.decode(Buffer.from('{"id":"7","method":"POST","path":"/x","body":{"n":9007199254740993}}'));
+  assert.is(Buffer.from(frames.encode(frame)).toString(), '{"id":"7","method":"POST","path":"/x","body":{"n":9007199254740993}}');
 });
 
 test.run();
