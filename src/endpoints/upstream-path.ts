@@ -3,6 +3,7 @@ import { GatewayError } from "../core/gateway-error.js";
 import { StatusCode } from "../core/status-code.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import { ConfigErrorCode } from "../config/error-codes.js";
+import { ExactNumber } from "../codecs/json/exact-number.js";
 import { refine, string } from "../config/schema.js";
 
 /** An upstream path template in config: every wildcard must sit in a variable, so there is something to fill it with. */
@@ -95,7 +96,7 @@ function lookup(request: RequestEnvelope, body: unknown, name: string): string |
     if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
-  return typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean" ? String(value) : undefined;
+  return typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean" || value instanceof ExactNumber ? String(value) : undefined;
 }
 
 const unreserved = /^[A-Za-z0-9\-._~]*$/;

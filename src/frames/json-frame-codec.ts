@@ -1,4 +1,5 @@
 import type { Codec } from "../codecs/codec.js";
+import { stringifyExact } from "../codecs/json/exact-numbers.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { FrameError, type Frame, type FrameBody } from "./frame.js";
 import type { FrameCodec } from "./frame-codec.js";
@@ -56,7 +57,7 @@ function readBody(fields: Record<string, unknown>, frame: Frame): FrameBody | un
 }
 
 function writeBody(body: FrameBody, contentType: string | undefined): string {
-  if (body.kind === "value") return `,"body":${JSON.stringify(body.value) ?? "null"}`;
+  if (body.kind === "value") return `,"body":${stringifyExact(body.value) ?? "null"}`;
   const text = utf8Text(body.bytes);
   if (isJsonMediaType(contentType)) {
     if (text !== undefined && isJson(text)) return `,"body":${text}`;

@@ -4,6 +4,7 @@ import { byteSize, integer, object, withDefault, type Infer } from "../../config
 import type { Codec, CodecFactory } from "../codec.js";
 import { findForbiddenKey } from "./forbidden-keys.js";
 import { measureDepth } from "./json-depth.js";
+import { stringifyExact, withExactNumbers } from "./exact-numbers.js";
 import { locateSyntaxError } from "./json-syntax-error.js";
 
 const optionsSchema = object({
@@ -20,7 +21,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * JSON with limits. JSON.parse is native and fast; the limits are checked
  * around it: size first, then nesting depth by a scan of the bytes (so a
  * 100 000-deep document never reaches the parser), and keys that could
- * pollute a prototype are refused after a cheap substring check.
+ * pollute a prototype are refused after a cheap substring check. Numbers
+ * a double cannot hold exactly come back as ExactNumbers (exact-numbers.ts).
  */
 export function createJsonCodec(options: JsonCodecOptions): Codec {
   const { maxDepth, maxBytes } = options;
@@ -28,7 +30,7 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
     name: "json",
     mediaTypes: ["application/json", "text/json"],
     encode(value) {
-      return encoder.encode(JSON.stringify(value));
+      return encoder.encode(stringifyExact(value) as string);
     },
     decode(bytes) {
       if (bytes.byteLength > maxBytes) {
@@ -51,7 +53,7 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
       }
       const forbidden = findForbiddenKey(text, value);
       if (forbidden !== undefined) throw new GatewayError(StatusCode.INVALID_ARGUMENT, `JSON key ${forbidden} is not allowed`);
-      return value;
+      return withExactNumbers(text, value);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import { byteSize, object, withDefault, type Infer } from "../../config/schema.js";
+import { byteSize, integer, object, withDefault, type Infer } from "../../config/schema.js";
 import { ProtoRegistry } from "../../schema/proto-registry.js";
 import type { BodyShape } from "../body-shape.js";
 import type { Codec, CodecFactory } from "../codec.js";
@@ -10,6 +10,7 @@ import { defaultProtoJsonOptions } from "../protojson/protojson-options.js";
 
 const optionsSchema = object({
   maxBytes: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest protobuf body decoded"),
+  maxDepth: withDefault(integer({ min: 1, max: 1000 }), 100, "deepest nesting of messages (and groups) accepted in a body"),
 }, "protobuf codec options");
 
 export type ProtobufCodecOptions = Infer<typeof optionsSchema>;
@@ -18,7 +19,8 @@ export type ProtobufCodecOptions = Infer<typeof optionsSchema>;
  * `application/x-protobuf`: the binary form of the route's message. Bodies
  * the route has no message for are written as what they are: an error as
  * `google.rpc.Status`, anything else as `google.protobuf.Value` (the type
- * that holds any JSON value), so every reply has a protobuf form.
+ * that holds any JSON value), so every reply has a protobuf form. Bodies are
+ * read strictly: malformed bytes are INVALID_ARGUMENT saying what is wrong.
  */
 export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
   const registry = ProtoRegistry.bundled();
@@ -45,7 +47,7 @@ export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
       }
       const { codec, type } = typeOf(shape);
       try {
-        return codec.decode(type, bytes);
+        return sparse(codec).decode(type, bytes, options.maxDepth);
       } catch (error) {
         const reason = GatewayError.from(error);
         // A caller's malformed bytes are its error, not the gateway's.
@@ -53,6 +55,22 @@ export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
       }
     },
   };
+}
+
+const sparseCodecs = new WeakMap<ProtoJsonCodec, ProtoJsonCodec>();
+
+/**
+ * Decoding writes only the fields the bytes have: with unpopulated fields
+ * emitted, an unset google.protobuf.Value would come back as JSON null and
+ * reach the upstream as a set NULL_VALUE.
+ */
+function sparse(codec: ProtoJsonCodec): ProtoJsonCodec {
+  let found = sparseCodecs.get(codec);
+  if (found === undefined) {
+    found = codec.options.emitUnpopulated ? codec.withOptions({ ...codec.options, emitUnpopulated: false }) : codec;
+    sparseCodecs.set(codec, found);
+  }
+  return found;
 }
 
 export const protobufCodecFactory: CodecFactory<ProtobufCodecOptions> = {

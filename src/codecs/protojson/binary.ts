@@ -2,51 +2,63 @@ import protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import { messageInfo, scalarWireType, WireType, type FieldInfo, type ScalarType } from "./message-info.js";
+import { WireError, checkEnd, defaultMaxDepth, readBytes, readLength, readString, readTag, skipField, tooDeep } from "./wire-reader.js";
 import { createRawMessage, type RawMapEntry, type RawMessage, type RawScalar, type RawValue } from "./raw-message.js";
 
 // 64-bit values travel as decimal strings: protobufjs's Writer parses them with Long,
 // wrapping modulo 2^64, so uint64 values above 2^63 keep their bits.
 
-/** Reads a protobuf message into its raw form. Unknown fields are skipped; repeated singular fields follow "last one wins", messages merge. */
-export function decodeRaw(type: protobuf.Type, bytes: Uint8Array): RawMessage {
+/**
+ * Reads a protobuf message into its raw form, strictly (wire-reader.ts):
+ * malformed bytes, a wire type that does not fit the field, or nesting
+ * deeper than `maxDepth` are refused. Unknown fields are skipped; repeated
+ * singular fields follow "last one wins", messages merge.
+ */
+export function decodeRaw(type: protobuf.Type, bytes: Uint8Array, maxDepth = defaultMaxDepth): RawMessage {
   const reader = protobuf.Reader.create(bytes);
   try {
-    return readMessage(type, reader, reader.len, undefined);
+    return readMessage(type, reader, reader.len, undefined, 0, maxDepth);
   } catch (error) {
     if (error instanceof GatewayError) throw error;
     throw new GatewayError(StatusCode.INTERNAL, `malformed ${type.fullName.slice(1)} message: ${(error as Error).message}`);
   }
 }
 
-function readMessage(type: protobuf.Type, reader: protobuf.Reader, end: number, into: RawMessage | undefined): RawMessage {
+function readMessage(type: protobuf.Type, reader: protobuf.Reader, end: number, into: RawMessage | undefined, depth: number, maxDepth: number): RawMessage {
+  if (depth > maxDepth) throw tooDeep(maxDepth);
   const info = messageInfo(type);
   const message = into ?? createRawMessage();
   while (reader.pos < end) {
-    const tag = reader.uint32();
-    const id = tag >>> 3;
-    const wireType = tag & 7;
-    const field = info.byId.get(id);
+    const tag = readTag(reader, end);
+    const field = info.byId.get(tag.id);
     if (field === undefined) {
-      reader.skipType(wireType);
+      skipField(reader, tag, end, depth, maxDepth);
       continue;
     }
     const name = field.protoName;
+    const packed = tag.wireType === WireType.LENGTH_DELIMITED && field.packable;
+    const expected = field.map ? WireType.LENGTH_DELIMITED : field.wireType;
+    if (tag.wireType !== expected && !packed) {
+      throw new WireError(`field ${tag.id} (${name}) has wire type ${tag.wireType}, not ${expected}`);
+    }
     if (field.map) {
       const entries = (message[name] ??= []) as RawMapEntry[];
-      entries.push(readMapEntry(field, reader));
+      entries.push(readMapEntry(field, reader, end, depth, maxDepth));
     } else if (field.repeated) {
       const values = (message[name] ??= []) as RawValue[];
-      if (wireType === WireType.LENGTH_DELIMITED && field.packable) {
-        const packedEnd = reader.uint32() + reader.pos;
-        while (reader.pos < packedEnd) values.push(readValue(field, reader, message));
+      if (packed) {
+        const packedEnd = readLength(reader, end, `packed field ${tag.id} (${name})`) + reader.pos;
+        while (reader.pos < packedEnd) values.push(readValue(field, reader, packedEnd, message, depth, maxDepth));
+        checkEnd(reader, packedEnd, `packed field ${tag.id} (${name})`);
       } else {
-        values.push(readValue(field, reader, message));
+        values.push(readValue(field, reader, end, message, depth, maxDepth));
       }
     } else {
       if (field.oneof !== undefined) clearOneof(info.fields, field, message);
-      message[name] = readValue(field, reader, message);
+      message[name] = readValue(field, reader, end, message, depth, maxDepth);
     }
   }
+  checkEnd(reader, end, `the last field of ${info.fullName}`);
   return message;
 }
 
@@ -54,17 +66,17 @@ function clearOneof(fields: readonly FieldInfo[], chosen: FieldInfo, message: Ra
   for (const other of fields) if (other !== chosen && other.oneof === chosen.oneof && other.protoName in message) delete message[other.protoName];
 }
 
-function readValue(field: FieldInfo, reader: protobuf.Reader, parent: RawMessage): RawValue {
+function readValue(field: FieldInfo, reader: protobuf.Reader, end: number, parent: RawMessage, depth: number, maxDepth: number): RawValue {
   if (field.kind === "enum") return reader.int32();
   if (field.kind === "message") {
-    const length = reader.uint32();
+    const length = readLength(reader, end, `field ${field.id} (${field.protoName})`);
     const existing = field.repeated ? undefined : (parent[field.protoName] as RawMessage | undefined);
-    return readMessage(field.messageType!, reader, reader.pos + length, existing);
+    return readMessage(field.messageType!, reader, reader.pos + length, existing, depth + 1, maxDepth);
   }
-  return readScalar(field.scalar!, reader);
+  return readScalar(field.scalar!, reader, end, field);
 }
 
-function readScalar(scalar: ScalarType, reader: protobuf.Reader): RawScalar {
+function readScalar(scalar: ScalarType, reader: protobuf.Reader, end: number, field: FieldInfo): RawScalar {
   switch (scalar) {
     case "double": return reader.double();
     case "float": return reader.float();
@@ -79,8 +91,8 @@ function readScalar(scalar: ScalarType, reader: protobuf.Reader): RawScalar {
     case "fixed64": return longString(reader.fixed64());
     case "sfixed64": return longString(reader.sfixed64());
     case "bool": return reader.bool();
-    case "string": return reader.string();
-    case "bytes": return reader.bytes();
+    case "string": return readString(reader, end, `field ${field.id} (${field.protoName})`);
+    case "bytes": return readBytes(reader, end, `field ${field.id} (${field.protoName})`);
   }
 }
 
@@ -88,16 +100,19 @@ function longString(value: protobuf.Long | number): string {
   return typeof value === "number" ? String(value) : value.toString();
 }
 
-function readMapEntry(field: FieldInfo, reader: protobuf.Reader): RawMapEntry {
-  const end = reader.uint32() + reader.pos;
+function readMapEntry(field: FieldInfo, reader: protobuf.Reader, parentEnd: number, depth: number, maxDepth: number): RawMapEntry {
+  const what = `map field ${field.id} (${field.protoName})`;
+  const end = readLength(reader, parentEnd, what) + reader.pos;
   let key: RawScalar = defaultScalar(field.mapKey!);
   let value: RawValue | undefined;
   while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag >>> 3 === 1) key = readScalar(field.mapKey!, reader);
-    else if (tag >>> 3 === 2) value = readValue(field, reader, createRawMessage());
-    else reader.skipType(tag & 7);
+    const tag = readTag(reader, end);
+    if (tag.id === 1 && tag.wireType === scalarWireType(field.mapKey!)) key = readScalar(field.mapKey!, reader, end, field);
+    else if (tag.id === 2 && tag.wireType === field.wireType) value = readValue(field, reader, end, createRawMessage(), depth + 1, maxDepth);
+    else if (tag.id === 1 || tag.id === 2) throw new WireError(`${what}: entry field ${tag.id} has wire type ${tag.wireType}`);
+    else skipField(reader, tag, end, depth + 1, maxDepth);
   }
+  checkEnd(reader, end, `an entry of ${what}`);
   return [key, value ?? defaultValue(field)];
 }
 

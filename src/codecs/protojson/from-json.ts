@@ -1,4 +1,5 @@
 import type protobuf from "protobufjs";
+import { ExactNumber } from "../json/exact-number.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { JsonContext } from "./json-context.js";
@@ -103,7 +104,7 @@ function enumFromJson(enumType: protobuf.Enum, value: unknown, context: JsonCont
     if (/^-?\d+$/.test(value)) return wrapScalar(() => parseScalar("int32", value) as number, path);
     throw new JsonMappingError(path, `"${value}" is not a value of ${enumType.fullName.slice(1)} (one of ${Object.keys(enumType.values).join(", ")})`);
   }
-  if (typeof value === "number") return wrapScalar(() => parseScalar("int32", value) as number, path);
+  if (typeof value === "number" || value instanceof ExactNumber) return wrapScalar(() => parseScalar("int32", value) as number, path);
   throw new JsonMappingError(path, `expected an enum name or number for ${enumType.fullName.slice(1)}, got ${describe(value)}`);
 }
 
@@ -111,13 +112,14 @@ function wrapScalar<T>(parse: () => T, path: string, scalar?: string): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof ScalarError) throw new JsonMappingError(path, scalar === undefined ? error.message : `${error.message} (${scalar})`);
+    if (error instanceof ScalarError) throw new JsonMappingError(path, scalar === undefined || error.message.endsWith(` ${scalar}`) ? error.message : `${error.message} (${scalar})`);
     throw error;
   }
 }
 
 export function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value instanceof ExactNumber) return `number ${value.text}`;
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") return "an object";
   return `${typeof value} ${JSON.stringify(value)}`;

@@ -41,8 +41,8 @@ export class ProtoJsonCodec {
     return encodeRaw(type, jsonToRaw(type, value, this.#context, path));
   }
 
-  /** Protobuf bytes → canonical JSON value. */
-  decode(type: protobuf.Type, bytes: Uint8Array): unknown {
-    return rawToJson(type, decodeRaw(type, bytes), this.#context);
+  /** Protobuf bytes → canonical JSON value; malformed bytes or nesting deeper than `maxDepth` throw. */
+  decode(type: protobuf.Type, bytes: Uint8Array, maxDepth?: number): unknown {
+    return rawToJson(type, decodeRaw(type, bytes, maxDepth), this.#context);
   }
 }

@@ -1,3 +1,4 @@
+import { ExactNumber } from "../json/exact-number.js";
 import type { ScalarType } from "./message-info.js";
 import type { RawScalar } from "./raw-message.js";
 
@@ -10,19 +11,43 @@ const int64Range = [-(2n ** 63n), 2n ** 63n - 1n] as const;
 const uint64Range = [0n, 2n ** 64n - 1n] as const;
 const maxFloat32 = 3.4028234663852886e38;
 
-/** Integers may come as JSON numbers or strings, in plain or exponent notation, as long as they are whole. */
+/** A value as the caller wrote it, for error messages. */
+function show(value: unknown): string {
+  return value instanceof ExactNumber ? value.text : JSON.stringify(value);
+}
+
+/** Integers may come as JSON numbers or strings, in plain or exponent notation, as long as they are whole; text is read exactly. */
 function parseInteger(value: unknown): bigint {
   if (typeof value === "number") {
     if (!Number.isInteger(value)) throw new ScalarError(`${value} is not an integer`);
     return BigInt(value);
   }
-  if (typeof value === "string") {
-    const text = value.trim();
-    if (/^-?\d+$/.test(text)) return BigInt(text);
-    const number = Number(text);
-    if (text !== "" && /^-?\d+(\.\d+)?[eE][+-]?\d+$|^-?\d+\.0*$/.test(text) && Number.isInteger(number)) return BigInt(number);
+  const text = typeof value === "string" ? value.trim() : value instanceof ExactNumber ? value.text : undefined;
+  const exact = text === undefined ? undefined : exactInteger(text);
+  if (exact !== undefined) return exact;
+  throw new ScalarError(`${show(value)} is not an integer`);
+}
+
+const decimal = /^(-?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+// Beyond this many digits no 64-bit type can hold the value; 10n ** 1e9n is never computed.
+const tooLong = 22;
+
+/** A decimal text → its exact integer value, undefined when it is not a whole number. */
+function exactInteger(text: string): bigint | undefined {
+  const match = decimal.exec(text);
+  if (match === null) return undefined;
+  const [, sign, whole, fraction = "", exponent = "0"] = match;
+  let digits = (whole! + fraction).replace(/^0+/, "");
+  let scale = Number(exponent) - fraction.length;
+  if (digits === "") return 0n;
+  if (scale < 0) {
+    const kept = digits.replace(/0+$/, "");
+    if (digits.length - kept.length < -scale) return undefined;
+    digits = digits.slice(0, digits.length + scale);
+    scale = 0;
   }
-  throw new ScalarError(`${JSON.stringify(value)} is not an integer`);
+  if (digits.length + scale > tooLong) throw new ScalarError(`${text} is out of range`);
+  return BigInt(`${sign}${digits}`) * 10n ** BigInt(scale);
 }
 
 function inRange(value: bigint, [low, high]: readonly [bigint, bigint] | readonly [number, number], scalar: string): bigint {
@@ -33,12 +58,13 @@ function inRange(value: bigint, [low, high]: readonly [bigint, bigint] | readonl
 function parseFloating(value: unknown, scalar: "float" | "double"): number {
   let number: number;
   if (typeof value === "number") number = value;
+  else if (value instanceof ExactNumber) number = value.value;
   else if (value === "NaN") return Number.NaN;
   else if (value === "Infinity") return Number.POSITIVE_INFINITY;
   else if (value === "-Infinity") return Number.NEGATIVE_INFINITY;
   else if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) number = Number(value);
-  else throw new ScalarError(`${JSON.stringify(value)} is not a number`);
-  if (!Number.isFinite(number)) throw new ScalarError(`${JSON.stringify(value)} is out of range for ${scalar}`);
+  else throw new ScalarError(`${show(value)} is not a number`);
+  if (!Number.isFinite(number)) throw new ScalarError(`${show(value)} is out of range for ${scalar}`);
   if (scalar === "float" && Math.abs(number) > maxFloat32) throw new ScalarError(`${value} is out of range for float`);
   return number;
 }
@@ -46,7 +72,7 @@ function parseFloating(value: unknown, scalar: "float" | "double"): number {
 /** Standard or URL-safe base64, padded or not; anything else is refused rather than silently truncated. */
 function decodeBase64(value: unknown): Uint8Array {
   if (typeof value !== "string" || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value) || value.replace(/=+$/, "").length % 4 === 1) {
-    throw new ScalarError(`${JSON.stringify(value)} is not base64`);
+    throw new ScalarError(`${show(value)} is not base64`);
   }
   return Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64");
 }
@@ -66,10 +92,10 @@ export function parseScalar(scalar: ScalarType, value: unknown): RawScalar {
       return parseFloating(value, scalar);
     case "bool":
       if (typeof value === "boolean") return value;
-      throw new ScalarError(`${JSON.stringify(value)} is not true or false`);
+      throw new ScalarError(`${show(value)} is not true or false`);
     case "string":
       if (typeof value === "string") return value;
-      throw new ScalarError(`${JSON.stringify(value)} is not a string`);
+      throw new ScalarError(`${show(value)} is not a string`);
     case "bytes":
       return decodeBase64(value);
   }

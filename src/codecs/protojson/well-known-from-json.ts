@@ -1,4 +1,5 @@
 import type protobuf from "protobufjs";
+import { ExactNumber } from "../json/exact-number.js";
 import { encodeRaw } from "./binary.js";
 import { JsonMappingError, describe, messageFromJson, singleFromJson } from "./from-json.js";
 import { typeNameOfUrl, type JsonContext } from "./json-context.js";
@@ -68,6 +69,7 @@ function valueFromJson(info: MessageInfo, json: unknown, context: JsonContext, p
   const field = (number: number) => info.byId.get(number)!;
   if (json === null) raw[field(1).protoName] = 0;
   else if (typeof json === "number") raw[field(2).protoName] = json;
+  else if (json instanceof ExactNumber) raw[field(2).protoName] = json.value;
   else if (typeof json === "string") raw[field(3).protoName] = json;
   else if (typeof json === "boolean") raw[field(4).protoName] = json;
   else if (Array.isArray(json)) raw[field(6).protoName] = messageFromJson(field(6).messageType!, json, context, path);

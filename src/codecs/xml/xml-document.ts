@@ -1,4 +1,5 @@
 import { setOwnProperty } from "../../core/own-property.js";
+import { ExactNumber } from "../json/exact-number.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { DocumentShape } from "../body-shape.js";
@@ -63,7 +64,7 @@ export function valueToDocument(value: unknown, shape: DocumentShape, rootAttrib
 function element(name: string, value: unknown, extraAttributes: string): string {
   if (value === null || value === undefined) return `<${name}${extraAttributes}/>`;
   if (Array.isArray(value)) return `<${name}${extraAttributes}>${value.map((item) => element("item", item, "")).join("")}</${name}>`;
-  if (typeof value !== "object") return `<${name}${extraAttributes}>${escapeText(String(value))}</${name}>`;
+  if (typeof value !== "object" || value instanceof ExactNumber) return `<${name}${extraAttributes}>${escapeText(String(value))}</${name}>`;
   let attributes = extraAttributes;
   let content = "";
   for (const [key, child] of Object.entries(value)) {
@@ -86,6 +87,6 @@ function checkName(name: string): string {
 }
 
 function primitiveText(key: string, value: unknown): string {
-  if (value !== null && typeof value === "object") throw new GatewayError(StatusCode.INVALID_ARGUMENT, `"${key}" must be text, a number or a boolean to be written as XML`);
+  if (value !== null && typeof value === "object" && !(value instanceof ExactNumber)) throw new GatewayError(StatusCode.INVALID_ARGUMENT, `"${key}" must be text, a number or a boolean to be written as XML`);
   return value === null || value === undefined ? "" : String(value);
 }

@@ -91,7 +91,7 @@ function setQueryPath(mapping: RequestMapping, message: Record<string, unknown>,
       if (!field.map || !last) throw invalid(`query parameter "${key}": only a map field takes [key]`);
       if (values.length > 1) throw invalid(`query parameter "${key}" is given ${values.length} times for one map entry`);
       const entries = (target[field.jsonName] ??= {}) as Record<string, unknown>;
-      setOwnProperty(entries, segment.mapKey, textToJson(field, values[0]!, key));
+      setOwnProperty(entries, segment.mapKey, textToJson(field, values[0]!, `query parameter "${key}"`));
       return;
     }
     if (last) {
@@ -146,7 +146,7 @@ const falseWords = new Set(["false", "False", "FALSE", "f", "F", "0"]);
 
 /** A path or query text → the JSON value the proto3 JSON parser expects for the field. */
 function textToJson(field: FieldInfo, text: string, what: string): unknown {
-  if (field.kind === "enum") return /^-?\d+$/.test(text) ? Number(text) : text;
+  if (field.kind === "enum") return enumText(field.enumType!, text, what);
   if (field.kind === "message") {
     const name = field.messageType!.fullName.slice(1);
     if (name === "google.protobuf.BoolValue") return parseBool(text, what);
@@ -154,6 +154,16 @@ function textToJson(field: FieldInfo, text: string, what: string): unknown {
     throw invalid(`${what}: the message field "${field.protoName}" (${name}) cannot be set from text`);
   }
   return field.scalar === "bool" ? parseBool(text, what) : text;
+}
+
+/**
+ * An enum from text: a number, or a name the enum has. An unknown name is
+ * refused here, as grpc-gateway does; in a body it follows rejectUnknownFields.
+ */
+function enumText(enumType: protobuf.Enum, text: string, what: string): unknown {
+  if (/^-?\d+$/.test(text)) return Number(text);
+  if (Object.hasOwn(enumType.values, text)) return text;
+  throw invalid(`${what}: "${text}" is not a value of ${enumType.fullName.slice(1)} (one of ${Object.keys(enumType.values).join(", ")})`);
 }
 
 function parseBool(text: string, what: string): boolean {
