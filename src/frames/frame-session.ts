@@ -69,17 +69,27 @@ export class FrameSession {
     return this.#calls.size;
   }
 
-  /** Decodes one frame's bytes and acts on it; a frame that cannot be read gets an error reply. */
+  /**
+   * Decodes one frame's bytes and acts on it; a frame that cannot be read or
+   * acted on gets an error reply. Never throws: it runs in the transport's
+   * 'data' and 'message' handlers, where a throw would end the process.
+   */
   receive(bytes: Uint8Array): void {
-    let decoded: Frame | Promise<Frame>;
     try {
-      decoded = this.#codec.decode(bytes);
+      const decoded = this.#codec.decode(bytes);
+      if (decoded instanceof Promise) decoded.then((frame) => this.#act(frame), (error: unknown) => this.reject(error));
+      else this.#dispatch(decoded);
     } catch (error) {
       this.reject(error);
-      return;
     }
-    if (decoded instanceof Promise) decoded.then((frame) => this.#dispatch(frame), (error: unknown) => this.reject(error));
-    else this.#dispatch(decoded);
+  }
+
+  #act(frame: Frame): void {
+    try {
+      this.#dispatch(frame);
+    } catch (error) {
+      this.reject(error);
+    }
   }
 
   /** An error reply for input that is not a usable frame (the id, when known, names the call). */
@@ -144,8 +154,15 @@ export class FrameSession {
     let input: MessageQueue | undefined;
     let body: Body;
     if (frame.stream === true) {
+      let first: unknown;
+      try {
+        if (frame.body !== undefined) first = this.#streamMessage(frame.body);
+      } catch (error) {
+        this.reject(new FrameError(`the stream's first message cannot be read: ${GatewayError.from(error).message}`, frame.id));
+        return;
+      }
       input = new MessageQueue(this.#options.maxQueuedMessages);
-      if (frame.body !== undefined) input.push(this.#streamMessage(frame.body));
+      if (frame.body !== undefined) input.push(first);
       if (frame.end === true) input.end();
       body = { kind: "messages", messages: input, format: "ndjson", cancel: (reason) => input!.fail(reason) };
     } else if (frame.body === undefined) {
