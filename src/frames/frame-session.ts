@@ -55,6 +55,9 @@ export class FrameSession {
   readonly #options: FrameSessionOptions;
   readonly #json: Codec;
   #closed = false;
+  /** Frames being decoded or replies being written outside any call (async work a half-close must wait for). */
+  #pending = 0;
+  #settledWaiters: Array<() => void> = [];
 
   constructor(context: ListenerContext, codec: FrameCodec, sink: FrameSink, peer: Peer, options: FrameSessionOptions) {
     this.#context = context;
@@ -65,8 +68,25 @@ export class FrameSession {
     this.#json = context.codecs.byName("json");
   }
 
+  /** Calls open, plus frames still being decoded and error replies still being written. */
   get inFlight(): number {
-    return this.#calls.size;
+    return this.#calls.size + this.#pending;
+  }
+
+  /** Resolves once nothing is in flight (at once when nothing is). */
+  settled(): Promise<void> {
+    if (this.inFlight === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
+  }
+
+  /**
+   * The caller sends no more frames (a TCP half-close): calls already made
+   * run to their replies, but a client stream not yet ended can never be,
+   * so it fails rather than reach the upstream cut short.
+   */
+  endInput(): void {
+    const reason = new GatewayError(StatusCode.CANCELLED, "the caller half-closed the connection before ending this stream");
+    for (const call of this.#calls.values()) if (call.input !== undefined && !call.input.ended) call.input.fail(reason);
   }
 
   /**
@@ -77,8 +97,12 @@ export class FrameSession {
   receive(bytes: Uint8Array): void {
     try {
       const decoded = this.#codec.decode(bytes);
-      if (decoded instanceof Promise) decoded.then((frame) => this.#act(frame), (error: unknown) => this.reject(error));
-      else this.#dispatch(decoded);
+      if (decoded instanceof Promise) {
+        this.#pending++;
+        decoded.then((frame) => this.#act(frame), (error: unknown) => this.reject(error)).finally(() => this.#unpend());
+      } else {
+        this.#dispatch(decoded);
+      }
     } catch (error) {
       this.reject(error);
     }
@@ -103,6 +127,18 @@ export class FrameSession {
     this.#closed = true;
     for (const call of this.#calls.values()) this.#cancel(call, reason);
     this.#calls.clear();
+    this.#wakeSettled();
+  }
+
+  #unpend(): void {
+    this.#pending--;
+    if (this.inFlight === 0) this.#wakeSettled();
+  }
+
+  #wakeSettled(): void {
+    const waiters = this.#settledWaiters;
+    this.#settledWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   #dispatch(frame: Frame): void {
@@ -211,9 +247,11 @@ export class FrameSession {
 
   #send(id: string, response: ResponseEnvelope, accept: string | undefined, bodyType: string | undefined, call?: Call): void {
     if (this.#closed) return;
-    void this.#write(id, response, accept, bodyType, call).catch((error: unknown) => {
-      this.#context.logger.error("frame reply failed", { error: String(error) });
-    });
+    // Counted until written, so a half-close waits for it; a call's own entry then leaves #calls (in #write) first.
+    this.#pending++;
+    void this.#write(id, response, accept, bodyType, call)
+      .catch((error: unknown) => this.#context.logger.error("frame reply failed", { error: String(error) }))
+      .finally(() => this.#unpend());
   }
 
   async #write(id: string, response: ResponseEnvelope, accept: string | undefined, bodyType: string | undefined, call: Call | undefined): Promise<void> {

@@ -13,12 +13,17 @@ import type { TcpListenerOptions } from "./tcp-options.js";
 
 const callerLeft = new GatewayError(StatusCode.CANCELLED, "the caller closed the connection");
 
+/** After our FIN, how long a caller has to close its side before the socket is destroyed. */
+const lingerMs = 5000;
+
 /**
  * One TCP connection carrying frames. A frame that breaks the framing (over
  * the limit by its prefix, or a line with no end in sight) gets an error
  * frame and the connection is closed, since the stream cannot be re-synced;
  * a frame that is merely malformed gets an error frame and the connection
- * goes on.
+ * goes on. A caller that half-closes (nc -N, socat, shutdown(SHUT_WR)) gets
+ * the replies of every call it made before the connection is closed; the
+ * server socket is made with allowHalfOpen for that.
  */
 export class TcpConnection implements FrameSink, DrainableConnection {
   readonly #socket: Socket;
@@ -38,9 +43,10 @@ export class TcpConnection implements FrameSink, DrainableConnection {
     this.#session = new FrameSession(context, codec, this, peer, options);
     socket.setNoDelay(true);
     if (options.idleTimeout > 0) socket.setTimeout(options.idleTimeout, () => {
-      if (this.#session.inFlight === 0) socket.end();
+      if (this.#session.inFlight === 0) this.end();
     });
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("end", () => this.#onEnd());
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.#session.close(callerLeft));
   }
@@ -49,8 +55,12 @@ export class TcpConnection implements FrameSink, DrainableConnection {
     return this.#session.inFlight > 0;
   }
 
+  /** Our FIN, once what is written has gone; a caller that never closes its side is cut after lingerMs. */
   end(): void {
-    this.#socket.end();
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    socket.end();
+    setTimeout(() => socket.destroy(), lingerMs).unref();
   }
 
   destroy(): void {
@@ -72,6 +82,12 @@ export class TcpConnection implements FrameSink, DrainableConnection {
     const socket = this.#socket;
     if (!socket.writableNeedDrain || socket.destroyed) return;
     await Promise.race([once(socket, "drain"), once(socket, "close")]);
+  }
+
+  /** The caller's half-close: its calls run to their replies, then the connection closes. */
+  #onEnd(): void {
+    this.#session.endInput();
+    void this.#session.settled().then(() => this.end());
   }
 
   #onData(chunk: Buffer): void {

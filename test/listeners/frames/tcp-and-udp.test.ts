@@ -96,6 +96,62 @@ test("tcp ndjson: an endless line is cut off at the limit with an error frame; a
   assert.match(endless.collector.frames[0]!.body.message, "frame limit of 4096 bytes");
 });
 
+/** Writes `bytes` on a half-open client, half-closes (FIN, as nc -N or shutdown(SHUT_WR)), and reads until the gateway closes. */
+async function halfClose(name: string, bytes: Buffer): Promise<{ received: Buffer; ended: boolean }> {
+  const socket = createConnection({ host: "127.0.0.1", port: port(name), allowHalfOpen: true });
+  await once(socket, "connect");
+  const chunks: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<boolean>((resolve) => {
+    socket.once("end", () => resolve(true));
+    socket.once("close", () => resolve(false));
+    setTimeout(() => resolve(false), 5000);
+  });
+  socket.end(bytes);
+  const result = { ended: await ended, received: Buffer.concat(chunks) };
+  socket.destroy();
+  return result;
+}
+
+test("tcp ndjson: a caller that half-closes gets every reply (upstream calls, streams, errors) before the gateway closes", async () => {
+  const frames = [
+    { id: "slow", method: "GET", path: "/v1/slow/300" },
+    { id: "book", method: "GET", path: "/v1/shelves/1/books/5" },
+    { id: "stream", method: "GET", path: "/v1/shelves/1/books:stream?pageSize=3" },
+    { id: "collected", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "a" } },
+    { id: "collected", end: true },
+    { id: "open", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "b" } },
+  ];
+  const { received, ended } = await halfClose("ndjson", Buffer.from(`${frames.map((frame) => JSON.stringify(frame)).join("\n")}\n{oops}\n`));
+  assert.ok(ended, "the gateway closed its side after the replies");
+  const replies = received.toString().trim().split("\n").map((line) => JSON.parse(line));
+  const final = (id: string) => replies.find((reply) => reply.id === id && reply.status !== undefined);
+  assert.is(final("slow")?.status, 200, "a slow upstream call's reply arrived");
+  assert.is(final("book")?.body.name, "shelves/1/books/5");
+  assert.is(replies.filter((reply) => reply.id === "stream").length, 4, "three stream messages and the final frame");
+  assert.is(final("collected")?.body.books[0].name, "a");
+  assert.is(final("open")?.body.code, 1, "a client stream never ended is cancelled, not sent upstream cut short");
+  assert.is(final("")?.status, 400, "the bad frame's error reply");
+});
+
+test("tcp length-prefixed protobuf: a caller that half-closes gets its replies", async () => {
+  const framed = (frame: Record<string, unknown>) => {
+    const payload = frameType.encode(frame).finish();
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(payload.length);
+    return Buffer.concat([prefix, payload]);
+  };
+  const { received, ended } = await halfClose("binary", Buffer.concat([framed({ id: "s", method: "GET", path: "/v1/slow/200" }), framed({ id: "b", method: "GET", path: "/v1/shelves/1/books/3" })]));
+  assert.ok(ended);
+  const ids: string[] = [];
+  for (let offset = 0; offset + 4 <= received.length; offset += 4 + received.readUInt32BE(offset)) {
+    const reply = frameType.toObject(frameType.decode(received.subarray(offset + 4, offset + 4 + received.readUInt32BE(offset)))) as { id: string; status: number };
+    assert.is(reply.status, 200);
+    ids.push(reply.id);
+  }
+  assert.equal(ids.sort(), ["b", "s"]);
+});
+
 test("tcp: an idle connection is closed after idleTimeout", async () => {
   const client = await tcpClient(port("ndjson"));
   const started = Date.now();
