@@ -57,6 +57,7 @@ export class FrameSession {
   #closed = false;
   /** Frames being decoded or replies being written outside any call (async work a half-close must wait for). */
   #pending = 0;
+  #inputEnded: GatewayError | undefined;
   #settledWaiters: Array<() => void> = [];
 
   constructor(context: ListenerContext, codec: FrameCodec, sink: FrameSink, peer: Peer, options: FrameSessionOptions) {
@@ -80,12 +81,13 @@ export class FrameSession {
   }
 
   /**
-   * The caller sends no more frames (a TCP half-close): calls already made
-   * run to their replies, but a client stream not yet ended can never be,
-   * so it fails rather than reach the upstream cut short.
+   * No frame follows those already received (a TCP half-close; the one
+   * datagram of a UDP call): calls made run to their replies, but a client
+   * stream not yet ended can never be, so it fails with `reason` rather than
+   * reach the upstream cut short, and one opened from now on is refused.
    */
-  endInput(): void {
-    const reason = new GatewayError(StatusCode.CANCELLED, "the caller half-closed the connection before ending this stream");
+  endInput(reason: GatewayError): void {
+    this.#inputEnded = reason;
     for (const call of this.#calls.values()) if (call.input !== undefined && !call.input.ended) call.input.fail(reason);
   }
 
@@ -190,6 +192,10 @@ export class FrameSession {
     let input: MessageQueue | undefined;
     let body: Body;
     if (frame.stream === true) {
+      if (this.#inputEnded !== undefined && frame.end !== true) {
+        this.reject(new FrameError(this.#inputEnded.message, frame.id), this.#inputEnded.code);
+        return;
+      }
       let first: unknown;
       try {
         if (frame.body !== undefined) first = this.#streamMessage(frame.body);

@@ -12,6 +12,7 @@ import type { ListenerContext } from "../listener.js";
 import type { TcpListenerOptions } from "./tcp-options.js";
 
 const callerLeft = new GatewayError(StatusCode.CANCELLED, "the caller closed the connection");
+const callerHalfClosed = new GatewayError(StatusCode.CANCELLED, "the caller half-closed the connection before ending this stream");
 
 /** After our FIN, how long a caller has to close its side before the socket is destroyed. */
 const lingerMs = 5000;
@@ -86,7 +87,7 @@ export class TcpConnection implements FrameSink, DrainableConnection {
 
   /** The caller's half-close: its calls run to their replies, then the connection closes. */
   #onEnd(): void {
-    this.#session.endInput();
+    this.#session.endInput(callerHalfClosed);
     void this.#session.settled().then(() => this.end());
   }
 

@@ -22,6 +22,7 @@ test.before(async () => {
       { name: "binary", protocol: "tcp", host: "127.0.0.1", port: 0, framing: "length-prefixed", codec: "protobuf", maxFrameBytes: "4KiB" },
       { name: "udp", protocol: "udp", host: "127.0.0.1", port: 0, maxFrameBytes: "2KiB", ratePerSource: 5 },
       { name: "udp-xml", protocol: "udp", host: "127.0.0.1", port: 0, codec: "xml" },
+      { name: "udp-one", protocol: "udp", host: "127.0.0.1", port: 0, maxInFlight: 1 },
     ],
     protos: { include: ["test/protos"] },
     services: { library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] } },
@@ -186,6 +187,23 @@ test("udp: oversize datagrams are refused; a source over its rate is dropped una
     udpExchange(port("udp"), JSON.stringify({ id: String(index), method: "GET", path: "/v1/shelves/1/books/1", pad: " ".repeat(600) }), 700)));
   const answered = answers.filter((replies) => replies.length > 0).length;
   assert.ok(answered >= 4 && answered <= 6, `answered ${answered} of 12 with a rate of 5/s`);
+});
+
+test("udp: a client stream left open in its datagram is refused at once (it could never be ended), and holds no place", async () => {
+  const pad = " ".repeat(600);
+  for (const name of ["udp-one", "udp-xml"]) {
+    const open = name === "udp-xml"
+      ? `<frame><id>o</id><method>POST</method><path>/v1/books:collect</path><stream>true</stream><pad>${pad}</pad></frame>`
+      : JSON.stringify({ id: "o", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "a" }, pad });
+    const [refusal] = await udpExchange(port(name), open, 3000);
+    assert.ok(refusal !== undefined, `${name}: no reply to an open client stream`);
+    assert.match(refusal!.toString(), name === "udp-xml" ? "<status>400</status>" : '"status":400');
+    assert.match(refusal!.toString(), "one datagram");
+  }
+  const [ended] = await udpExchange(port("udp-one"), JSON.stringify({ id: "e", method: "POST", path: "/v1/books:collect", stream: true, end: true, body: { name: "a" }, pad }));
+  assert.is(JSON.parse(ended!.toString()).status, 200, "a stream opened and ended in one datagram is a call");
+  const [next] = await udpExchange(port("udp-one"), JSON.stringify({ id: "n", method: "GET", path: "/v1/shelves/1/books/1", pad }));
+  assert.is(JSON.parse(next!.toString()).status, 200, "the listener's one place is free");
 });
 
 test("udp with XML frames: the body is the XML document inside <body>", async () => {
