@@ -71,12 +71,13 @@ export class TcpConnection implements FrameSink, DrainableConnection {
   send(frame: Frame): boolean {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
-    const written = socket.write(frameOnStream(this.#framing, this.#codec.encode(frame)));
-    if (socket.writableLength > this.#maxBufferedBytes) {
+    const framed = frameOnStream(this.#framing, this.#codec.encode(frame));
+    // Checked before adding this frame, so a reply larger than the limit still reaches a caller that reads.
+    if (socket.writableLength > 0 && socket.writableLength + framed.length > this.#maxBufferedBytes) {
       socket.destroy();
       return false;
     }
-    return written;
+    return socket.write(framed);
   }
 
   async drained(): Promise<void> {

@@ -6,16 +6,23 @@ import { ProtoRegistry } from "../../../src/schema/proto-registry.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
 import { tcpClient, udpExchange } from "../../helpers/frame-clients.js";
+import { startUpstream, type TestUpstream } from "../../helpers/upstream.js";
 
 /** Raw TCP (NDJSON and length-prefixed protobuf) and UDP listeners: real sockets, limits and abuse. */
 let grpc: TestGrpcServer;
 let gateway: TestGateway;
+let http: TestUpstream;
+const bigBody = Buffer.alloc(3 * 1024 * 1024, 7);
 const port = (name: string) => gateway.gateway.listeners.find((listener) => listener.name === name)!.address().port;
 const frameType = ProtoRegistry.bundled().findType("rosetta.v1.Frame")!;
 const bookType = () => grpc.registry.findType("rosetta.test.v1.Book")!;
 
 test.before(async () => {
   grpc = await startLibraryServer();
+  http = await startUpstream((_req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    res.end(bigBody);
+  });
   gateway = await startGateway({
     listeners: [
       { name: "ndjson", protocol: "tcp", host: "127.0.0.1", port: 0, maxFrameBytes: "4KiB", idleTimeout: "300ms" },
@@ -23,15 +30,21 @@ test.before(async () => {
       { name: "udp", protocol: "udp", host: "127.0.0.1", port: 0, maxFrameBytes: "2KiB", ratePerSource: 5 },
       { name: "udp-xml", protocol: "udp", host: "127.0.0.1", port: 0, codec: "xml" },
       { name: "udp-one", protocol: "udp", host: "127.0.0.1", port: 0, maxInFlight: 1 },
+      { name: "small-buffer", protocol: "tcp", host: "127.0.0.1", port: 0, maxBufferedBytes: "64KiB" },
     ],
     protos: { include: ["test/protos"] },
-    services: { library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] } },
+    services: {
+      library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] },
+      blobs: { protocol: "http", targets: [http.origin] },
+    },
+    routes: [{ id: "blob", match: { path: "/blob" }, upstream: { service: "blobs", path: "/" } }],
   });
 });
 
 test.after(async () => {
   await gateway.stop();
   await grpc.close();
+  await http.close();
 });
 
 test("tcp ndjson: calls interleave on one connection and replies keep their ids", async () => {
@@ -151,6 +164,17 @@ test("tcp length-prefixed protobuf: a caller that half-closes gets its replies",
     ids.push(reply.id);
   }
   assert.equal(ids.sort(), ["b", "s"]);
+});
+
+test("tcp: a reply frame larger than maxBufferedBytes still reaches a caller that reads", async () => {
+  const client = await tcpClient(port("small-buffer"));
+  try {
+    const [reply] = await client.call({ id: "big", method: "GET", path: "/blob" });
+    assert.is(reply!.status, 200);
+    assert.equal(Buffer.from(reply!.bodyBase64, "base64"), bigBody);
+  } finally {
+    client.close();
+  }
 });
 
 test("tcp: an idle connection is closed after idleTimeout", async () => {
