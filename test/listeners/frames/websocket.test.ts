@@ -24,7 +24,7 @@ test.before(async () => {
     res.end(bigBody);
   });
   gateway = await startGateway({
-    listeners: [{ name: "ws", protocol: "ws", host: "127.0.0.1", port: 0, maxFrameBytes: "16KiB", highWaterBytes: "1KiB", maxBufferedBytes: "64KiB", pingInterval: "200ms", pingTimeout: "300ms", maxConnections: 20 }],
+    listeners: [{ name: "ws", protocol: "ws", host: "127.0.0.1", port: 0, maxFrameBytes: "16KiB", highWaterBytes: "1KiB", maxBufferedBytes: "64KiB", pingInterval: "200ms", pingTimeout: "300ms", maxConnections: 20, handshakeTimeout: "500ms" }],
     protos: { include: ["test/protos"] },
     services: {
       library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] },
@@ -218,6 +218,23 @@ test("a raw client that completes the handshake and never answers pings is termi
   assert.is(answering.socket.readyState, WebSocket.OPEN);
   assert.is((await answering.call({ id: "1", method: "GET", path: "/v1/shelves/1/books/1" }))[0]!.status, 200);
   await answering.close();
+});
+
+test("a slow upgrade request (slowloris) is closed soon after handshakeTimeout", async () => {
+  const socket = createConnection({ host: "127.0.0.1", port: gateway.port });
+  socket.on("error", () => {});
+  await once(socket, "connect");
+  const head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+  const started = Date.now();
+  let lasted = -1;
+  socket.once("close", () => (lasted = Date.now() - started));
+  for (let sent = 0; lasted < 0 && sent < 60; sent++) {
+    socket.write(head[sent % head.length]!);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  socket.destroy();
+  assert.ok(lasted > 0, "still open after 6 s of a byte every 100 ms");
+  assert.ok(lasted >= 400, `closed after ${lasted} ms`);
 });
 
 test("a reply frame larger than maxBufferedBytes still reaches a caller that reads", async () => {
