@@ -88,6 +88,11 @@ export class TcpConnection implements FrameSink, DrainableConnection {
 
   /** The caller's half-close: its calls run to their replies, then the connection closes. */
   #onEnd(): void {
+    try {
+      for (const frame of this.#reader.finish()) this.#session.receive(frame);
+    } catch (error) {
+      this.#session.reject(error instanceof FramingError ? new GatewayError(StatusCode.INVALID_ARGUMENT, error.message) : error);
+    }
     this.#session.endInput(callerHalfClosed);
     void this.#session.settled().then(() => this.end());
   }

@@ -136,7 +136,9 @@ test("tcp ndjson: a caller that half-closes gets every reply (upstream calls, st
     { id: "collected", end: true },
     { id: "open", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "b" } },
   ];
-  const { received, ended } = await halfClose("ndjson", Buffer.from(`${frames.map((frame) => JSON.stringify(frame)).join("\n")}\n{oops}\n`));
+  // The last frame has no newline: the end of the stream ends it.
+  const lines = `${frames.map((frame) => JSON.stringify(frame)).join("\n")}\n{oops}\n${JSON.stringify({ id: "last", method: "GET", path: "/v1/shelves/1/books/6" })}`;
+  const { received, ended } = await halfClose("ndjson", Buffer.from(lines));
   assert.ok(ended, "the gateway closed its side after the replies");
   const replies = received.toString().trim().split("\n").map((line) => JSON.parse(line));
   const final = (id: string) => replies.find((reply) => reply.id === id && reply.status !== undefined);
@@ -146,6 +148,7 @@ test("tcp ndjson: a caller that half-closes gets every reply (upstream calls, st
   assert.is(final("collected")?.body.books[0].name, "a");
   assert.is(final("open")?.body.code, 1, "a client stream never ended is cancelled, not sent upstream cut short");
   assert.is(final("")?.status, 400, "the bad frame's error reply");
+  assert.is(final("last")?.body.name, "shelves/1/books/6", "a last line without its newline is a frame");
 });
 
 test("tcp length-prefixed protobuf: a caller that half-closes gets its replies", async () => {
@@ -164,6 +167,12 @@ test("tcp length-prefixed protobuf: a caller that half-closes gets its replies",
     ids.push(reply.id);
   }
   assert.equal(ids.sort(), ["b", "s"]);
+  // A frame cut short by the end of the stream gets an error frame, then the close.
+  const cut = await halfClose("binary", framed({ id: "c", method: "GET", path: "/v1/shelves/1/books/3" }).subarray(0, 12));
+  assert.ok(cut.ended);
+  const error = frameType.toObject(frameType.decode(cut.received.subarray(4, 4 + cut.received.readUInt32BE(0)))) as { status: number; body: Uint8Array };
+  assert.is(error.status, 400);
+  assert.match(Buffer.from(error.body).toString(), "ended inside a frame");
 });
 
 test("tcp: a reply frame larger than maxBufferedBytes still reaches a caller that reads", async () => {
