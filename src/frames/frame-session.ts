@@ -55,6 +55,10 @@ export class FrameSession {
   readonly #options: FrameSessionOptions;
   readonly #json: Codec;
   #closed = false;
+  /** Frames being decoded or replies being written outside any call (async work a half-close must wait for). */
+  #pending = 0;
+  #inputEnded: GatewayError | undefined;
+  #settledWaiters: Array<() => void> = [];
 
   constructor(context: ListenerContext, codec: FrameCodec, sink: FrameSink, peer: Peer, options: FrameSessionOptions) {
     this.#context = context;
@@ -65,21 +69,53 @@ export class FrameSession {
     this.#json = context.codecs.byName("json");
   }
 
+  /** Calls open, plus frames still being decoded and error replies still being written. */
   get inFlight(): number {
-    return this.#calls.size;
+    return this.#calls.size + this.#pending;
   }
 
-  /** Decodes one frame's bytes and acts on it; a frame that cannot be read gets an error reply. */
+  /** Resolves once nothing is in flight (at once when nothing is). */
+  settled(): Promise<void> {
+    if (this.inFlight === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
+  }
+
+  /**
+   * No frame follows those already received (a TCP half-close; the one
+   * datagram of a UDP call): calls made run to their replies, but a client
+   * stream not yet ended can never be, so it fails with `reason` rather than
+   * reach the upstream cut short, and one opened from now on is refused.
+   */
+  endInput(reason: GatewayError): void {
+    this.#inputEnded = reason;
+    for (const call of this.#calls.values()) if (call.input !== undefined && !call.input.ended) call.input.fail(reason);
+  }
+
+  /**
+   * Decodes one frame's bytes and acts on it; a frame that cannot be read or
+   * acted on gets an error reply. Never throws: it runs in the transport's
+   * 'data' and 'message' handlers, where a throw would end the process.
+   */
   receive(bytes: Uint8Array): void {
-    let decoded: Frame | Promise<Frame>;
     try {
-      decoded = this.#codec.decode(bytes);
+      const decoded = this.#codec.decode(bytes);
+      if (decoded instanceof Promise) {
+        this.#pending++;
+        decoded.then((frame) => this.#act(frame), (error: unknown) => this.reject(error)).finally(() => this.#unpend());
+      } else {
+        this.#dispatch(decoded);
+      }
     } catch (error) {
       this.reject(error);
-      return;
     }
-    if (decoded instanceof Promise) decoded.then((frame) => this.#dispatch(frame), (error: unknown) => this.reject(error));
-    else this.#dispatch(decoded);
+  }
+
+  #act(frame: Frame): void {
+    try {
+      this.#dispatch(frame);
+    } catch (error) {
+      this.reject(error);
+    }
   }
 
   /** An error reply for input that is not a usable frame (the id, when known, names the call). */
@@ -93,6 +129,18 @@ export class FrameSession {
     this.#closed = true;
     for (const call of this.#calls.values()) this.#cancel(call, reason);
     this.#calls.clear();
+    this.#wakeSettled();
+  }
+
+  #unpend(): void {
+    this.#pending--;
+    if (this.inFlight === 0) this.#wakeSettled();
+  }
+
+  #wakeSettled(): void {
+    const waiters = this.#settledWaiters;
+    this.#settledWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   #dispatch(frame: Frame): void {
@@ -144,8 +192,19 @@ export class FrameSession {
     let input: MessageQueue | undefined;
     let body: Body;
     if (frame.stream === true) {
+      if (this.#inputEnded !== undefined && frame.end !== true) {
+        this.reject(new FrameError(this.#inputEnded.message, frame.id), this.#inputEnded.code);
+        return;
+      }
+      let first: unknown;
+      try {
+        if (frame.body !== undefined) first = this.#streamMessage(frame.body);
+      } catch (error) {
+        this.reject(new FrameError(`the stream's first message cannot be read: ${GatewayError.from(error).message}`, frame.id));
+        return;
+      }
       input = new MessageQueue(this.#options.maxQueuedMessages);
-      if (frame.body !== undefined) input.push(this.#streamMessage(frame.body));
+      if (frame.body !== undefined) input.push(first);
       if (frame.end === true) input.end();
       body = { kind: "messages", messages: input, format: "ndjson", cancel: (reason) => input!.fail(reason) };
     } else if (frame.body === undefined) {
@@ -194,9 +253,11 @@ export class FrameSession {
 
   #send(id: string, response: ResponseEnvelope, accept: string | undefined, bodyType: string | undefined, call?: Call): void {
     if (this.#closed) return;
-    void this.#write(id, response, accept, bodyType, call).catch((error: unknown) => {
-      this.#context.logger.error("frame reply failed", { error: String(error) });
-    });
+    // Counted until written, so a half-close waits for it; a call's own entry then leaves #calls (in #write) first.
+    this.#pending++;
+    void this.#write(id, response, accept, bodyType, call)
+      .catch((error: unknown) => this.#context.logger.error("frame reply failed", { error: String(error) }))
+      .finally(() => this.#unpend());
   }
 
   async #write(id: string, response: ResponseEnvelope, accept: string | undefined, bodyType: string | undefined, call: Call | undefined): Promise<void> {

@@ -29,6 +29,11 @@ export class MessageQueue implements AsyncIterable<unknown> {
     return true;
   }
 
+  /** The producer has ended the stream (or it failed). */
+  get ended(): boolean {
+    return this.#ended || this.#failure !== undefined;
+  }
+
   end(): void {
     this.#ended = true;
     this.#signal();

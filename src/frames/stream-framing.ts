@@ -32,6 +32,17 @@ export class FrameReader {
     return this.#framing === "length-prefixed" ? this.#pushPrefixed(chunk) : this.#pushLines(chunk);
   }
 
+  /**
+   * The stream has ended: a last line without its newline is still a frame
+   * (what `printf '{…}' | nc -N` sends); a length-prefixed frame cut short
+   * throws FramingError.
+   */
+  finish(): Buffer[] {
+    if (this.#buffered === 0) return [];
+    if (this.#framing === "length-prefixed") throw new FramingError(`the stream ended inside a frame (${this.#buffered} bytes of it received)`);
+    return this.#pushLines(Buffer.from([NEWLINE]));
+  }
+
   #pushLines(chunk: Buffer): Buffer[] {
     const frames: Buffer[] = [];
     let start = 0;

@@ -12,13 +12,19 @@ import type { ListenerContext } from "../listener.js";
 import type { TcpListenerOptions } from "./tcp-options.js";
 
 const callerLeft = new GatewayError(StatusCode.CANCELLED, "the caller closed the connection");
+const callerHalfClosed = new GatewayError(StatusCode.CANCELLED, "the caller half-closed the connection before ending this stream");
+
+/** After our FIN, how long a caller has to close its side before the socket is destroyed. */
+const lingerMs = 5000;
 
 /**
  * One TCP connection carrying frames. A frame that breaks the framing (over
  * the limit by its prefix, or a line with no end in sight) gets an error
  * frame and the connection is closed, since the stream cannot be re-synced;
  * a frame that is merely malformed gets an error frame and the connection
- * goes on.
+ * goes on. A caller that half-closes (nc -N, socat, shutdown(SHUT_WR)) gets
+ * the replies of every call it made before the connection is closed; the
+ * server socket is made with allowHalfOpen for that.
  */
 export class TcpConnection implements FrameSink, DrainableConnection {
   readonly #socket: Socket;
@@ -38,9 +44,10 @@ export class TcpConnection implements FrameSink, DrainableConnection {
     this.#session = new FrameSession(context, codec, this, peer, options);
     socket.setNoDelay(true);
     if (options.idleTimeout > 0) socket.setTimeout(options.idleTimeout, () => {
-      if (this.#session.inFlight === 0) socket.end();
+      if (this.#session.inFlight === 0) this.end();
     });
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("end", () => this.#onEnd());
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.#session.close(callerLeft));
   }
@@ -49,8 +56,12 @@ export class TcpConnection implements FrameSink, DrainableConnection {
     return this.#session.inFlight > 0;
   }
 
+  /** Our FIN, once what is written has gone; a caller that never closes its side is cut after lingerMs. */
   end(): void {
-    this.#socket.end();
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    socket.end();
+    setTimeout(() => socket.destroy(), lingerMs).unref();
   }
 
   destroy(): void {
@@ -60,18 +71,30 @@ export class TcpConnection implements FrameSink, DrainableConnection {
   send(frame: Frame): boolean {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
-    const written = socket.write(frameOnStream(this.#framing, this.#codec.encode(frame)));
-    if (socket.writableLength > this.#maxBufferedBytes) {
+    const framed = frameOnStream(this.#framing, this.#codec.encode(frame));
+    // Checked before adding this frame, so a reply larger than the limit still reaches a caller that reads.
+    if (socket.writableLength > 0 && socket.writableLength + framed.length > this.#maxBufferedBytes) {
       socket.destroy();
       return false;
     }
-    return written;
+    return socket.write(framed);
   }
 
   async drained(): Promise<void> {
     const socket = this.#socket;
     if (!socket.writableNeedDrain || socket.destroyed) return;
     await Promise.race([once(socket, "drain"), once(socket, "close")]);
+  }
+
+  /** The caller's half-close: its calls run to their replies, then the connection closes. */
+  #onEnd(): void {
+    try {
+      for (const frame of this.#reader.finish()) this.#session.receive(frame);
+    } catch (error) {
+      this.#session.reject(error instanceof FramingError ? new GatewayError(StatusCode.INVALID_ARGUMENT, error.message) : error);
+    }
+    this.#session.endInput(callerHalfClosed);
+    void this.#session.settled().then(() => this.end());
   }
 
   #onData(chunk: Buffer): void {

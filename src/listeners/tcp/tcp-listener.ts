@@ -18,7 +18,8 @@ class TcpListener implements Listener {
     this.name = options.name;
     this.#options = options;
     const codec = frameCodecs.get(options.codec)(context.codecs, options.maxFrameBytes);
-    this.#server = createServer((socket) => {
+    // Half-open: a caller's FIN ends its input, not our replies (TcpConnection closes once they are written).
+    this.#server = createServer({ allowHalfOpen: true }, (socket) => {
       const connection = new TcpConnection(socket, codec, options, context);
       this.#connections.add(connection);
       socket.once("close", () => this.#connections.delete(connection));

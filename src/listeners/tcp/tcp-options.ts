@@ -9,7 +9,7 @@ const tcpListenerObject = object({
   ...framedListenerFields(),
   ...framedConnectionFields(),
   framing: withDefault(string({ oneOf: ["ndjson", "length-prefixed"] }), "ndjson", "ndjson: one JSON frame per line; length-prefixed: a 4-byte big-endian length before each frame (any codec)"),
-  maxBufferedBytes: withDefault(byteSize({ min: 1024 }), 8 * 1024 * 1024, "unsent reply bytes above which a caller that does not read is disconnected"),
+  maxBufferedBytes: withDefault(byteSize({ min: 1024 }), 8 * 1024 * 1024, "unsent reply bytes above which a caller that does not read is disconnected (one frame always fits, whatever its size)"),
 }, "tcp listener");
 
 export const tcpListenerSchema = refine(tcpListenerObject, (options, context) => {

@@ -12,6 +12,9 @@ import type { Listener, ListenerContext, ListenerFactory } from "../listener.js"
 import { SourceRate } from "./source-rate.js";
 import { udpListenerSchema, type UdpListenerOptions } from "./udp-options.js";
 
+// A client stream could never be fed or ended by a later datagram (each is a call of its own).
+const oneDatagram = new GatewayError(StatusCode.INVALID_ARGUMENT, 'a UDP call is one datagram: a client stream must be ended ("end": true) in the frame that opens it');
+
 /**
  * One frame per datagram, the reply to the sender. Anti-amplification: the
  * frames sent in answer to a datagram never add up to more bytes than the
@@ -62,6 +65,7 @@ class UdpListener implements Listener {
     }
     this.#sessions.add(session);
     sink.onFinished = () => this.#sessions.delete(session);
+    session.endInput(oneDatagram);
     session.receive(datagram);
   }
 

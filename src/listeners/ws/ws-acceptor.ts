@@ -40,6 +40,8 @@ export class WsAcceptor {
 
   /** Takes over an upgrade request's socket, or answers it with the HTTP error that says why not. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // node:http drops its own 'error' listener from an upgraded socket: a reset while we answer would crash the process.
+    socket.on("error", () => socket.destroy());
     const path = (req.url ?? "/").split("?")[0];
     if (path !== this.#options.path) {
       refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${path}; it is at ${this.#options.path}`);

@@ -19,7 +19,8 @@ const GOING_AWAY = 1001;
  * One WebSocket: each message is one frame. Sends are counted until the
  * socket has written them, so a caller that does not read first pauses its
  * server streams (highWaterBytes) and then, past maxBufferedBytes, is cut off;
- * a ping per interval reaps connections that stopped answering.
+ * a ping per interval that is not answered within pingTimeout reaps the
+ * connection, so a dead peer is gone within pingInterval + pingTimeout.
  */
 export class WsConnection implements FrameSink, DrainableConnection {
   readonly #socket: WebSocket;
@@ -27,8 +28,9 @@ export class WsConnection implements FrameSink, DrainableConnection {
   readonly #options: WebSocketOptions;
   readonly #session: FrameSession;
   readonly #ping: NodeJS.Timeout;
+  /** Set while a ping waits for its pong. */
+  #pongDue: NodeJS.Timeout | undefined;
   #unsent = 0;
-  #alive = true;
   #lastActivity = Date.now();
   #waiters: Array<() => void> = [];
 
@@ -41,7 +43,10 @@ export class WsConnection implements FrameSink, DrainableConnection {
       this.#lastActivity = Date.now();
       this.#session.receive(toBuffer(data));
     });
-    socket.on("pong", () => (this.#alive = true));
+    socket.on("pong", () => {
+      clearTimeout(this.#pongDue);
+      this.#pongDue = undefined;
+    });
     socket.on("error", () => socket.terminate());
     socket.on("close", () => this.#closed());
     this.#ping = setInterval(() => this.#heartbeat(), options.pingInterval);
@@ -52,12 +57,13 @@ export class WsConnection implements FrameSink, DrainableConnection {
     if (this.#socket.readyState !== this.#socket.OPEN) return false;
     const bytes = this.#codec.encode(frame);
     this.#lastActivity = Date.now();
-    this.#unsent += bytes.byteLength;
-    if (this.#unsent > this.#options.maxBufferedBytes) {
+    // Checked before adding this frame, so a reply larger than the limit still reaches a caller that reads.
+    if (this.#unsent > 0 && this.#unsent + bytes.byteLength > this.#options.maxBufferedBytes) {
       this.#socket.close(POLICY_VIOLATION, "the caller does not read its replies");
       this.#socket.terminate();
       return false;
     }
+    this.#unsent += bytes.byteLength;
     this.#socket.send(bytes, { binary: this.#codec.binary }, () => {
       this.#unsent -= bytes.byteLength;
       if (this.#unsent < this.#options.highWaterBytes / 2) this.#wake();
@@ -85,17 +91,15 @@ export class WsConnection implements FrameSink, DrainableConnection {
   }
 
   #heartbeat(): void {
-    if (!this.#alive) {
-      this.#socket.terminate();
-      return;
-    }
     const idle = this.#options.idleTimeout;
     if (idle > 0 && this.#session.inFlight === 0 && Date.now() - this.#lastActivity > idle) {
       this.#socket.close(GOING_AWAY, "idle");
       return;
     }
-    this.#alive = false;
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
     this.#socket.ping();
+    // One deadline per unanswered ping: a later ping does not push it back.
+    this.#pongDue ??= setTimeout(() => this.#socket.terminate(), this.#options.pingTimeout).unref();
   }
 
   #wake(): void {
@@ -106,6 +110,7 @@ export class WsConnection implements FrameSink, DrainableConnection {
 
   #closed(): void {
     clearInterval(this.#ping);
+    clearTimeout(this.#pongDue);
     this.#session.close(callerLeft);
     this.#wake();
   }

@@ -18,7 +18,9 @@ class WsListener implements Listener {
     this.name = options.name;
     this.#options = options;
     this.#acceptor = new WsAcceptor(options, context, options.name);
-    this.#server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (_req, res) => {
+    // Node checks these limits every connectionsCheckingInterval (30 s by default): check often enough to honour them.
+    const timeout = options.handshakeTimeout;
+    this.#server = createServer({ headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout / 2) }, (_req, res) => {
       const body = JSON.stringify(new GatewayError(StatusCode.INVALID_ARGUMENT, `this port speaks WebSocket; connect to ws://…${options.path}`).toStatus());
       res.writeHead(426, { "content-type": "application/json", upgrade: "websocket", connection: "close", "content-length": Buffer.byteLength(body) });
       res.end(body);

@@ -9,15 +9,21 @@ export function webSocketFields() {
     ...framedListenerFields(),
     ...framedConnectionFields(),
     compression: withDefault(boolean(), false, "permessage-deflate; off by default, and when on, a message still inflates to at most maxFrameBytes"),
-    pingInterval: withDefault(duration({ min: 100 }), 30_000, "how often a ping is sent; a connection that has not answered the previous one is closed"),
+    // Defaults: a dead peer is gone within pingInterval + pingTimeout (35 s), and one that stops reading holds at most ~4 MiB.
+    pingInterval: withDefault(duration({ min: 100 }), 25_000, "how often a ping is sent"),
+    pingTimeout: withDefault(duration({ min: 100 }), 10_000, "how long a ping may go unanswered before the connection is terminated (its calls cancelled)"),
     highWaterBytes: withDefault(byteSize({ min: 1024 }), 64 * 1024, "unsent reply bytes above which server streams pause (the upstream is not read)"),
-    maxBufferedBytes: withDefault(byteSize({ min: 1024 }), 8 * 1024 * 1024, "unsent reply bytes above which a caller that does not read is disconnected"),
+    maxBufferedBytes: withDefault(byteSize({ min: 1024 }), 4 * 1024 * 1024, "unsent reply bytes above which a caller that does not read is disconnected (one frame always fits, whatever its size)"),
   };
 }
 
 export const webSocketSchema = object(webSocketFields(), "websocket options");
 
-export const wsListenerSchema = object({ ...listenerBaseFields(), ...webSocketFields() }, "ws listener");
+export const wsListenerSchema = object({
+  ...listenerBaseFields(),
+  ...webSocketFields(),
+  handshakeTimeout: withDefault(duration({ min: 100 }), 10_000, "time to receive the whole upgrade request; a slower one gets 408 and is closed (within a second of the limit)"),
+}, "ws listener");
 
 export type WebSocketOptions = Infer<typeof webSocketSchema>;
 export type WsListenerOptions = Infer<typeof wsListenerSchema>;

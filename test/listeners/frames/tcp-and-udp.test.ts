@@ -6,31 +6,45 @@ import { ProtoRegistry } from "../../../src/schema/proto-registry.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
 import { tcpClient, udpExchange } from "../../helpers/frame-clients.js";
+import { startUpstream, type TestUpstream } from "../../helpers/upstream.js";
 
 /** Raw TCP (NDJSON and length-prefixed protobuf) and UDP listeners: real sockets, limits and abuse. */
 let grpc: TestGrpcServer;
 let gateway: TestGateway;
+let http: TestUpstream;
+const bigBody = Buffer.alloc(3 * 1024 * 1024, 7);
 const port = (name: string) => gateway.gateway.listeners.find((listener) => listener.name === name)!.address().port;
 const frameType = ProtoRegistry.bundled().findType("rosetta.v1.Frame")!;
 const bookType = () => grpc.registry.findType("rosetta.test.v1.Book")!;
 
 test.before(async () => {
   grpc = await startLibraryServer();
+  http = await startUpstream((_req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    res.end(bigBody);
+  });
   gateway = await startGateway({
     listeners: [
       { name: "ndjson", protocol: "tcp", host: "127.0.0.1", port: 0, maxFrameBytes: "4KiB", idleTimeout: "300ms" },
       { name: "binary", protocol: "tcp", host: "127.0.0.1", port: 0, framing: "length-prefixed", codec: "protobuf", maxFrameBytes: "4KiB" },
       { name: "udp", protocol: "udp", host: "127.0.0.1", port: 0, maxFrameBytes: "2KiB", ratePerSource: 5 },
       { name: "udp-xml", protocol: "udp", host: "127.0.0.1", port: 0, codec: "xml" },
+      { name: "udp-one", protocol: "udp", host: "127.0.0.1", port: 0, maxInFlight: 1 },
+      { name: "small-buffer", protocol: "tcp", host: "127.0.0.1", port: 0, maxBufferedBytes: "64KiB" },
     ],
     protos: { include: ["test/protos"] },
-    services: { library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] } },
+    services: {
+      library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] },
+      blobs: { protocol: "http", targets: [http.origin] },
+    },
+    routes: [{ id: "blob", match: { path: "/blob" }, upstream: { service: "blobs", path: "/" } }],
   });
 });
 
 test.after(async () => {
   await gateway.stop();
   await grpc.close();
+  await http.close();
 });
 
 test("tcp ndjson: calls interleave on one connection and replies keep their ids", async () => {
@@ -96,6 +110,82 @@ test("tcp ndjson: an endless line is cut off at the limit with an error frame; a
   assert.match(endless.collector.frames[0]!.body.message, "frame limit of 4096 bytes");
 });
 
+/** Writes `bytes` on a half-open client, half-closes (FIN, as nc -N or shutdown(SHUT_WR)), and reads until the gateway closes. */
+async function halfClose(name: string, bytes: Buffer): Promise<{ received: Buffer; ended: boolean }> {
+  const socket = createConnection({ host: "127.0.0.1", port: port(name), allowHalfOpen: true });
+  await once(socket, "connect");
+  const chunks: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<boolean>((resolve) => {
+    socket.once("end", () => resolve(true));
+    socket.once("close", () => resolve(false));
+    setTimeout(() => resolve(false), 5000);
+  });
+  socket.end(bytes);
+  const result = { ended: await ended, received: Buffer.concat(chunks) };
+  socket.destroy();
+  return result;
+}
+
+test("tcp ndjson: a caller that half-closes gets every reply (upstream calls, streams, errors) before the gateway closes", async () => {
+  const frames = [
+    { id: "slow", method: "GET", path: "/v1/slow/300" },
+    { id: "book", method: "GET", path: "/v1/shelves/1/books/5" },
+    { id: "stream", method: "GET", path: "/v1/shelves/1/books:stream?pageSize=3" },
+    { id: "collected", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "a" } },
+    { id: "collected", end: true },
+    { id: "open", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "b" } },
+  ];
+  // The last frame has no newline: the end of the stream ends it.
+  const lines = `${frames.map((frame) => JSON.stringify(frame)).join("\n")}\n{oops}\n${JSON.stringify({ id: "last", method: "GET", path: "/v1/shelves/1/books/6" })}`;
+  const { received, ended } = await halfClose("ndjson", Buffer.from(lines));
+  assert.ok(ended, "the gateway closed its side after the replies");
+  const replies = received.toString().trim().split("\n").map((line) => JSON.parse(line));
+  const final = (id: string) => replies.find((reply) => reply.id === id && reply.status !== undefined);
+  assert.is(final("slow")?.status, 200, "a slow upstream call's reply arrived");
+  assert.is(final("book")?.body.name, "shelves/1/books/5");
+  assert.is(replies.filter((reply) => reply.id === "stream").length, 4, "three stream messages and the final frame");
+  assert.is(final("collected")?.body.books[0].name, "a");
+  assert.is(final("open")?.body.code, 1, "a client stream never ended is cancelled, not sent upstream cut short");
+  assert.is(final("")?.status, 400, "the bad frame's error reply");
+  assert.is(final("last")?.body.name, "shelves/1/books/6", "a last line without its newline is a frame");
+});
+
+test("tcp length-prefixed protobuf: a caller that half-closes gets its replies", async () => {
+  const framed = (frame: Record<string, unknown>) => {
+    const payload = frameType.encode(frame).finish();
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(payload.length);
+    return Buffer.concat([prefix, payload]);
+  };
+  const { received, ended } = await halfClose("binary", Buffer.concat([framed({ id: "s", method: "GET", path: "/v1/slow/200" }), framed({ id: "b", method: "GET", path: "/v1/shelves/1/books/3" })]));
+  assert.ok(ended);
+  const ids: string[] = [];
+  for (let offset = 0; offset + 4 <= received.length; offset += 4 + received.readUInt32BE(offset)) {
+    const reply = frameType.toObject(frameType.decode(received.subarray(offset + 4, offset + 4 + received.readUInt32BE(offset)))) as { id: string; status: number };
+    assert.is(reply.status, 200);
+    ids.push(reply.id);
+  }
+  assert.equal(ids.sort(), ["b", "s"]);
+  // A frame cut short by the end of the stream gets an error frame, then the close.
+  const cut = await halfClose("binary", framed({ id: "c", method: "GET", path: "/v1/shelves/1/books/3" }).subarray(0, 12));
+  assert.ok(cut.ended);
+  const error = frameType.toObject(frameType.decode(cut.received.subarray(4, 4 + cut.received.readUInt32BE(0)))) as { status: number; body: Uint8Array };
+  assert.is(error.status, 400);
+  assert.match(Buffer.from(error.body).toString(), "ended inside a frame");
+});
+
+test("tcp: a reply frame larger than maxBufferedBytes still reaches a caller that reads", async () => {
+  const client = await tcpClient(port("small-buffer"));
+  try {
+    const [reply] = await client.call({ id: "big", method: "GET", path: "/blob" });
+    assert.is(reply!.status, 200);
+    assert.equal(Buffer.from(reply!.bodyBase64, "base64"), bigBody);
+  } finally {
+    client.close();
+  }
+});
+
 test("tcp: an idle connection is closed after idleTimeout", async () => {
   const client = await tcpClient(port("ndjson"));
   const started = Date.now();
@@ -130,6 +220,23 @@ test("udp: oversize datagrams are refused; a source over its rate is dropped una
     udpExchange(port("udp"), JSON.stringify({ id: String(index), method: "GET", path: "/v1/shelves/1/books/1", pad: " ".repeat(600) }), 700)));
   const answered = answers.filter((replies) => replies.length > 0).length;
   assert.ok(answered >= 4 && answered <= 6, `answered ${answered} of 12 with a rate of 5/s`);
+});
+
+test("udp: a client stream left open in its datagram is refused at once (it could never be ended), and holds no place", async () => {
+  const pad = " ".repeat(600);
+  for (const name of ["udp-one", "udp-xml"]) {
+    const open = name === "udp-xml"
+      ? `<frame><id>o</id><method>POST</method><path>/v1/books:collect</path><stream>true</stream><pad>${pad}</pad></frame>`
+      : JSON.stringify({ id: "o", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "a" }, pad });
+    const [refusal] = await udpExchange(port(name), open, 3000);
+    assert.ok(refusal !== undefined, `${name}: no reply to an open client stream`);
+    assert.match(refusal!.toString(), name === "udp-xml" ? "<status>400</status>" : '"status":400');
+    assert.match(refusal!.toString(), "one datagram");
+  }
+  const [ended] = await udpExchange(port("udp-one"), JSON.stringify({ id: "e", method: "POST", path: "/v1/books:collect", stream: true, end: true, body: { name: "a" }, pad }));
+  assert.is(JSON.parse(ended!.toString()).status, 200, "a stream opened and ended in one datagram is a call");
+  const [next] = await udpExchange(port("udp-one"), JSON.stringify({ id: "n", method: "GET", path: "/v1/shelves/1/books/1", pad }));
+  assert.is(JSON.parse(next!.toString()).status, 200, "the listener's one place is free");
 });
 
 test("udp with XML frames: the body is the XML document inside <body>", async () => {

@@ -1,22 +1,36 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { once } from "node:events";
+import { createConnection } from "node:net";
 import WebSocket from "ws";
+import { validateGatewayConfig } from "../../../src/config/gateway-config.js";
+import { builtinPlugins } from "../../../src/plugins.js";
+import { startUpstream, type TestUpstream } from "../../helpers/upstream.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
 import { wsClient } from "../../helpers/frame-clients.js";
 
 /** WebSocket frames against a real grpc-js server: streams in every direction, cancellation, backpressure, limits. */
 let grpc: TestGrpcServer;
+let http: TestUpstream;
 let gateway: TestGateway;
 let url: string;
+const bigBody = Buffer.alloc(200 * 1024, 7);
 
 test.before(async () => {
   grpc = await startLibraryServer();
+  http = await startUpstream((_req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    res.end(bigBody);
+  });
   gateway = await startGateway({
-    listeners: [{ name: "ws", protocol: "ws", host: "127.0.0.1", port: 0, maxFrameBytes: "16KiB", highWaterBytes: "1KiB", maxBufferedBytes: "64KiB", pingInterval: "200ms", maxConnections: 20 }],
+    listeners: [{ name: "ws", protocol: "ws", host: "127.0.0.1", port: 0, maxFrameBytes: "16KiB", highWaterBytes: "1KiB", maxBufferedBytes: "64KiB", pingInterval: "200ms", pingTimeout: "300ms", maxConnections: 20, handshakeTimeout: "500ms" }],
     protos: { include: ["test/protos"] },
-    services: { library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] } },
+    services: {
+      library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] },
+      blobs: { protocol: "http", targets: [http.origin] },
+    },
+    routes: [{ id: "blob", match: { path: "/blob" }, upstream: { service: "blobs", path: "/" } }],
   });
   url = `ws://127.0.0.1:${gateway.port}/`;
 });
@@ -24,6 +38,7 @@ test.before(async () => {
 test.after(async () => {
   await gateway.stop();
   await grpc.close();
+  await http.close();
 });
 
 test("many calls in flight on one socket, each reply matched by its id", async () => {
@@ -169,6 +184,68 @@ test("a connection that stops answering pings is reaped; maxConnections is enfor
   const [, response] = (await once(refused, "unexpected-response")) as [unknown, import("node:http").IncomingMessage];
   assert.is(response.statusCode, 503);
   await Promise.all(sockets.map((client) => client.close()));
+});
+
+test("defaults: a dead peer is gone within 40 s (pingInterval + pingTimeout) and at most 4 MiB waits for a caller that does not read", () => {
+  const config = validateGatewayConfig({ listeners: [{ name: "ws", protocol: "ws", port: 0 }, { name: "web", protocol: "http", port: 0, websocket: {} }] }, builtinPlugins());
+  const ws = config.listeners[0] as unknown as { pingInterval: number; pingTimeout: number; maxBufferedBytes: number };
+  const upgraded = (config.listeners[1] as unknown as { websocket: typeof ws }).websocket;
+  for (const options of [ws, upgraded]) {
+    assert.ok(options.pingInterval + options.pingTimeout <= 40_000, `${options.pingInterval} + ${options.pingTimeout} ms`);
+    assert.ok(options.maxBufferedBytes <= 4 * 1024 * 1024, `${options.maxBufferedBytes} bytes`);
+  }
+});
+
+test("a raw client that completes the handshake and never answers pings is terminated after pingTimeout; one that answers stays", async () => {
+  const answering = await wsClient(url);
+  const socket = createConnection({ host: "127.0.0.1", port: gateway.port });
+  await once(socket, "connect");
+  socket.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  let received = Buffer.alloc(0);
+  socket.on("data", (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+  const started = Date.now();
+  const closed = new Promise<number>((resolve) => {
+    socket.once("close", () => resolve(Date.now() - started));
+    setTimeout(() => resolve(-1), 10_000);
+  });
+  const lasted = await closed;
+  socket.destroy();
+  assert.ok(lasted > 0, "the silent peer was never reaped");
+  const body = received.subarray(received.indexOf("\r\n\r\n") + 4);
+  assert.is(body[0], 0x89, "the gateway pinged it (an unmasked ping frame)");
+  assert.ok(lasted >= 300, `reaped after ${lasted} ms, before a ping could have gone unanswered for pingTimeout`);
+  // The peer that answers (ws auto-pongs) outlived it and is still served.
+  assert.is(answering.socket.readyState, WebSocket.OPEN);
+  assert.is((await answering.call({ id: "1", method: "GET", path: "/v1/shelves/1/books/1" }))[0]!.status, 200);
+  await answering.close();
+});
+
+test("a slow upgrade request (slowloris) is closed soon after handshakeTimeout", async () => {
+  const socket = createConnection({ host: "127.0.0.1", port: gateway.port });
+  socket.on("error", () => {});
+  await once(socket, "connect");
+  const head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+  const started = Date.now();
+  let lasted = -1;
+  socket.once("close", () => (lasted = Date.now() - started));
+  for (let sent = 0; lasted < 0 && sent < 60; sent++) {
+    socket.write(head[sent % head.length]!);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  socket.destroy();
+  assert.ok(lasted > 0, "still open after 6 s of a byte every 100 ms");
+  assert.ok(lasted >= 400, `closed after ${lasted} ms`);
+});
+
+test("a reply frame larger than maxBufferedBytes still reaches a caller that reads", async () => {
+  const client = await wsClient(url);
+  try {
+    const [reply] = await client.call({ id: "big", method: "GET", path: "/blob" });
+    assert.is(reply!.status, 200);
+    assert.equal(Buffer.from(reply!.bodyBase64, "base64"), bigBody);
+  } finally {
+    await client.close();
+  }
 });
 
 test("plain HTTP on a ws port gets 426; a wrong path gets 404", async () => {
