@@ -166,11 +166,12 @@ export async function benchSlowBody(script: (name: string) => string, seconds: n
     for (const socket of sockets) socket.destroy();
     await Promise.all([rosetta.stop(), upstream.stop()]);
   }
+  const p99 = (load: LoadResult) => (load.requests > 0 ? fixed(load.p99Ms, 1) : "none completed");
   const lines = [
     "| normal callers | requests/s | p99 ms | errors |",
     "|---|---:|---:|---:|",
-    `| without attack | ${fixed(calm.requestsPerSecond)} | ${fixed(calm.p99Ms, 1)} | ${calm.errors} |`,
-    `| under attack (${attackers} slow bodies, ${stillOpen} still open at the end) | ${fixed(attacked.requestsPerSecond)} | ${fixed(attacked.p99Ms, 1)} | ${attacked.errors} |`,
+    `| without attack | ${fixed(calm.requestsPerSecond)} | ${p99(calm)} | ${calm.errors} |`,
+    `| under attack (${attackers} slow bodies, ${stillOpen} still open at the end) | ${fixed(attacked.requestsPerSecond)} | ${p99(attacked)} | ${attacked.errors} |`,
     `| rate under attack / without | ${fixed(attacked.requestsPerSecond / calm.requestsPerSecond, 2)} | | |`,
   ];
   process.stdout.write(`\nSlow request bodies (issue 10 item 2): ${attackers} clients send 1 MiB bodies at one byte every 2 s while wrk -t1 -c50 GETs through Rosetta to a node:http upstream, ${seconds}s each; wrk, the attackers (this process), Rosetta and the upstream share the 2 cores unpinned\n\n${lines.join("\n")}\n`);
