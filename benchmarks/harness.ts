@@ -63,11 +63,11 @@ export function wrkRequestScript(directory: string, name: string, method: string
   return scriptFile;
 }
 
-/** Runs wrk (one thread) against `url` and parses its report; `script` makes it send a scripted request. */
-export function runWrk(url: string, seconds: number, connections: number, script?: string): Promise<LoadResult> {
+/** Runs wrk (one thread) against `url` and parses its report; `script` makes it send a scripted request; `timeoutSeconds` is wrk's per-request timeout (its default is 2). */
+export function runWrk(url: string, seconds: number, connections: number, script?: string, timeoutSeconds = 2): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const scripted = script === undefined ? [] : ["-s", script];
-    const child = spawn("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", ...scripted, url], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, `--timeout`, `${timeoutSeconds}s`, "--latency", ...scripted, url], { stdio: ["ignore", "pipe", "inherit"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.on("error", reject);

@@ -5,6 +5,7 @@ import { cpuMicros, hasWrk, median, runClientLoop, runWrk, startProcess, type Be
 import { benchRouter } from "./micro/router.bench.js";
 import { benchXmlVersusJson } from "./xml-vs-json.js";
 import { benchListeners } from "./listeners.js";
+import { benchEventLoop, benchSlowBody, benchSlowloris } from "./hardening.js";
 
 /**
  * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
@@ -21,7 +22,8 @@ const { values } = parseArgs({
     only: { type: "string", default: "http,grpc,xml,listeners,router" },
   },
 });
-const sections = new Set(values.only.split(","));
+// "hardening" names the three attack benchmarks of issue 10 at once.
+const sections = new Set(values.only.split(",").flatMap((name) => (name === "hardening" ? ["eventloop", "slowloris", "slowbody"] : [name])));
 const seconds = Number(values.duration);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
@@ -126,6 +128,10 @@ if (sections.has("listeners")) {
   const lines = await benchListeners(script, seconds, rounds, connections);
   process.stdout.write(`\nOne small unary call over each listener to the same gRPC and HTTP upstreams (one Rosetta process), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
+
+if (sections.has("eventloop")) await benchEventLoop(script, seconds);
+if (sections.has("slowloris")) await benchSlowloris(script);
+if (sections.has("slowbody")) await benchSlowBody(script, seconds);
 
 if (sections.has("router")) {
   const router = benchRouter();

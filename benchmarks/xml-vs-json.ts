@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { cpuMicros, median, runWrk, startProcess, wrkRequestScript, type BenchProcess } from "./harness.js";
 
 /** A Book with `tags` tags and `labels` labels: the small and the ~10 KiB message, in both formats. */
-function book(tags: number, labels: number): { json: string; xml: string } {
+export function book(tags: number, labels: number): { json: string; xml: string } {
   const value = {
     name: "shelves/1/books/1", author: "Ursula K. Le Guin", genre: "GENRE_FICTION", published: "2024-01-02T03:04:05Z", pageCount: "9007199254740993",
     tags: Array.from({ length: tags }, (_, index) => `tag-number-${index}`),

@@ -1,5 +1,6 @@
 import type { Schema } from "../config/schema.js";
-import type { BodyShape } from "./body-shape.js";
+import type { BodyShape, MessageShape } from "./body-shape.js";
+import type { MessageBinding } from "./offload/message-binding.js";
 
 /**
  * Bytes ⇄ canonical value (the ProtoJSON-shaped object). One interface for
@@ -15,6 +16,14 @@ export interface Codec {
   readonly mediaTypes: readonly string[];
   encode(value: unknown, shape?: BodyShape): Uint8Array;
   decode(bytes: Uint8Array, shape?: BodyShape): unknown;
+  /**
+   * A big body straight to the protobuf bytes of the request message
+   * `shape.type` on a worker thread (decode, fill the message from the body,
+   * path and query as the binding says, encode), with the same results and
+   * errors as the main thread's `decode` and encode; undefined when the codec
+   * keeps this body on the main thread.
+   */
+  toMessage?(bytes: Uint8Array, shape: MessageShape, binding: MessageBinding): Promise<Uint8Array> | undefined;
   /** Releases what the codec holds (worker threads), when the gateway stops. */
   close?(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { createJsonCodec } from "../../src/codecs/json/json-codec.js";
 import { GatewayError } from "../../src/core/gateway-error.js";
 
-const codec = createJsonCodec({ maxDepth: 8, maxBytes: 1024 });
+const codec = createJsonCodec({ maxDepth: 8, maxBytes: 1024, offloadAbove: 64 * 1024, workers: 0 });
 const bytes = (text: string) => new TextEncoder().encode(text);
 
 function rejection(text: string): GatewayError {

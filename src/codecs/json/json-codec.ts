@@ -2,6 +2,7 @@ import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import { byteSize, integer, object, withDefault, type Infer } from "../../config/schema.js";
 import type { Codec, CodecFactory } from "../codec.js";
+import { offloadToMessage } from "../offload/offload-to-message.js";
 import { findForbiddenKey } from "./forbidden-keys.js";
 import { measureDepth } from "./json-depth.js";
 import { stringifyExact, withExactNumbers } from "./exact-numbers.js";
@@ -10,6 +11,8 @@ import { locateSyntaxError } from "./json-syntax-error.js";
 const optionsSchema = object({
   maxDepth: withDefault(integer({ min: 1, max: 10_000 }), 64, "deepest nesting of objects and arrays accepted"),
   maxBytes: withDefault(byteSize({ min: 2 }), 4 * 1024 * 1024, "largest JSON document decoded"),
+  offloadAbove: withDefault(byteSize({ min: 1 }), 64 * 1024, "bodies at least this big bound for a gRPC message are decoded and encoded to protobuf on a worker thread, so one big body never stalls other requests"),
+  workers: withDefault(integer({ min: 0, max: 64 }), 1, "worker threads for big bodies; 0 keeps everything on the main thread"),
 });
 
 export type JsonCodecOptions = Infer<typeof optionsSchema>;
@@ -26,9 +29,12 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  */
 export function createJsonCodec(options: JsonCodecOptions): Codec {
   const { maxDepth, maxBytes } = options;
+  const offload = offloadToMessage(options.workers, options.offloadAbove, { codec: "json", options });
   return {
     name: "json",
     mediaTypes: ["application/json", "text/json"],
+    toMessage: offload.toMessage,
+    close: offload.close,
     encode(value) {
       return encoder.encode(stringifyExact(value) as string);
     },

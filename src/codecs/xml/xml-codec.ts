@@ -7,6 +7,7 @@ import type { XmlDocument } from "./xml-node.js";
 import { xmlCodecOptionsSchema, type XmlCodecOptions } from "./xml-options.js";
 import { parseXml } from "./xml-parse.js";
 import { XmlParsePool } from "./xml-parse-pool.js";
+import { offloadToMessage } from "../offload/offload-to-message.js";
 import { valueToXml } from "./xml-typed-encode.js";
 import { xmlToValue } from "./xml-typed-decode.js";
 
@@ -29,6 +30,7 @@ export interface XmlCodec extends Codec {
  */
 export function createXmlCodec(options: XmlCodecOptions): XmlCodec {
   const pool = options.workers > 0 ? new XmlParsePool(options.workers, options) : undefined;
+  const offload = offloadToMessage(options.workers, Math.max(options.offloadAbove, 1), { codec: "xml", options });
   const codec: XmlCodec = {
     name: "xml",
     mediaTypes: ["application/xml", "text/xml"],
@@ -53,7 +55,10 @@ export function createXmlCodec(options: XmlCodecOptions): XmlCodec {
       const document = shape ?? defaultShape;
       return valueToDocument(value, rootName === undefined ? document : { ...document, root: rootName }, rootAttributes);
     },
-    close: async () => pool?.close(),
+    toMessage: offload.toMessage,
+    close: async () => {
+      await Promise.all([pool?.close(), offload.close()]);
+    },
   };
   return codec;
 }

@@ -16,6 +16,9 @@ export interface RequestMapping {
   readonly rejectUnknownQuery: boolean;
 }
 
+/** What of a request fills its message besides the body (a worker rebuilds it for an offloaded body). */
+export type RequestFields = Pick<RequestEnvelope, "params" | "rawQuery" | "query">;
+
 const invalid = (message: string) => new GatewayError(StatusCode.INVALID_ARGUMENT, message);
 
 /**
@@ -26,7 +29,7 @@ const invalid = (message: string) => new GatewayError(StatusCode.INVALID_ARGUMEN
  * Text values are typed by the field (bool, numbers, enums, bytes, and the
  * well-known types that have a string form); the JSON codec then checks them.
  */
-export function buildRequestJson(mapping: RequestMapping, request: RequestEnvelope, bodyJson: unknown): Record<string, unknown> {
+export function buildRequestJson(mapping: RequestMapping, request: RequestFields, bodyJson: unknown): Record<string, unknown> {
   let message: Record<string, unknown>;
   if (mapping.body === "*") {
     if (bodyJson !== undefined && (typeof bodyJson !== "object" || bodyJson === null || Array.isArray(bodyJson))) {

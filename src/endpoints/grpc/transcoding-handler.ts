@@ -72,7 +72,10 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const encodeRequest = async (request: RequestEnvelope): Promise<Buffer> => {
     let body: unknown;
     if (mapping.body !== undefined && request.body.kind !== "empty") {
-      body = requestIsHttpBody ? await httpBodyJson(request, route.maxMessageBytes) : await decodeBody(request, codecs, json, bodyShape, route.maxMessageBytes);
+      const decoded = requestIsHttpBody ? { value: await httpBodyJson(request, route.maxMessageBytes) } : await decodeBody(request, codecs, json, bodyShape!, mapping, route.maxMessageBytes);
+      // A big body: a worker built and encoded the whole message.
+      if ("message" in decoded) return Buffer.from(decoded.message.buffer, decoded.message.byteOffset, decoded.message.byteLength);
+      body = decoded.value;
     }
     return Buffer.from(codec.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
   };
@@ -141,13 +144,20 @@ function requestBodyShape(mapping: RequestMapping, codec: ProtoJsonCodec): Messa
   return messageShape(mapping.requestType, codec, field);
 }
 
-/** The request body in canonical form, through the codec its Content-Type names (JSON when none is registered for it), typed by the route. */
-async function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, json: Codec, shape: MessageShape | undefined, limit: number): Promise<unknown> {
-  if (request.body.kind === "value") return request.body.value;
+/**
+ * The request body in canonical form, through the codec its Content-Type
+ * names (JSON when none is registered for it), typed by the route; or, for a
+ * body big enough for the codec to offload, the whole request message's
+ * bytes, built by a worker.
+ */
+async function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, json: Codec, shape: MessageShape, mapping: RequestMapping, limit: number): Promise<{ value: unknown } | { message: Uint8Array }> {
+  if (request.body.kind === "value") return { value: request.body.value };
   const bytes = await readBodyBytes(request.body, limit);
-  if (bytes.byteLength === 0) return undefined;
+  if (bytes.byteLength === 0) return { value: undefined };
   const mediaType = mediaTypeOf(request.headers);
-  return (mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json).decode(bytes, shape);
+  const bodyCodec = mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json;
+  const offloaded = bodyCodec.toMessage?.(bytes, shape, { body: mapping.body!, pathFields: mapping.pathFields, rejectUnknownQuery: mapping.rejectUnknownQuery, params: request.params, rawQuery: request.rawQuery });
+  return offloaded === undefined ? { value: await bodyCodec.decode(bytes, shape) } : { message: await offloaded };
 }
 
 /** google.api.HttpBody takes the raw body and its Content-Type as they are. */
