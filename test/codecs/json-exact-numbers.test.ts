@@ -4,7 +4,7 @@ import { ExactNumber } from "../../src/codecs/json/exact-number.js";
 import { createJsonCodec } from "../../src/codecs/json/json-codec.js";
 import { createJsonFrameCodec } from "../../src/frames/json-frame-codec.js";
 
-const json = createJsonCodec({ maxDepth: 64, maxBytes: 1024 * 1024 });
+const json = createJsonCodec({ maxDepth: 64, maxBytes: 1024 * 1024, offloadAbove: 64 * 1024, workers: 0 });
 const decode = (text: string) => json.decode(Buffer.from(text));
 const encode = (value: unknown) => Buffer.from(json.encode(value)).toString();
 
