@@ -79,15 +79,16 @@ export class TargetPool {
       const socket = await new Promise<Socket>((resolve, reject) => {
         const socket = createConnection({ host: this.target.host, port: this.target.port });
         const timer = setTimeout(() => socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })), this.#options.connectTimeout);
-        socket.once("connect", () => {
-          clearTimeout(timer);
-          socket.removeListener("error", reject);
-          resolve(socket);
-        });
-        socket.once("error", (error) => {
+        const failed = (error: Error) => {
           clearTimeout(timer);
           reject(error);
+        };
+        socket.once("connect", () => {
+          clearTimeout(timer);
+          socket.removeListener("error", failed);
+          resolve(socket);
         });
+        socket.once("error", failed);
       });
       this.#failures = 0;
       const connection: UpstreamConnection = new UpstreamConnection(socket, this.#codec, this.#options.framing, this.#byId, this.#options.maxFrameBytes, this.#where, () => this.#forget(connection));
