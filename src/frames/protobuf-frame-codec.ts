@@ -1,4 +1,5 @@
 import type protobuf from "protobufjs";
+import { decodeRaw } from "../codecs/protojson/binary.js";
 import { ProtoRegistry } from "../schema/proto-registry.js";
 import { FrameError, type Frame } from "./frame.js";
 import type { FrameCodec } from "./frame-codec.js";
@@ -19,6 +20,9 @@ export function createProtobufFrameCodec(maxFrameBytes: number): FrameCodec {
       if (bytes.byteLength > maxFrameBytes) throw new FrameError(`the frame of ${bytes.byteLength} bytes exceeds the limit of ${maxFrameBytes}`, undefined);
       let message: protobuf.Message;
       try {
+        // protobufjs's decoder is lenient (bad wire types, invalid UTF-8, lengths past a
+        // sub-message); the strict reader refuses those first.
+        decodeRaw(type, bytes);
         message = type.decode(bytes);
       } catch (error) {
         throw new FrameError(`the frame is not a rosetta.v1.Frame message: ${(error as Error).message}`, undefined);

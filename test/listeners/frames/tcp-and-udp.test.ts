@@ -79,6 +79,40 @@ test("tcp length-prefixed protobuf: a rosetta.v1.Frame in, a protobuf body out",
   socket.destroy();
 });
 
+test("tcp length-prefixed protobuf: malformed frames (invalid UTF-8, wire type 7, a length past the message) get a 400 error frame; the connection lives", async () => {
+  const socket = createConnection({ host: "127.0.0.1", port: port("binary") });
+  await once(socket, "connect");
+  let received = Buffer.alloc(0);
+  socket.on("data", (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+  const nextReply = async () => {
+    while (received.length < 4 || received.length < 4 + received.readUInt32BE(0)) await once(socket, "data");
+    const length = received.readUInt32BE(0);
+    const reply = frameType.toObject(frameType.decode(received.subarray(4, 4 + length))) as { status: number; body: Uint8Array };
+    received = received.subarray(4 + length);
+    return reply;
+  };
+  const send = (frame: Uint8Array) => {
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(frame.length);
+    socket.write(Buffer.concat([prefix, frame]));
+  };
+  const id = (text: Buffer) => Buffer.concat([Buffer.from([0x0a, text.length]), text]);
+  const malformed = [
+    Buffer.concat([id(Buffer.from([0xc3, 0x28])), Buffer.from([0x12, 0x03]), Buffer.from("GET")]), // invalid UTF-8 in the id
+    Buffer.concat([id(Buffer.from("1")), Buffer.from([0x0f])]), // field 1, wire type 7
+    Buffer.from([0x0a, 0x10, 0x41]), // a length past the end
+  ];
+  for (const frame of malformed) {
+    send(frame);
+    const reply = await nextReply();
+    assert.is(reply.status, 400);
+    assert.match(Buffer.from(reply.body).toString(), "rosetta.v1.Frame");
+  }
+  send(frameType.encode({ id: "ok", method: "GET", path: "/v1/shelves/1/books/3" }).finish());
+  assert.is((await nextReply()).status, 200, "the connection survived the malformed frames");
+  socket.destroy();
+});
+
 test("tcp: a 0xFFFFFFFF length prefix gets an error frame and the connection closes; others keep working", async () => {
   const bystander = await tcpClient(port("ndjson"));
   const socket = createConnection({ host: "127.0.0.1", port: port("binary") });
