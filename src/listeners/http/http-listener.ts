@@ -98,6 +98,8 @@ class HttpListener implements Listener {
       res.on("close", () => {
         if (!res.writableFinished) request.cancellation.cancel(clientClosed);
       });
+      // A write that races the caller's reset fails the response; it must not fail the process.
+      res.on("error", ignore);
       this.#context.handle(request).then(
         (response) => {
           if (res.destroyed) return;

@@ -132,6 +132,13 @@ test("a raw caller that keeps writing after the 413 still reads the whole 413", 
   assertWhole413(chunked, "chunked, found while reading");
 });
 
+test("a large body the route never reads (no route: 404) closes the connection after the answer instead of reading it all", async () => {
+  const body = json(8 * 1024 * 1024);
+  const result = await keepWriting(transcoding.port, `POST /nowhere HTTP/1.1\r\nhost: a\r\ncontent-length: ${body.byteLength}\r\n\r\n`, body);
+  assert.match(result.text, /^HTTP\/1\.1 404/);
+  assert.match(result.text, /\r\nconnection: close\r\n/i);
+});
+
 const pipelined: [string, string][] = [
   ["two Host headers", "GET /refused HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n"],
   ["an absolute-form target", "GET http://169.254.169.254/latest HTTP/1.1\r\nhost: a\r\n\r\n"],
