@@ -134,8 +134,12 @@ class HttpListener implements Listener {
   /** Parse errors never reach #onRequest; answer them in the same status shape. */
   #onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     socket.on("error", ignore);
+    // Already answered or answering (more bytes after a parse error, a refusal's lingering close): let that finish.
+    if (this.#closing.has(socket)) return;
     this.#closing.add(socket);
-    if (!socket.writable || error.code === "ECONNRESET") {
+    // node:http's own rule: no raw answer into a response already under way.
+    const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!socket.writable || error.code === "ECONNRESET" || current?.headersSent === true) {
       socket.destroy();
       return;
     }
