@@ -132,6 +132,13 @@ test("a raw caller that keeps writing after the 413 still reads the whole 413", 
   assertWhole413(chunked, "chunked, found while reading");
 });
 
+test("a raw caller that keeps sending header bytes after the 431 still reads the whole 431", async () => {
+  const result = await keepWriting(proxy.port, "GET /x HTTP/1.1\r\nhost: a\r\nx-big: ", Buffer.alloc(4 * 1024 * 1024, 0x62));
+  assert.match(result.text, /^HTTP\/1\.1 431/, `${result.error ?? ""} ${JSON.stringify(result.text.slice(0, 100))}`);
+  const end = result.text.indexOf("\r\n\r\n");
+  assert.equal(JSON.parse(result.text.slice(end + 4)), { code: 8, message: "request headers exceed 16384 bytes", details: [] });
+});
+
 test("a large body the route never reads (no route: 404) closes the connection after the answer instead of reading it all", async () => {
   const body = json(8 * 1024 * 1024);
   const result = await keepWriting(transcoding.port, `POST /nowhere HTTP/1.1\r\nhost: a\r\ncontent-length: ${body.byteLength}\r\n\r\n`, body);
