@@ -15,6 +15,8 @@ export interface Codec {
   readonly mediaTypes: readonly string[];
   encode(value: unknown, shape?: BodyShape): Uint8Array;
   decode(bytes: Uint8Array, shape?: BodyShape): unknown;
+  /** The largest input `decode` accepts, so a reader can refuse a longer declared body before reading it. */
+  readonly maxBytes?: number;
   /** Releases what the codec holds (worker threads), when the gateway stops. */
   close?(): Promise<void>;
 }

@@ -27,6 +27,7 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
   return {
     name: "json",
     mediaTypes: ["application/json", "text/json"],
+    maxBytes,
     encode(value) {
       return encoder.encode(JSON.stringify(value));
     },

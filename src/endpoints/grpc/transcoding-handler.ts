@@ -132,10 +132,12 @@ function requestBodyShape(mapping: RequestMapping, codec: ProtoJsonCodec): Messa
 /** The request body in canonical form, through the codec its Content-Type names (JSON when none is registered for it), typed by the route. */
 async function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, json: Codec, shape: MessageShape | undefined, limit: number): Promise<unknown> {
   if (request.body.kind === "value") return request.body.value;
-  const bytes = await readBodyBytes(request.body, limit);
-  if (bytes.byteLength === 0) return undefined;
   const mediaType = mediaTypeOf(request.headers);
-  return (mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json).decode(bytes, shape);
+  const codec = mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json;
+  // With the codec's own limit, a longer declared body is refused before it is read (and before 100 Continue).
+  const bytes = await readBodyBytes(request.body, Math.min(limit, codec.maxBytes ?? limit));
+  if (bytes.byteLength === 0) return undefined;
+  return codec.decode(bytes, shape);
 }
 
 /** google.api.HttpBody takes the raw body and its Content-Type as they are. */

@@ -45,8 +45,8 @@ const json = (size: number) => Buffer.from(`{"name":"${"a".repeat(size - 11)}"}`
 interface CurlResult { readonly code: number | null; readonly stdout: string; readonly stderr: string }
 
 /** curl, the real client of the report, with the body on stdin. */
-async function curl(url: string, body: Buffer, headers: readonly string[]): Promise<CurlResult> {
-  const args = ["-sS", "-v", "--max-time", "20", "--data-binary", "@-", "-H", "content-type: application/json", ...headers.flatMap((header) => ["-H", header]), url];
+async function curl(url: string, body: Buffer, headers: readonly string[], contentType = "application/json"): Promise<CurlResult> {
+  const args = ["-sS", "-v", "--max-time", "20", "--data-binary", "@-", "-H", `content-type: ${contentType}`, ...headers.flatMap((header) => ["-H", header]), url];
   const child = spawn("curl", args, { stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -61,7 +61,7 @@ async function curl(url: string, body: Buffer, headers: readonly string[]): Prom
 function assertRefusedCleanly(result: CurlResult, limit: number, what: string): void {
   assert.not.match(result.stderr, /reset|Recv failure|Send failure/i, `${what}: ${result.stderr.slice(-300)}`);
   assert.is(result.code, 0, `${what}: curl exited ${result.code}: ${result.stderr.slice(-300)}`);
-  assert.match(result.stderr, "< HTTP/1.1 413", what);
+  assert.match(result.stderr, "< HTTP/1.1 413", `${what}: ${result.stderr.slice(-600)}`);
   assert.not.match(result.stderr, "< HTTP/1.1 100", `${what}: 100 Continue was sent for a refused request`);
   assert.equal(JSON.parse(result.stdout), { code: 8, message: `body exceeds the limit of ${limit} bytes`, details: [] }, what);
 }
@@ -72,6 +72,14 @@ test("curl: an 8 MiB JSON body over the route's limit (a gRPC route) gets the 41
   for (const [name, header] of expectations) {
     const result = await curl(`${transcoding.url}/v1/shelves/1/books`, json(8 * 1024 * 1024), [header]);
     assertRefusedCleanly(result, 4 * 1024 * 1024, name);
+  }
+});
+
+test("curl: a 2 MiB XML body over codecs.xml.maxBytes gets the 413 before it is read: no 100 Continue, no reset", async () => {
+  const xml = Buffer.from(`<book><name>${"a".repeat(2 * 1024 * 1024)}</name></book>`);
+  for (const [name, header] of expectations) {
+    const result = await curl(`${transcoding.url}/v1/shelves/1/books`, xml, [header, "accept: application/json"], "application/xml");
+    assertRefusedCleanly(result, 1024 * 1024, name);
   }
 });
 
