@@ -42,8 +42,13 @@ export function lingeringClose(socket: Socket): void {
 export function lingerAfterResponse(socket: Socket, req: IncomingMessage): void {
   const destroySoon = socket.destroySoon;
   socket.destroySoon = () => {
-    if (req.complete) destroySoon.call(socket);
-    else lingeringClose(socket);
+    if (req.complete) {
+      destroySoon.call(socket);
+      return;
+    }
+    // A body stream the handler gave up on left the request paused; node:http stops the socket while it is.
+    req.resume();
+    lingeringClose(socket);
   };
 }
 
