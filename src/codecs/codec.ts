@@ -24,6 +24,8 @@ export interface Codec {
    * keeps this body on the main thread.
    */
   toMessage?(bytes: Uint8Array, shape: MessageShape, binding: MessageBinding): Promise<Uint8Array> | undefined;
+  /** The largest input `decode` accepts, so a reader can refuse a longer declared body before reading it. */
+  readonly maxBytes?: number;
   /** Releases what the codec holds (worker threads), when the gateway stops. */
   close?(): Promise<void>;
 }

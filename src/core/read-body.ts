@@ -25,6 +25,8 @@ export async function readBodyBytes(body: Body, maxBytes: number): Promise<Uint8
     case "value":
       throw new GatewayError(StatusCode.INTERNAL, "a decoded body has no bytes until a codec encodes it");
     case "readable": {
+      // Refused from its declared length, before a byte is read (or 100 Continue invites it).
+      if (body.length !== undefined && body.length > maxBytes) throw bodyTooLarge(maxBytes);
       const chunks: Buffer[] = [];
       let total = 0;
       for await (const chunk of body.stream) {

@@ -33,6 +33,7 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
   return {
     name: "json",
     mediaTypes: ["application/json", "text/json"],
+    maxBytes,
     toMessage: offload.toMessage,
     close: offload.close,
     encode(value) {

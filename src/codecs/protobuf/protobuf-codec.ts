@@ -37,6 +37,7 @@ export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
   return {
     name: "protobuf",
     mediaTypes: ["application/x-protobuf", "application/protobuf", "application/vnd.google.protobuf"],
+    maxBytes: options.maxBytes,
     encode(body, shape) {
       const { codec, type } = typeOf(shape);
       return codec.encode(type, body);

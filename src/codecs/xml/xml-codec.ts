@@ -34,6 +34,7 @@ export function createXmlCodec(options: XmlCodecOptions): XmlCodec {
   const codec: XmlCodec = {
     name: "xml",
     mediaTypes: ["application/xml", "text/xml"],
+    maxBytes: options.maxBytes,
     encode(value, shape) {
       return Buffer.from(declaration + codec.toXml(value, shape));
     },

@@ -152,10 +152,11 @@ function requestBodyShape(mapping: RequestMapping, codec: ProtoJsonCodec): Messa
  */
 async function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, json: Codec, shape: MessageShape, mapping: RequestMapping, limit: number): Promise<{ value: unknown } | { message: Uint8Array }> {
   if (request.body.kind === "value") return { value: request.body.value };
-  const bytes = await readBodyBytes(request.body, limit);
-  if (bytes.byteLength === 0) return { value: undefined };
   const mediaType = mediaTypeOf(request.headers);
   const bodyCodec = mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json;
+  // With the codec's own limit, a longer declared body is refused before it is read (and before 100 Continue).
+  const bytes = await readBodyBytes(request.body, Math.min(limit, bodyCodec.maxBytes ?? limit));
+  if (bytes.byteLength === 0) return { value: undefined };
   const offloaded = bodyCodec.toMessage?.(bytes, shape, { body: mapping.body!, pathFields: mapping.pathFields, rejectUnknownQuery: mapping.rejectUnknownQuery, params: request.params, rawQuery: request.rawQuery });
   return offloaded === undefined ? { value: await bodyCodec.decode(bytes, shape) } : { message: await offloaded };
 }

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { createRequestEnvelope } from "../../core/request.js";
-import { headerText, mediaType, type HeaderMap } from "../../core/envelope.js";
+import { headerText, mediaType, type HeaderMap, type ResponseEnvelope } from "../../core/envelope.js";
+import type { Codec } from "../../codecs/codec.js";
 import { errorResponse } from "../../core/error-response.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -10,8 +11,12 @@ import type { Listener, ListenerContext, ListenerFactory } from "../listener.js"
 import { createForwardedHeaders } from "./forwarded-headers.js";
 import { httpListenerSchema, type HttpListenerOptions } from "./http-options.js";
 import { readIncoming } from "./incoming-request.js";
+import { lingerAfterResponse, lingeringClose } from "./lingering-close.js";
+import { receiveBody } from "./request-body.js";
 import { writeResponse } from "./write-response.js";
 import { WsAcceptor } from "../ws/ws-acceptor.js";
+
+function ignore(): void {}
 
 const clientClosed = new GatewayError(StatusCode.CANCELLED, "the caller closed the connection");
 
@@ -23,6 +28,8 @@ class HttpListener implements Listener {
   readonly #server: Server;
   readonly #forwarded: ReturnType<typeof createForwardedHeaders>;
   readonly #webSocket: WsAcceptor | undefined;
+  /** Connections that close after their current response: nothing more on them reaches a handler. */
+  readonly #closing = new WeakSet<Socket>();
   #draining = false;
 
   constructor(options: HttpListenerOptions & { readonly name: string }, context: ListenerContext) {
@@ -36,62 +43,103 @@ class HttpListener implements Listener {
         headersTimeout: options.headersTimeout,
         requestTimeout: options.requestTimeout,
         keepAliveTimeout: options.keepAliveTimeout,
+        // node:http looks for expired heads every 30 s by default; a slow head must go within headersTimeout + 1 s.
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.headersTimeout / 2))),
         requireHostHeader: true,
       },
-      (req, res) => this.#onRequest(req, res),
+      (req, res) => this.#onRequest(req, res, false),
     );
-    // One above the limit, so that a request over it is seen and answered with 431.
-    this.#server.maxHeadersCount = options.maxHeaderCount + 1;
+    // No count limit in node:http: readIncoming counts, so the answer is the same 431 on every Node version.
+    this.#server.maxHeadersCount = 0;
+    this.#server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, true));
     if (options.maxConnections > 0) this.#server.maxConnections = options.maxConnections;
     if (options.websocket !== undefined) {
       const acceptor = (this.#webSocket = new WsAcceptor(options.websocket, context, options.name));
-      this.#server.on("upgrade", (req, socket, head) => acceptor.upgrade(req, socket, head));
+      this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+        // node:http stops watching an upgraded socket's errors: a reset would be an uncaught 'error'.
+        socket.on("error", ignore);
+        acceptor.upgrade(req, socket, head);
+      });
     }
     this.#server.on("clientError", (error, socket) => this.#onClientError(error as NodeJS.ErrnoException, socket as Socket));
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+  #onRequest(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+    const socket = req.socket;
+    // A request pipelined after one this connection refused or closes on is never run.
+    if (this.#closing.has(socket)) return;
     const parts = readIncoming(req, this.#options, this.name);
     // Kept now: endpoints may rewrite the request's headers for their upstream.
     const accept = headerText(req.headers.accept);
     const contentType = req.headers["content-type"];
     const chooseCodec = () => this.#context.codecs.negotiate(accept, mediaType(contentType));
     if (parts instanceof GatewayError) {
-      // The body was not read: close the connection rather than drain an unwanted upload.
-      writeResponse(res, errorResponse(parts), chooseCodec, true);
+      // The body is not wanted (and 100 Continue was not sent): answer, then close.
+      this.#answer(req, res, errorResponse(parts), chooseCodec, true);
       return;
     }
-    this.#forwarded(req.headers, parts.peer.address, parts.peer.scheme);
-    const request = createRequestEnvelope({
-      method: req.method ?? "GET",
-      path: parts.path,
-      rawQuery: parts.rawQuery,
-      headers: req.headers as HeaderMap,
-      body: parts.body,
-      peer: parts.peer,
-      requestId: parts.requestId,
-      trace: parts.trace,
+    receiveBody(req, res, parts.length, this.#options, expectContinue, (body) => {
+      if (body === undefined) return;
+      if (body instanceof GatewayError) {
+        this.#answer(req, res, errorResponse(body), chooseCodec, true);
+        return;
+      }
+      this.#forwarded(req.headers, parts.peer.address, parts.peer.scheme);
+      const request = createRequestEnvelope({
+        method: req.method ?? "GET",
+        path: parts.path,
+        rawQuery: parts.rawQuery,
+        headers: req.headers as HeaderMap,
+        body,
+        peer: parts.peer,
+        requestId: parts.requestId,
+        trace: parts.trace,
+      });
+      res.on("close", () => {
+        if (!res.writableFinished) request.cancellation.cancel(clientClosed);
+      });
+      // A write that races the caller's reset fails the response; it must not fail the process.
+      res.on("error", ignore);
+      this.#context.handle(request).then(
+        (response) => {
+          if (res.destroyed) return;
+          this.#answer(req, res, response, chooseCodec, this.#draining, accept);
+        },
+        (error: unknown) => {
+          // The handler never rejects by contract; this is a last line of defence.
+          this.#context.logger.error("handler rejected", { error: String(error) });
+          if (!res.headersSent) this.#answer(req, res, errorResponse(error), chooseCodec, true);
+          else res.destroy();
+        },
+      );
     });
-    res.on("close", () => {
-      if (!res.writableFinished) request.cancellation.cancel(clientClosed);
-    });
-    this.#context.handle(request).then(
-      (response) => {
-        if (res.destroyed) return;
-        writeResponse(res, response, chooseCodec, this.#draining, accept);
-      },
-      (error: unknown) => {
-        // The handler never rejects by contract; this is a last line of defence.
-        this.#context.logger.error("handler rejected", { error: String(error) });
-        if (!res.headersSent) writeResponse(res, errorResponse(error), chooseCodec, true);
-        else res.destroy();
-      },
-    );
+  }
+
+  /**
+   * Writes a response. When the connection must close, or the caller's body
+   * was not read to its end (a refusal, a handler that did not want it), the
+   * connection closes after it: with a lingering close while the caller may
+   * still be sending, so that it reads the answer instead of a reset.
+   */
+  #answer(req: IncomingMessage, res: ServerResponse, response: ResponseEnvelope, chooseCodec: () => Codec, close: boolean, accept?: string): void {
+    const socket = req.socket;
+    if (close || !req.complete) {
+      this.#closing.add(socket);
+      close = true;
+      if (!req.complete) lingerAfterResponse(socket, req);
+    }
+    writeResponse(res, response, chooseCodec, close, accept);
   }
 
   /** Parse errors never reach #onRequest; answer them in the same status shape. */
   #onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-    if (!socket.writable || error.code === "ECONNRESET") {
+    socket.on("error", ignore);
+    // Already answered or answering (more bytes after a parse error, a refusal's lingering close): let that finish.
+    if (this.#closing.has(socket)) return;
+    this.#closing.add(socket);
+    // node:http's own rule: no raw answer into a response already under way.
+    const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!socket.writable || error.code === "ECONNRESET" || current?.headersSent === true) {
       socket.destroy();
       return;
     }
@@ -103,10 +151,12 @@ class HttpListener implements Listener {
       ? `request headers exceed ${this.#options.maxHeaderBytes} bytes`
       : timedOut ? "the request was not received in time" : `malformed HTTP request (${error.code ?? "parse error"})`;
     const body = JSON.stringify({ code, message, details: [] });
-    socket.end(
+    socket.write(
       `HTTP/1.1 ${status} ${tooLarge ? "Request Header Fields Too Large" : timedOut ? "Request Timeout" : "Bad Request"}\r\n` +
         `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
+    // The caller may still be sending the rest of its head or body.
+    lingeringClose(socket);
   }
 
   start(): Promise<void> {

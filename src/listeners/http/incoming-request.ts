@@ -1,6 +1,4 @@
-import { Transform, type TransformCallback } from "node:stream";
 import type { IncomingMessage } from "node:http";
-import { emptyBody, type Body } from "../../core/body.js";
 import type { HeaderMap, Peer, TraceContext } from "../../core/envelope.js";
 import { requestIdOf, traceOf } from "../request-identity.js";
 import { GatewayError } from "../../core/gateway-error.js";
@@ -12,7 +10,8 @@ import type { HttpListenerOptions } from "./http-options.js";
 export interface IncomingParts {
   readonly path: string;
   readonly rawQuery: string;
-  readonly body: Body;
+  /** The body's declared length: 0 without a body, undefined when chunked. */
+  readonly length: number | undefined;
   readonly requestId: string;
   readonly trace: TraceContext | undefined;
   readonly peer: Peer;
@@ -25,8 +24,8 @@ export interface IncomingParts {
  */
 export function readIncoming(req: IncomingMessage, options: HttpListenerOptions, listener: string): IncomingParts | GatewayError {
   const raw = req.rawHeaders;
-  // Node keeps at most maxHeadersCount headers and drops the rest silently; it is
-  // set one above the limit, so reaching it means the caller sent too many.
+  // node:http's own header count limit is off (Node 20 drops the surplus silently,
+  // Node 24 fails the head as too large); maxHeaderBytes bounds what arrives.
   if (raw.length > options.maxHeaderCount * 2) {
     return new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `more than ${options.maxHeaderCount} request headers`, { httpStatus: 431 });
   }
@@ -46,8 +45,10 @@ export function readIncoming(req: IncomingMessage, options: HttpListenerOptions,
   const rawQuery = questionMark < 0 ? "" : url.slice(questionMark + 1);
 
   const headers = req.headers;
-  const body = readBody(req, headers["content-length"], headers["transfer-encoding"] !== undefined, options.maxBodyBytes);
-  if (body instanceof GatewayError) return body;
+  const declared = headers["content-length"];
+  // llhttp has already rejected malformed and conflicting Content-Length values.
+  const length = declared !== undefined ? Number(declared) : headers["transfer-encoding"] !== undefined ? undefined : 0;
+  if (length !== undefined && length > options.maxBodyBytes) return bodyTooLarge(options.maxBodyBytes);
   stripHopByHop(headers);
 
   const requestId = requestIdOf(headers as HeaderMap);
@@ -60,29 +61,5 @@ export function readIncoming(req: IncomingMessage, options: HttpListenerOptions,
     protocol: "http",
     scheme: "encrypted" in socket && socket.encrypted === true ? "https" : "http",
   };
-  return { path, rawQuery, body, requestId, trace, peer };
-}
-
-function readBody(req: IncomingMessage, contentLength: string | undefined, chunked: boolean, maxBodyBytes: number): Body | GatewayError {
-  if (contentLength !== undefined) {
-    // llhttp has already rejected malformed and conflicting Content-Length values.
-    const length = Number(contentLength);
-    if (length > maxBodyBytes) return bodyTooLarge(maxBodyBytes);
-    return length === 0 ? emptyBody : { kind: "readable", stream: req, length };
-  }
-  if (!chunked) return emptyBody;
-  return { kind: "readable", stream: req.pipe(new BodyLimit(maxBodyBytes)), length: undefined };
-}
-
-/** Counts a chunked body as it streams and fails it once it passes the limit. */
-class BodyLimit extends Transform {
-  #seen = 0;
-  constructor(readonly limit: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#seen += chunk.byteLength;
-    if (this.#seen > this.limit) callback(bodyTooLarge(this.limit));
-    else callback(null, chunk);
-  }
+  return { path, rawQuery, length, requestId, trace, peer };
 }

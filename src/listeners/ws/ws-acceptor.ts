@@ -67,6 +67,8 @@ export class WsAcceptor {
 }
 
 function refuse(socket: Duplex, status: number, reason: string, message: string): void {
+  // node:http no longer watches an upgrade's socket: a caller's reset must not be an uncaught 'error'.
+  socket.on("error", () => {});
   const body = JSON.stringify(new GatewayError(status === 404 ? StatusCode.NOT_FOUND : StatusCode.UNAVAILABLE, message).toStatus());
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

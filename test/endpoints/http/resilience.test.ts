@@ -115,6 +115,8 @@ test("request bodies stream: the upstream answers after the first chunk while th
   }).listen(0, "127.0.0.1");
   await once(upstream, "listening");
   const gateway = await startGateway({
+    // Small bodies are received whole by default (bufferBodyBytes); 0 streams every body.
+    listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, bufferBodyBytes: 0 }],
     services: { stream: { protocol: "http", targets: [`http://127.0.0.1:${(upstream.address() as { port: number }).port}`] } },
     routes: [{ id: "all", upstream: { service: "stream" } }],
   });
