@@ -1,8 +1,9 @@
 import type { Socket } from "node:net";
 
-/** One admitted control connection: the time of its last command, to pick the idlest one to evict. */
+/** One admitted control connection: when it last sent anything, to pick the idlest one to evict. */
 interface Session {
   readonly socket: Socket;
+  /** A sequence number rather than a clock: two commands in one millisecond still have an order. */
   lastActive: number;
 }
 
@@ -22,6 +23,7 @@ export class FtpAdmission {
   readonly #maxPerSource: number;
   readonly #bySource = new Map<string, Set<Session>>();
   #total = 0;
+  #activity = 0;
 
   /** Either limit 0 means no limit. */
   constructor(maxConnections: number, maxPerSource: number) {
@@ -39,12 +41,12 @@ export class FtpAdmission {
       this.#forget(victim.source, victim.session);
       refuse(victim.session.socket, "the server is full and your address holds the most connections; closing your idlest one");
     }
-    const session: Session = { socket, lastActive: Date.now() };
+    const session: Session = { socket, lastActive: ++this.#activity };
     let sessions = this.#bySource.get(source);
     if (sessions === undefined) this.#bySource.set(source, (sessions = new Set()));
     sessions.add(session);
     this.#total++;
-    socket.on("data", () => (session.lastActive = Date.now()));
+    socket.on("data", () => (session.lastActive = ++this.#activity));
     socket.once("close", () => this.#forget(source, session));
     return undefined;
   }
