@@ -71,4 +71,10 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
   socket.on("error", () => {});
   const body = JSON.stringify(new GatewayError(status === 404 ? StatusCode.NOT_FOUND : StatusCode.UNAVAILABLE, message).toStatus());
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // A caller that never closes its side would hold the socket (FIN-WAIT-2) for ever.
+  const timer = setTimeout(() => socket.destroy(), refusedLingerMs).unref();
+  socket.once("close", () => clearTimeout(timer));
 }
+
+/** How long a refused upgrade's socket may stay half-closed, waiting for the caller's FIN. */
+const refusedLingerMs = 2_000;

@@ -186,6 +186,31 @@ test("a connection that stops answering pings is reaped; maxConnections is enfor
   await Promise.all(sockets.map((client) => client.close()));
 });
 
+test("a refused upgrade whose caller never closes its side is closed by the gateway within a few seconds, and shutdown does not wait for it", async () => {
+  // An http listener's upgrade path with default timeouts: nothing else would ever close the socket.
+  const web = await startGateway({ listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, websocket: { path: "/ws" } }] });
+  const socket = createConnection({ host: "127.0.0.1", port: web.port, allowHalfOpen: true });
+  await once(socket, "connect");
+  socket.write("GET /elsewhere HTTP/1.1\r\nhost: a\r\nupgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n");
+  let answer = "";
+  socket.on("data", (chunk: Buffer) => (answer += chunk));
+  await once(socket, "end");
+  assert.match(answer, /^HTTP\/1\.1 404 /);
+  // The gateway has sent its FIN; once it has also let the socket go, writing to it gets a reset.
+  const reset = new Promise<string>((resolve) => {
+    socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
+    socket.on("close", () => resolve("closed"));
+  });
+  const writer = setInterval(() => socket.write("x"), 250);
+  const outcome = await Promise.race([reset, new Promise<string>((resolve) => setTimeout(() => resolve("still open"), 8_000))]);
+  clearInterval(writer);
+  socket.destroy();
+  assert.is.not(outcome, "still open");
+  // A socket the gateway lost track of would also keep shutdown waiting for ever.
+  const stopped = await Promise.race([web.stop(500).then(() => "stopped"), new Promise<string>((resolve) => setTimeout(() => resolve("shutdown hung"), 5_000))]);
+  assert.is(stopped, "stopped");
+});
+
 test("defaults: a dead peer is gone within 40 s (pingInterval + pingTimeout) and at most 4 MiB waits for a caller that does not read", () => {
   const config = validateGatewayConfig({ listeners: [{ name: "ws", protocol: "ws", port: 0 }, { name: "web", protocol: "http", port: 0, websocket: {} }] }, builtinPlugins());
   const ws = config.listeners[0] as unknown as { pingInterval: number; pingTimeout: number; maxBufferedBytes: number };
