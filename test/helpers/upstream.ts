@@ -26,7 +26,11 @@ export async function startUpstream(
   const received: ReceivedRequest[] = [];
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the gateway aborted the upload (its caller went away): nothing to answer
+    }
     const body = Buffer.concat(chunks);
     received.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body });
     if (handler !== undefined) return handler(req, res, body);
