@@ -135,12 +135,14 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
         responseShape: messageShape(method.resolvedResponseType!, codec),
       });
     }
+    const xml = this.#context.codecs.byName("xml") as XmlCodec;
     return createSoapFacade({
       service, operations,
       targetNamespace: this.#options.soap?.namespace ?? `urn:${fullNameOf(service)}`,
       useProtoNames: codec.options.useProtoNames,
-      xml: this.#context.codecs.byName("xml") as XmlCodec,
-      maxBodyBytes: this.#options.maxSendMessageSize,
+      xml,
+      // The XML limit too, so a longer declared envelope is refused before it is read.
+      maxBodyBytes: Math.min(this.#options.maxSendMessageSize, xml.maxBytes ?? Infinity),
     });
   }
 

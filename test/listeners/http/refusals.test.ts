@@ -25,7 +25,7 @@ test.before(async () => {
   upstream = await startUpstream();
   transcoding = await startGateway({
     protos: { include: ["test/protos"] },
-    services: { library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] } },
+    services: { library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"], soap: { path: "/soap" } } },
   });
   proxy = await startGateway({
     listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, maxHeaderCount: 20, maxBodyBytes: "1MiB" }],
@@ -80,6 +80,18 @@ test("curl: a 2 MiB XML body over codecs.xml.maxBytes gets the 413 before it is 
   for (const [name, header] of expectations) {
     const result = await curl(`${transcoding.url}/v1/shelves/1/books`, xml, [header, "accept: application/json"], "application/xml");
     assertRefusedCleanly(result, 1024 * 1024, name);
+  }
+});
+
+test("curl: a 2 MiB SOAP envelope over codecs.xml.maxBytes gets its Fault before it is read: no 100 Continue, no reset", async () => {
+  const envelope = Buffer.from(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetShelf><name>${"a".repeat(2 * 1024 * 1024)}</name></GetShelf></s:Body></s:Envelope>`);
+  for (const [name, header] of expectations) {
+    const result = await curl(`${transcoding.url}/soap/rosetta.test.v1.Library`, envelope, [header, 'SOAPAction: ""'], "text/xml");
+    assert.not.match(result.stderr, /reset|Recv failure|Send failure/i, `${name}: ${result.stderr.slice(-300)}`);
+    assert.is(result.code, 0, `${name}: curl exited ${result.code}`);
+    assert.not.match(result.stderr, "< HTTP/1.1 100", `${name}: 100 Continue was sent for a refused request`);
+    assert.match(result.stdout, "<faultcode>", name);
+    assert.match(result.stdout, `body exceeds the limit of ${1024 * 1024} bytes`, name);
   }
 });
 
