@@ -10,6 +10,7 @@ import { startGateway } from "./gateway.js";
 
 // Its own upstream (not startUpstream): a request the gateway abandons must not end this process.
 const upstream = createServer((req, res) => {
+  if (req.url === "/hang") return; // never answers (nor reads the body)
   if (req.url === "/slow-reply") {
     res.writeHead(200, { "content-type": "text/plain" });
     let sent = 0;
@@ -36,7 +37,18 @@ const gateway = await startGateway({
     maxHeaderCount: 20, maxBodyBytes: 256 * 1024,
     websocket: { path: "/ws", maxConnections: 1 },
   }],
-  services: { echo: { protocol: "http", targets: [origin] } },
-  routes: [{ id: "all", upstream: { service: "echo" } }],
+  services: {
+    echo: { protocol: "http", targets: [origin] },
+    // One pooled connection: a second request waits in the pool's queue with its body unread.
+    single: { protocol: "http", targets: [origin], connections: 1 },
+    impatient: { protocol: "http", targets: [origin], timeout: "200ms" },
+  },
+  routes: [
+    // POST /get-only is answered 405 by the router, which never reads the body.
+    { id: "get-only", match: { path: "/get-only", methods: ["GET"] }, upstream: { service: "echo" } },
+    { id: "single", match: { path: "/single/{rest=**}" }, upstream: { service: "single", path: "/{rest=**}" } },
+    { id: "impatient", match: { path: "/impatient/{rest=**}" }, upstream: { service: "impatient", path: "/{rest=**}" } },
+    { id: "all", upstream: { service: "echo" } },
+  ],
 });
 process.stdout.write(`${JSON.stringify({ port: gateway.port })}\n`);

@@ -16,6 +16,8 @@ export type BodyOutcome = Body | GatewayError | undefined;
 
 const callerLeft = new GatewayError(StatusCode.CANCELLED, "the caller closed the connection");
 
+const ignoreError = (): void => {};
+
 function bodyIdle(ms: number): GatewayError {
   return new GatewayError(StatusCode.DEADLINE_EXCEEDED, `no request body bytes arrived for ${ms} ms`, { httpStatus: 408 });
 }
@@ -85,6 +87,10 @@ class RequestBody extends Readable {
 
   constructor(req: IncomingMessage, res: ServerResponse, prefix: readonly Buffer[], seen: number, limits: BodyLimits, expectContinue: boolean) {
     super();
+    // Its consumer (undici, a codec reading it whole) sees errors through its own listener; one
+    // that has let go, or never started (a route that answered without reading), must not turn
+    // a caller's reset into an unhandled 'error' that ends the process.
+    this.on("error", ignoreError);
     this.#req = req;
     this.#res = res;
     this.#limits = limits;

@@ -32,6 +32,26 @@ const stages: readonly Stage[] = [
   { name: "after the head", run: async (socket) => void socket.write("GET /slow-reply HTTP/1.1\r\nhost: a\r\n\r\n") },
   { name: "mid-body (a body received whole)", run: async (socket) => void socket.write(`POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 10000\r\n\r\n${"a".repeat(5000)}`) },
   { name: "mid-body (a streamed body)", run: async (socket) => void socket.write(`POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 200000\r\n\r\n${"a".repeat(100_000)}`) },
+  { name: "mid-body (a streamed body nobody reads: a 405)", run: async (socket) => void socket.write(`POST /get-only HTTP/1.1\r\nhost: a\r\ncontent-length: 200000\r\n\r\n${"a".repeat(100_000)}`) },
+  {
+    name: "mid-body (a streamed body waiting for a pooled upstream connection)",
+    run: async (socket) => {
+      const holder = connect(port, "127.0.0.1");
+      holder.on("error", () => {});
+      holder.write("GET /single/slow-reply HTTP/1.1\r\nhost: a\r\n\r\n");
+      await received(holder, "HTTP/1.1 200");
+      socket.write(`POST /single/x HTTP/1.1\r\nhost: a\r\ncontent-length: 200000\r\n\r\n${"a".repeat(100_000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      holder.destroy();
+    },
+  },
+  {
+    name: "mid-body (a streamed body, after the upstream timed out: 504)",
+    run: async (socket) => {
+      socket.write(`POST /impatient/hang HTTP/1.1\r\nhost: a\r\ncontent-length: 200000\r\n\r\n${"a".repeat(100_000)}`);
+      await received(socket, "HTTP/1.1 504");
+    },
+  },
   { name: "mid-body (chunked)", run: async (socket) => void socket.write(`POST /x HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n100\r\n${"a".repeat(256)}\r\n`) },
   {
     name: "mid-reply (upstream reply in progress)",
