@@ -12,7 +12,8 @@ import { createForwardedHeaders } from "./forwarded-headers.js";
 import { httpListenerSchema, type HttpListenerOptions } from "./http-options.js";
 import { readIncoming } from "./incoming-request.js";
 import { lingerAfterResponse, lingeringClose } from "./lingering-close.js";
-import { receiveBody } from "./request-body.js";
+import { BodyBufferBudget } from "./body-buffer-budget.js";
+import { receiveBody, type BodyLimits } from "./request-body.js";
 import { writeResponse } from "./write-response.js";
 import { WsAcceptor } from "../ws/ws-acceptor.js";
 
@@ -24,6 +25,7 @@ class HttpListener implements Listener {
   readonly protocol = "http";
   readonly name: string;
   readonly #options: HttpListenerOptions;
+  readonly #bodyLimits: BodyLimits;
   readonly #context: ListenerContext;
   readonly #server: Server;
   readonly #forwarded: ReturnType<typeof createForwardedHeaders>;
@@ -35,6 +37,7 @@ class HttpListener implements Listener {
   constructor(options: HttpListenerOptions & { readonly name: string }, context: ListenerContext) {
     this.name = options.name;
     this.#options = options;
+    this.#bodyLimits = { ...options, bodyBuffer: new BodyBufferBudget(options.bodyBufferBytes) };
     this.#context = context;
     this.#forwarded = createForwardedHeaders(options.trustedProxies);
     this.#server = createServer(
@@ -78,7 +81,7 @@ class HttpListener implements Listener {
       this.#answer(req, res, errorResponse(parts), chooseCodec, true);
       return;
     }
-    receiveBody(req, res, parts.length, this.#options, expectContinue, (body) => {
+    receiveBody(req, res, parts.length, this.#bodyLimits, expectContinue, (body) => {
       if (body === undefined) return;
       if (body instanceof GatewayError) {
         this.#answer(req, res, errorResponse(body), chooseCodec, true);

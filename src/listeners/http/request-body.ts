@@ -4,11 +4,14 @@ import { bytesBody, emptyBody, type Body } from "../../core/body.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import { bodyTooLarge } from "../../core/read-body.js";
+import type { BodyBufferBudget } from "./body-buffer-budget.js";
 
 export interface BodyLimits {
   readonly maxBodyBytes: number;
   readonly bufferBodyBytes: number;
   readonly bodyIdleTimeout: number;
+  /** Shared by the listener's requests; the bytes a buffered body holds return when its response closes. */
+  readonly bodyBuffer: BodyBufferBudget;
 }
 
 /** The body as the handler gets it; a GatewayError to answer instead; undefined when the caller left. */
@@ -26,7 +29,8 @@ function bodyIdle(ms: number): GatewayError {
  * Receives a request body before the handler runs, as nginx does: a body of
  * at most `bufferBodyBytes` (by Content-Length, or a chunked one that ends
  * before it) is read whole, so no upstream connection waits on a caller that
- * trickles its bytes; a larger one streams. Either way no more than
+ * trickles its bytes; a larger one, or one the listener's `bodyBuffer` has no
+ * room for, streams. Either way no more than
  * `bodyIdleTimeout` may pass between body bytes (→ 408). `100 Continue` is
  * sent only once the body is wanted, so a request refused on its head never
  * invites its body. `length` is undefined for a chunked body. `done` runs
@@ -37,12 +41,16 @@ export function receiveBody(req: IncomingMessage, res: ServerResponse, length: n
     done(emptyBody);
     return;
   }
-  if (length !== undefined && length > limits.bufferBodyBytes) {
+  const budget = limits.bodyBuffer;
+  let held = 0;
+  if (length !== undefined && (length > limits.bufferBodyBytes || !budget.take(length))) {
     done({ kind: "readable", stream: new RequestBody(req, res, [], 0, limits, expectContinue), length });
     return;
   }
+  if (length !== undefined) held = length;
+  res.once("close", () => budget.give(held));
   if (expectContinue) res.writeContinue();
-  // A chunked body switches to streaming once it passes this.
+  // A chunked body switches to streaming once it passes this (or the budget runs out).
   const bufferLimit = Math.min(limits.bufferBodyBytes, limits.maxBodyBytes);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -58,7 +66,14 @@ export function receiveBody(req: IncomingMessage, res: ServerResponse, length: n
     total += chunk.byteLength;
     chunks.push(chunk);
     timer.refresh();
-    if (total <= bufferLimit) return;
+    const chunked = length === undefined;
+    if (total <= bufferLimit && (!chunked || budget.take(chunk.byteLength))) {
+      if (chunked) held += chunk.byteLength;
+      return;
+    }
+    // Streaming from here: what was buffered becomes the stream's start and leaves the budget.
+    budget.give(held);
+    held = 0;
     req.pause();
     finish(total > limits.maxBodyBytes ? bodyTooLarge(limits.maxBodyBytes) : { kind: "readable", stream: new RequestBody(req, res, chunks, total, limits, false), length: undefined });
   };

@@ -134,6 +134,34 @@ slow("a body larger than bufferBodyBytes still streams: the upstream sees it bef
   assert.match(text, '{"bytes":100000}');
 });
 
+slow("a body that would pass the listener's bodyBufferBytes streams; one that fits waits whole", async (context) => {
+  const { arrivals, upstream } = context;
+  const origin = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  const gateway = await startGateway({
+    listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, bufferBodyBytes: "64KiB", bodyBufferBytes: "10KiB" }],
+    services: { echo: { protocol: "http", targets: [origin] } },
+    routes: [{ id: "all", upstream: { service: "echo" } }],
+  });
+  try {
+    const holder = await open(gateway.port);
+    const held = readAll(holder);
+    holder.write("POST /fits HTTP/1.1\r\nhost: a\r\ncontent-length: 8000\r\nconnection: close\r\n\r\n" + "a".repeat(100));
+    const streamer = await open(gateway.port);
+    const streamed = readAll(streamer);
+    const arrived = new Promise<void>((resolve) => (context.onArrival = resolve));
+    streamer.write("POST /no-room HTTP/1.1\r\nhost: a\r\ncontent-length: 8000\r\nconnection: close\r\n\r\n" + "b".repeat(4000));
+    await arrived;
+    assert.equal(arrivals.map((arrival) => arrival.url), ["/no-room"], "only the body without room streamed before its end");
+    assert.is(arrivals[0]!.body, undefined);
+    streamer.write("b".repeat(4000));
+    holder.write("a".repeat(7900));
+    assert.match(await streamed, '{"bytes":8000}');
+    assert.match(await held, '{"bytes":8000}');
+  } finally {
+    await gateway.stop();
+  }
+});
+
 slow("a streamed body that stops for bodyIdleTimeout → 408 and the connection closes", async (context) => {
   const { gateway } = context;
   const socket = await open(gateway.port);
