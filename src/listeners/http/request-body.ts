@@ -41,16 +41,16 @@ export function receiveBody(req: IncomingMessage, res: ServerResponse, length: n
     done(emptyBody);
     return;
   }
-  const budget = limits.bodyBuffer;
-  let held = 0;
-  if (length !== undefined && (length > limits.bufferBodyBytes || !budget.take(length))) {
+  if (length !== undefined && length > limits.bufferBodyBytes) {
     done({ kind: "readable", stream: new RequestBody(req, res, [], 0, limits, expectContinue), length });
     return;
   }
-  if (length !== undefined) held = length;
+  // Charged as bytes arrive, not as declared: a caller trickling a large body holds next to nothing.
+  const budget = limits.bodyBuffer;
+  let held = 0;
   res.once("close", () => budget.give(held));
   if (expectContinue) res.writeContinue();
-  // A chunked body switches to streaming once it passes this (or the budget runs out).
+  // A body switches to streaming once it passes this (chunked) or the budget runs out.
   const bufferLimit = Math.min(limits.bufferBodyBytes, limits.maxBodyBytes);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -66,16 +66,15 @@ export function receiveBody(req: IncomingMessage, res: ServerResponse, length: n
     total += chunk.byteLength;
     chunks.push(chunk);
     timer.refresh();
-    const chunked = length === undefined;
-    if (total <= bufferLimit && (!chunked || budget.take(chunk.byteLength))) {
-      if (chunked) held += chunk.byteLength;
+    if (total <= bufferLimit && budget.take(chunk.byteLength)) {
+      held += chunk.byteLength;
       return;
     }
     // Streaming from here: what was buffered becomes the stream's start and leaves the budget.
     budget.give(held);
     held = 0;
     req.pause();
-    finish(total > limits.maxBodyBytes ? bodyTooLarge(limits.maxBodyBytes) : { kind: "readable", stream: new RequestBody(req, res, chunks, total, limits, false), length: undefined });
+    finish(total > limits.maxBodyBytes ? bodyTooLarge(limits.maxBodyBytes) : { kind: "readable", stream: new RequestBody(req, res, chunks, total, limits, false), length });
   };
   const onEnd = () => finish(total === 0 ? emptyBody : bytesBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)));
   const onClose = () => finish(undefined);
