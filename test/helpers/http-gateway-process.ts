@@ -35,6 +35,8 @@ const gateway = await startGateway({
   listeners: [{
     name: "web", protocol: "http", host: "127.0.0.1", port: 0,
     maxHeaderCount: 20, maxBodyBytes: 256 * 1024,
+    // Bodies over 64 KiB stream, so the abuse stages reach a streamed body.
+    bufferBodyBytes: 64 * 1024,
     websocket: { path: "/ws", maxConnections: 1 },
   }],
   services: {
