@@ -1,6 +1,6 @@
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { serviceDefinition } from "../../src/demo/grpc-service-definition.js";
-import { ProtoRegistry } from "../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../src/protos/proto-registry.js";
 
 /**
  * The XML and big-body benchmarks' gRPC upstream: the test Library's

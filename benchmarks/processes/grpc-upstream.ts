@@ -1,6 +1,6 @@
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { serviceDefinition } from "../../src/demo/grpc-service-definition.js";
-import { ProtoRegistry } from "../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../src/protos/proto-registry.js";
 
 /** The benchmark's gRPC upstream: the demo Bookstore's GetShelf on a plain @grpc/grpc-js server. */
 const registry = await ProtoRegistry.load([], ["rosetta/demo/v1/bookstore.proto"]);

@@ -1,9 +1,9 @@
 import { createServer } from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { validateGatewayConfig } from "../../src/config/gateway-config.js";
-import { Gateway } from "../../src/gateway.js";
+import { validateGatewayConfig } from "../../src/gateway/gateway-config.js";
+import { Gateway } from "../../src/gateway/gateway.js";
 import { silentLogger } from "../../src/observability/logger.js";
-import { builtinPlugins } from "../../src/plugins.js";
+import { builtinPlugins } from "../../src/gateway/plugins.js";
 
 /**
  * Rosetta in front of the test Library for the XML benchmark. argv: target,

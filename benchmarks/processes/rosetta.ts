@@ -1,7 +1,7 @@
-import { validateGatewayConfig } from "../../src/config/gateway-config.js";
-import { Gateway } from "../../src/gateway.js";
+import { validateGatewayConfig } from "../../src/gateway/gateway-config.js";
+import { Gateway } from "../../src/gateway/gateway.js";
 import { silentLogger } from "../../src/observability/logger.js";
-import { builtinPlugins } from "../../src/plugins.js";
+import { builtinPlugins } from "../../src/gateway/plugins.js";
 
 /**
  * Rosetta as benchmarked: routing by template and method among other routes,

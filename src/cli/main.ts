@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { ConfigError, ConfigErrorCode, formatProblem } from "../config/error-codes.js";
-import { loadConfigFile } from "../config/load-config.js";
-import { validateGatewayConfig, type GatewayConfig } from "../config/gateway-config.js";
+import { ConfigError, ConfigErrorCode, formatProblem } from "../options/error-codes.js";
+import { loadConfigFile } from "../gateway/load-config.js";
+import { validateGatewayConfig, type GatewayConfig } from "../gateway/gateway-config.js";
 import { startDemo, type Demo } from "../demo/demo.js";
-import { Gateway } from "../gateway.js";
+import { Gateway } from "../gateway/gateway.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
-import { builtinPlugins } from "../plugins.js";
+import { builtinPlugins } from "../gateway/plugins.js";
 
 const usage = `Usage: rosetta <command> [options]
 

@@ -1,26 +1,39 @@
 import { Registry } from "../core/registry.js";
 import type { Codec } from "./codec.js";
+import { isXmlCodec, type XmlCodec } from "./xml/xml-codec.js";
 
 /** Codecs by media type, plus content negotiation over them. */
 export class CodecRegistry {
   readonly #byMediaType = new Registry<Codec>("media type");
   readonly #byName = new Registry<Codec>("codec");
-  readonly #fallback: Codec;
+  /** JSON: the fallback reply format, and what stream messages and JSON frames carry. */
+  readonly json: Codec;
+  /** XML with the parts SOAP and XML frames build on (parse, toValue, toXml). */
+  readonly xml: XmlCodec;
 
-  constructor(codecs: readonly Codec[], fallbackName: string) {
+  /** Throws at start-up when "json", or an XmlCodec named "xml", is missing: the gateway relies on both. */
+  constructor(codecs: readonly Codec[]) {
     for (const codec of codecs) {
       this.#byName.register(codec.name, codec);
       for (const mediaType of codec.mediaTypes) this.#byMediaType.register(mediaType, codec);
     }
-    this.#fallback = this.#byName.get(fallbackName);
+    this.json = this.#byName.get("json");
+    const xml = this.#byName.get("xml");
+    if (!isXmlCodec(xml)) throw new Error('the codec registered as "xml" must be an XmlCodec (parse, toValue, toXml)');
+    this.xml = xml;
   }
 
   async close(): Promise<void> {
     await Promise.all(this.#byName.keys().map((name) => this.#byName.get(name).close?.()));
   }
 
-  byName(name: string): Codec {
+  /** A codec by a name the config gave (checked against the registry when the config was loaded). */
+  get(name: string): Codec {
     return this.#byName.get(name);
+  }
+
+  find(name: string): Codec | undefined {
+    return this.#byName.find(name);
   }
 
   /** The codec for a request body's media type (no parameters, lower case), if one is registered. */
@@ -52,6 +65,6 @@ export class CodecRegistry {
       const codec = this.#byMediaType.find(requestMediaType);
       if (codec !== undefined) return codec;
     }
-    return this.#fallback;
+    return this.json;
   }
 }

@@ -1,5 +1,6 @@
-import type { Schema } from "../config/schema.js";
-import type { BodyShape, MessageShape } from "./body-shape.js";
+import type { Schema } from "../options/schema.js";
+import type { BodyShape } from "../core/body-shape.js";
+import type { MessageShape } from "../protojson/message-shape.js";
 import type { MessageBinding } from "./offload/message-binding.js";
 
 /**

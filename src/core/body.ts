@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { HeaderMap } from "./envelope.js";
-import type { BodyShape } from "../codecs/body-shape.js";
+import type { BodyShape } from "./body-shape.js";
 
 /**
  * A message body as it travels through the pipeline. Listeners and endpoints

@@ -1,4 +1,4 @@
-import { statusShape } from "../codecs/body-shape.js";
+import { statusShape } from "./body-shape.js";
 import { valueBody } from "./body.js";
 import type { ResponseEnvelope } from "./envelope.js";
 import { GatewayError } from "./gateway-error.js";

@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from "@grpc/grpc-js";
-import { ProtoRegistry } from "../schema/proto-registry.js";
+import { ProtoRegistry } from "../protos/proto-registry.js";
 import { serviceDefinition } from "./grpc-service-definition.js";
 
 interface Shelf { id: string; theme: string; created: { seconds: string } }

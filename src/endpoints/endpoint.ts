@@ -1,11 +1,15 @@
 import type { Handler } from "../core/handler.js";
-import type { Schema } from "../config/schema.js";
+import type { Schema } from "../options/schema.js";
 import type { CodecRegistry } from "../codecs/codec-registry.js";
+import type { Registry } from "../core/registry.js";
+import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
 import type { PathTemplate } from "../pipeline/path-template.js";
 
 export interface EndpointContext {
   readonly codecs: CodecRegistry;
+  /** Frame formats by name, for framed upstreams (`codec` of a tcp service). */
+  readonly frameFormats: Registry<FrameFormatFactory>;
   readonly logger: Logger;
   /** `protos.include` of the config, resolved against the config file's folder. */
   readonly protoIncludes: readonly string[];

@@ -1,4 +1,4 @@
-import { duration, integer, object, withDefault, type Infer } from "../config/schema.js";
+import { duration, integer, object, withDefault, type Infer } from "../options/schema.js";
 
 export const ejectionSchema = object(
   {

@@ -2,9 +2,9 @@ import type { RequestEnvelope } from "../core/envelope.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { StatusCode } from "../core/status-code.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
-import { ConfigErrorCode } from "../config/error-codes.js";
-import { ExactNumber } from "../codecs/json/exact-number.js";
-import { refine, string } from "../config/schema.js";
+import { ConfigErrorCode } from "../options/error-codes.js";
+import { ExactNumber } from "../core/exact-number.js";
+import { refine, string } from "../options/schema.js";
 
 /** An upstream path template in config: every wildcard must sit in a variable, so there is something to fill it with. */
 export const upstreamTemplate = refine(string(), (value, context) => {

@@ -1,5 +1,5 @@
 import type { Filter } from "../core/handler.js";
-import type { Schema } from "../config/schema.js";
+import type { Schema } from "../options/schema.js";
 
 /**
  * A filter kind, referenced by name in config (`- request-headers: {…}`).

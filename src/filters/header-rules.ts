@@ -1,6 +1,6 @@
 import type { HeaderMap } from "../core/envelope.js";
-import { list, map, object, optional, refine, string, type Infer } from "../config/schema.js";
-import { ConfigErrorCode } from "../config/error-codes.js";
+import { list, map, object, optional, refine, string, type Infer } from "../options/schema.js";
+import { ConfigErrorCode } from "../options/error-codes.js";
 
 const headerName = string({ pattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, patternHint: "a valid header name" });
 const headerValue = string({ pattern: /^[\t\x20-\x7e\x80-\xff]*$/, patternHint: "a header value without control characters" });

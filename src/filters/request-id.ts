@@ -1,4 +1,4 @@
-import { boolean, object, string, withDefault, type Infer } from "../config/schema.js";
+import { boolean, object, string, withDefault, type Infer } from "../options/schema.js";
 import type { FilterFactory } from "./filter-factory.js";
 
 const requestIdSchema = object({

@@ -1,4 +1,4 @@
-import { integer, list, object, optional, required, type Infer } from "../config/schema.js";
+import { integer, list, object, optional, required, type Infer } from "../options/schema.js";
 import type { FilterFactory } from "./filter-factory.js";
 
 const httpStatus = integer({ min: 100, max: 599 });

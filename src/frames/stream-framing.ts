@@ -120,3 +120,8 @@ export function frameOnStream(framing: Framing, payload: Uint8Array): Buffer {
   }
   return framed;
 }
+
+/** NDJSON frames are JSON by definition: an XML or protobuf frame may hold a newline. Undefined when the pair works. */
+export function ndjsonFormatProblem(framing: string, codec: string): string | undefined {
+  return framing === "ndjson" && codec !== "json" ? `framing "ndjson" carries JSON frames only; use framing: length-prefixed for codec "${codec}"` : undefined;
+}

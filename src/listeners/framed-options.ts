@@ -1,4 +1,4 @@
-import { byteSize, duration, integer, string, withDefault, type Fields } from "../config/schema.js";
+import { byteSize, duration, integer, string, withDefault, type Fields } from "../options/schema.js";
 
 /** The options every framed listener (ws, tcp, udp) has: the frame format and its limits. */
 export function framedListenerFields() {

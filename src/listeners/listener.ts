@@ -1,12 +1,16 @@
 import type { Handler } from "../core/handler.js";
 import type { CodecRegistry } from "../codecs/codec-registry.js";
+import type { Registry } from "../core/registry.js";
+import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
-import { integer, required, string, withDefault, type Fields, type Schema } from "../config/schema.js";
+import { integer, required, string, withDefault, type Fields, type Schema } from "../options/schema.js";
 
 /** What a listener may use of the gateway: one handler that never rejects, and the codecs. */
 export interface ListenerContext {
   readonly handle: Handler;
   readonly codecs: CodecRegistry;
+  /** Frame formats by name, for framed listeners (`codec` in their options). */
+  readonly frameFormats: Registry<FrameFormatFactory>;
   readonly logger: Logger;
 }
 

@@ -1,9 +1,9 @@
 import type { RequestEnvelope } from "../core/envelope.js";
-import { ConfigErrorCode } from "../config/error-codes.js";
+import { ConfigErrorCode } from "../options/error-codes.js";
 import {
   INVALID, boolean, list, map, object, optional, refine, string,
   type Infer, type ParseContext, type Parsed, type Schema,
-} from "../config/schema.js";
+} from "../options/schema.js";
 
 /**
  * Route conditions beyond path and method: host, headers, query parameters

@@ -1,15 +1,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import protobuf from "protobufjs";
-import { messageShape, type MessageShape } from "../../src/codecs/body-shape.js";
+import { messageShape, type MessageShape } from "../../src/protojson/message-shape.js";
 import { createJsonCodec } from "../../src/codecs/json/json-codec.js";
-import { ProtoJsonCodec } from "../../src/codecs/protojson/protojson-codec.js";
-import { defaultProtoJsonOptions } from "../../src/codecs/protojson/protojson-options.js";
+import { ProtoJsonMapping } from "../../src/protojson/protojson-mapping.js";
+import { defaultProtoJsonOptions } from "../../src/protojson/protojson-options.js";
 import { createXmlCodec } from "../../src/codecs/xml/xml-codec.js";
-import { schemaDefaults } from "../../src/config/schema.js";
+import { schemaDefaults } from "../../src/options/schema.js";
 import { jsonCodecFactory } from "../../src/codecs/json/json-codec.js";
 import { xmlCodecFactory } from "../../src/codecs/xml/xml-codec.js";
-import { ProtoRegistry } from "../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../src/protos/proto-registry.js";
 import { randomMessageJson, seededRandom } from "../helpers/random-protojson.js";
 
 /**
@@ -27,12 +27,12 @@ interface ContractCodec {
 }
 
 let registry: ProtoRegistry;
-let protoJson: ProtoJsonCodec;
+let protoJson: ProtoJsonMapping;
 let types: protobuf.Type[];
 
 test.before(async () => {
   registry = await ProtoRegistry.load(["test/protos"], ["rosetta/test/v1/kitchen.proto", "rosetta/test/v1/library.proto"]);
-  protoJson = ProtoJsonCodec.forRegistry(registry, defaultProtoJsonOptions);
+  protoJson = ProtoJsonMapping.forRegistry(registry, defaultProtoJsonOptions);
   types = [];
   const visit = (namespace: protobuf.NamespaceBase) => {
     for (const nested of namespace.nestedArray) {
@@ -46,7 +46,7 @@ test.before(async () => {
 const xml = createXmlCodec({ ...schemaDefaults(xmlCodecFactory.optionsSchema), workers: 0 });
 const codecs: ContractCodec[] = [
   { ...createJsonCodec(schemaDefaults(jsonCodecFactory.optionsSchema)), identical: true },
-  { name: "protobuf", identical: true, encode: (value, shape) => shape.codec.encode(shape.type, value), decode: (bytes, shape) => shape.codec.decode(shape.type, bytes) },
+  { name: "protobuf", identical: true, encode: (value, shape) => shape.protoJson.encode(shape.type, value), decode: (bytes, shape) => shape.protoJson.decode(shape.type, bytes) },
   { name: "xml", identical: false, encode: (value, shape) => xml.encode(value, shape), decode: (bytes, shape) => xml.decode(bytes, shape) },
 ];
 

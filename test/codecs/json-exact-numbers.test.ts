@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ExactNumber } from "../../src/codecs/json/exact-number.js";
+import { ExactNumber } from "../../src/core/exact-number.js";
 import { createJsonCodec } from "../../src/codecs/json/json-codec.js";
-import { createJsonFrameCodec } from "../../src/frames/json-frame-codec.js";
+import { createJsonFrameFormat } from "../../src/frames/json-frame-format.js";
 
 const json = createJsonCodec({ maxDepth: 64, maxBytes: 1024 * 1024, offloadAbove: 64 * 1024, workers: 0 });
 const decode = (text: string) => json.decode(Buffer.from(text));
@@ -54,7 +54,7 @@ test("other JSON writers see the nearest double, as before", () => {
 });
 
 test("a JSON frame (to a TCP upstream, or back to a caller) writes a body's exact numbers by their text", async () => {
-  const frames = createJsonFrameCodec(json);
+  const frames = createJsonFrameFormat(json);
   const frame = await frames.decode(Buffer.from('{"id":"7","method":"POST","path":"/x","body":{"n":9007199254740993}}'));
   assert.is(Buffer.from(frames.encode(frame)).toString(), '{"id":"7","method":"POST","path":"/x","body":{"n":9007199254740993}}');
 });

@@ -1,14 +1,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { messageShape } from "../../src/codecs/body-shape.js";
+import { messageShape } from "../../src/protojson/message-shape.js";
 import { createJsonCodec, jsonCodecFactory } from "../../src/codecs/json/json-codec.js";
-import { ProtoJsonCodec } from "../../src/codecs/protojson/protojson-codec.js";
-import { defaultProtoJsonOptions } from "../../src/codecs/protojson/protojson-options.js";
+import { ProtoJsonMapping } from "../../src/protojson/protojson-mapping.js";
+import { defaultProtoJsonOptions } from "../../src/protojson/protojson-options.js";
 import { createXmlCodec } from "../../src/codecs/xml/xml-codec.js";
 import { xmlCodecOptionsSchema } from "../../src/codecs/xml/xml-options.js";
-import { ProtoRegistry } from "../../src/schema/proto-registry.js";
-import { schemaDefaults } from "../../src/config/schema.js";
-import { messageInfo } from "../../src/codecs/protojson/message-info.js";
+import { ProtoRegistry } from "../../src/protos/proto-registry.js";
+import { schemaDefaults } from "../../src/options/schema.js";
+import { messageInfo } from "../../src/protojson/message-info.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { startLibraryServer, type TestGrpcServer } from "../helpers/grpc-server.js";
 
@@ -96,7 +96,7 @@ for (const entry of cases) {
 test("a big body bound for a message is offloaded by both codecs, and the bytes are those of the main thread", async () => {
   const registry = await ProtoRegistry.load(["test/protos"], ["rosetta/test/v1/library.proto"]);
   const type = registry.findType("rosetta.test.v1.UpdateBookRequest")!;
-  const protoJson = ProtoJsonCodec.forRegistry(registry, defaultProtoJsonOptions);
+  const protoJson = ProtoJsonMapping.forRegistry(registry, defaultProtoJsonOptions);
   const shape = messageShape(type, protoJson, messageInfo(type).byName.get("book"));
   const binding = { body: "book", pathFields: ["book.name"], rejectUnknownQuery: false, params: { "book.name": "shelves/1/books/2" }, rawQuery: "" };
   const tags = Array.from({ length: 8000 }, (_, index) => `tag-${index}`);

@@ -2,14 +2,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import protobuf from "protobufjs";
-import { messageShape, type MessageShape } from "../../src/codecs/body-shape.js";
+import { messageShape, type MessageShape } from "../../src/protojson/message-shape.js";
 import type { Codec } from "../../src/codecs/codec.js";
 import { createProtobufCodec } from "../../src/codecs/protobuf/protobuf-codec.js";
-import { ProtoJsonCodec } from "../../src/codecs/protojson/protojson-codec.js";
-import { defaultProtoJsonOptions } from "../../src/codecs/protojson/protojson-options.js";
+import { ProtoJsonMapping } from "../../src/protojson/protojson-mapping.js";
+import { defaultProtoJsonOptions } from "../../src/protojson/protojson-options.js";
 import { GatewayError } from "../../src/core/gateway-error.js";
 import { StatusCode } from "../../src/core/status-code.js";
-import { ProtoRegistry } from "../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../src/protos/proto-registry.js";
 import { randomMessageJson, seededRandom } from "../helpers/random-protojson.js";
 
 /**
@@ -23,7 +23,7 @@ const codec: Codec = createProtobufCodec({ maxBytes: 1024 * 1024, maxDepth: 100 
 
 test.before(async () => {
   registry = await ProtoRegistry.load(["test/protos"], ["rosetta/test/v1/kitchen.proto"]);
-  kitchen = messageShape(registry.findType("rosetta.test.v1.Kitchen")!, ProtoJsonCodec.forRegistry(registry, defaultProtoJsonOptions));
+  kitchen = messageShape(registry.findType("rosetta.test.v1.Kitchen")!, ProtoJsonMapping.forRegistry(registry, defaultProtoJsonOptions));
 });
 
 /** Kitchen.nested (17) holding `levels` levels of Nested.children (3). */

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Server as GrpcServer, ServerCredentials } from "@grpc/grpc-js";
 import { request } from "undici";
 import { serviceDefinition } from "../../src/demo/grpc-service-definition.js";
-import { ProtoRegistry } from "../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../src/protos/proto-registry.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
 

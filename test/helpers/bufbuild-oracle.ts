@@ -2,7 +2,7 @@ import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor/index.js";
 import { createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { defaultJsonName } from "../../src/codecs/protojson/message-info.js";
+import { defaultJsonName } from "../../src/protojson/message-info.js";
 
 interface DescriptorMessage {
   name: string;

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- grpc-js handler arguments are untyped here by design */
 import { Metadata, Server, ServerCredentials, status, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { serviceDefinition } from "../../src/demo/grpc-service-definition.js";
-import { ProtoRegistry } from "../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../src/protos/proto-registry.js";
 
 export interface ReceivedCall {
   readonly method: string;

@@ -1,6 +1,6 @@
 import protobuf from "protobufjs";
-import { messageInfo, type FieldInfo, type ScalarType } from "../../src/codecs/protojson/message-info.js";
-import type { ProtoRegistry } from "../../src/schema/proto-registry.js";
+import { messageInfo, type FieldInfo, type ScalarType } from "../../src/protojson/message-info.js";
+import type { ProtoRegistry } from "../../src/protos/proto-registry.js";
 
 export type Random = () => number;
 

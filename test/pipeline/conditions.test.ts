@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { emptyBody } from "../../src/core/body.js";
 import { createRequestEnvelope } from "../../src/core/request.js";
 import { compileConditions, conditionFields } from "../../src/pipeline/conditions.js";
-import { INVALID, object, ParseContext } from "../../src/config/schema.js";
+import { INVALID, object, ParseContext } from "../../src/options/schema.js";
 
 const schema = object(conditionFields());
 

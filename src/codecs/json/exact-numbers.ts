@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { setOwnProperty } from "../../core/own-property.js";
-import { ExactNumber, setExactJsonHook } from "./exact-number.js";
+import { ExactNumber, setExactJsonHook } from "../../core/exact-number.js";
 
 /**
  * Exact JSON numbers without JSON.parse source access (Node 20 has none).

@@ -1,6 +1,6 @@
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import { byteSize, integer, object, withDefault, type Infer } from "../../config/schema.js";
+import { byteSize, integer, object, withDefault, type Infer } from "../../options/schema.js";
 import type { Codec, CodecFactory } from "../codec.js";
 import { offloadToMessage } from "../offload/offload-to-message.js";
 import { findForbiddenKey } from "./forbidden-keys.js";

@@ -2,7 +2,7 @@ import { Worker } from "node:worker_threads";
 import type protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { MessageShape } from "../body-shape.js";
+import type { MessageShape } from "../../protojson/message-shape.js";
 import type { MessageBinding } from "./message-binding.js";
 import type { MessageOffloadReply, MessageOffloadRequest, MessageOffloadWorkerData } from "./message-offload-worker.js";
 
@@ -57,7 +57,7 @@ export class MessageOffloadPool {
       const copy = new Uint8Array(bytes);
       const request: MessageOffloadRequest = {
         id, bytes: copy, rootId: root.id, root: pooled.roots.has(root.id) ? undefined : root.descriptor,
-        type: shape.type.fullName, binding, options: shape.codec.options,
+        type: shape.type.fullName, binding, options: shape.protoJson.options,
       };
       pooled.roots.add(root.id);
       pooled.worker.postMessage(request, [copy.buffer]);

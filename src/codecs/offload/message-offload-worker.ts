@@ -2,15 +2,15 @@ import { parentPort, workerData } from "node:worker_threads";
 import protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import { buildRequestJson } from "../../endpoints/grpc/request-message.js";
-import { ProtoRegistry } from "../../schema/proto-registry.js";
-import { messageShape } from "../body-shape.js";
+import { buildRequestJson } from "../../protojson/request-message.js";
+import { ProtoRegistry } from "../../protos/proto-registry.js";
+import { messageShape } from "../../protojson/message-shape.js";
 import type { Codec } from "../codec.js";
 import type { MessageBinding } from "./message-binding.js";
 import { createJsonCodec, type JsonCodecOptions } from "../json/json-codec.js";
-import { messageInfo } from "../protojson/message-info.js";
-import { ProtoJsonCodec } from "../protojson/protojson-codec.js";
-import type { ProtoJsonOptions } from "../protojson/protojson-options.js";
+import { messageInfo } from "../../protojson/message-info.js";
+import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
+import type { ProtoJsonOptions } from "../../protojson/protojson-options.js";
 import { createXmlCodec } from "../xml/xml-codec.js";
 import type { XmlCodecOptions } from "../xml/xml-options.js";
 
@@ -49,7 +49,7 @@ async function encode(request: MessageOffloadRequest): Promise<Uint8Array> {
   }
   const type = registry.findType(request.type);
   if (type === undefined) throw new GatewayError(StatusCode.INTERNAL, `the body decoding worker has no type ${request.type}`);
-  const protoJson = ProtoJsonCodec.forRegistry(registry, request.options);
+  const protoJson = ProtoJsonMapping.forRegistry(registry, request.options);
   const { binding } = request;
   const field = binding.body === "*" ? undefined : messageInfo(type).byName.get(binding.body);
   const value = await codec.decode(request.bytes, messageShape(type, protoJson, field));

@@ -1,12 +1,12 @@
 import type protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import { byteSize, integer, object, withDefault, type Infer } from "../../config/schema.js";
-import { ProtoRegistry } from "../../schema/proto-registry.js";
-import type { BodyShape } from "../body-shape.js";
+import { byteSize, integer, object, withDefault, type Infer } from "../../options/schema.js";
+import { ProtoRegistry } from "../../protos/proto-registry.js";
+import type { BodyShape } from "../../core/body-shape.js";
 import type { Codec, CodecFactory } from "../codec.js";
-import { ProtoJsonCodec } from "../protojson/protojson-codec.js";
-import { defaultProtoJsonOptions } from "../protojson/protojson-options.js";
+import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
+import { defaultProtoJsonOptions } from "../../protojson/protojson-options.js";
 
 const optionsSchema = object({
   maxBytes: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest protobuf body decoded"),
@@ -24,31 +24,31 @@ export type ProtobufCodecOptions = Infer<typeof optionsSchema>;
  */
 export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
   const registry = ProtoRegistry.bundled();
-  const bundled = ProtoJsonCodec.forRegistry(registry, defaultProtoJsonOptions);
+  const bundled = ProtoJsonMapping.forRegistry(registry, defaultProtoJsonOptions);
   const status = registry.findType("google.rpc.Status")!;
   const value = registry.findType("google.protobuf.Value")!;
-  const typeOf = (shape: BodyShape | undefined): { codec: ProtoJsonCodec; type: protobuf.Type } => {
+  const typeOf = (shape: BodyShape | undefined): { protoJson: ProtoJsonMapping; type: protobuf.Type } => {
     if (shape?.kind === "message") {
-      if (shape.field === undefined) return { codec: shape.codec, type: shape.type };
-      if (shape.field.messageType !== undefined && !shape.field.repeated && !shape.field.map) return { codec: shape.codec, type: shape.field.messageType };
+      if (shape.field === undefined) return { protoJson: shape.protoJson, type: shape.type };
+      if (shape.field.messageType !== undefined && !shape.field.repeated && !shape.field.map) return { protoJson: shape.protoJson, type: shape.field.messageType };
     }
-    return { codec: bundled, type: shape?.kind === "document" && shape.root === "Status" ? status : value };
+    return { protoJson: bundled, type: shape?.kind === "document" && shape.root === "Status" ? status : value };
   };
   return {
     name: "protobuf",
     mediaTypes: ["application/x-protobuf", "application/protobuf", "application/vnd.google.protobuf"],
     maxBytes: options.maxBytes,
     encode(body, shape) {
-      const { codec, type } = typeOf(shape);
-      return codec.encode(type, body);
+      const { protoJson, type } = typeOf(shape);
+      return protoJson.encode(type, body);
     },
     decode(bytes, shape) {
       if (bytes.byteLength > options.maxBytes) {
         throw new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `protobuf body of ${bytes.byteLength} bytes exceeds the limit of ${options.maxBytes}`, { httpStatus: 413 });
       }
-      const { codec, type } = typeOf(shape);
+      const { protoJson, type } = typeOf(shape);
       try {
-        return sparse(codec).decode(type, bytes, options.maxDepth);
+        return sparse(protoJson).decode(type, bytes, options.maxDepth);
       } catch (error) {
         const reason = GatewayError.from(error);
         // A caller's malformed bytes are its error, not the gateway's.
@@ -58,18 +58,18 @@ export function createProtobufCodec(options: ProtobufCodecOptions): Codec {
   };
 }
 
-const sparseCodecs = new WeakMap<ProtoJsonCodec, ProtoJsonCodec>();
+const sparseCodecs = new WeakMap<ProtoJsonMapping, ProtoJsonMapping>();
 
 /**
  * Decoding writes only the fields the bytes have: with unpopulated fields
  * emitted, an unset google.protobuf.Value would come back as JSON null and
  * reach the upstream as a set NULL_VALUE.
  */
-function sparse(codec: ProtoJsonCodec): ProtoJsonCodec {
-  let found = sparseCodecs.get(codec);
+function sparse(protoJson: ProtoJsonMapping): ProtoJsonMapping {
+  let found = sparseCodecs.get(protoJson);
   if (found === undefined) {
-    found = codec.options.emitUnpopulated ? codec.withOptions({ ...codec.options, emitUnpopulated: false }) : codec;
-    sparseCodecs.set(codec, found);
+    found = protoJson.options.emitUnpopulated ? protoJson.withOptions({ ...protoJson.options, emitUnpopulated: false }) : protoJson;
+    sparseCodecs.set(protoJson, found);
   }
   return found;
 }

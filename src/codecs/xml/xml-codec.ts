@@ -1,6 +1,6 @@
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import { documentShape, type BodyShape } from "../body-shape.js";
+import { documentShape, type BodyShape } from "../../core/body-shape.js";
 import type { Codec, CodecFactory } from "../codec.js";
 import { documentToValue, valueToDocument } from "./xml-document.js";
 import type { XmlDocument } from "./xml-node.js";
@@ -21,6 +21,11 @@ export interface XmlCodec extends Codec {
   toValue(document: XmlDocument, shape: BodyShape | undefined): unknown;
   /** A canonical value → the XML of one element (no declaration), named `rootName` or after the shape. */
   toXml(value: unknown, shape: BodyShape | undefined, rootName?: string, rootAttributes?: string): string;
+}
+
+/** The XML codec as the gateway relies on it; checked once, when the codec registry is built. */
+export function isXmlCodec(codec: Codec): codec is XmlCodec {
+  return "parse" in codec && "toValue" in codec && "toXml" in codec;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { setOwnProperty } from "../../core/own-property.js";
-import { ExactNumber } from "../json/exact-number.js";
+import { ExactNumber } from "../../core/exact-number.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { DocumentShape } from "../body-shape.js";
+import type { DocumentShape } from "../../core/body-shape.js";
 import { attributesOf, childrenOf, isMarkupAttribute, localName, textOf, type XmlDocument, type XmlNode } from "./xml-node.js";
 import { escapeAttribute, escapeText, isXmlName } from "./xml-text.js";
 

@@ -1,4 +1,4 @@
-import { byteSize, integer, object, withDefault, type Infer } from "../../config/schema.js";
+import { byteSize, integer, object, withDefault, type Infer } from "../../options/schema.js";
 
 /**
  * XML limits. xml2js has none of its own (a 50 MiB attribute took 9.7 s and

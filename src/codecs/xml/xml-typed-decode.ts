@@ -2,15 +2,15 @@ import { setOwnProperty } from "../../core/own-property.js";
 import type protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { MessageShape } from "../body-shape.js";
-import { messageInfo, type FieldInfo, type ScalarType } from "../protojson/message-info.js";
-import type { ProtoJsonCodec } from "../protojson/protojson-codec.js";
+import type { MessageShape } from "../../protojson/message-shape.js";
+import { messageInfo, type FieldInfo, type ScalarType } from "../../protojson/message-info.js";
+import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { attributesOf, childrenOf, hasChildren, isMarkupAttribute, isNil, localName, textOf, type XmlDocument, type XmlNode } from "./xml-node.js";
 import { typeNameOfAnyUrl, xmlWellKnown } from "./xml-well-known.js";
 
 interface DecodeContext {
   readonly rejectUnknown: boolean;
-  readonly codec: ProtoJsonCodec;
+  readonly protoJson: ProtoJsonMapping;
 }
 
 function mappingError(path: string, detail: string): GatewayError {
@@ -25,7 +25,7 @@ function mappingError(path: string, detail: string): GatewayError {
  * base64). The root element's name is not checked: callers name it freely.
  */
 export function xmlToValue(document: XmlDocument, shape: MessageShape): unknown {
-  const context: DecodeContext = { rejectUnknown: shape.codec.options.rejectUnknownFields, codec: shape.codec };
+  const context: DecodeContext = { rejectUnknown: shape.protoJson.options.rejectUnknownFields, protoJson: shape.protoJson };
   const field = shape.field;
   if (field === undefined) return decodeMessageValue(shape.type, document.node, "", context);
   if (!field.repeated && !field.map) return decodeSingle(field, document.node, "", context);
@@ -183,7 +183,7 @@ function decodeAny(node: XmlNode, path: string, context: DecodeContext): unknown
     throw mappingError(path, 'a google.protobuf.Any needs a type="type.googleapis.com/<message>" attribute');
   }
   const url = attributes[attribute]!;
-  const inner = context.codec.findType(typeNameOfAnyUrl(url));
+  const inner = context.protoJson.findType(typeNameOfAnyUrl(url));
   if (inner === undefined) throw mappingError(path, `the Any type "${url}" is not in the loaded protos`);
   if (xmlWellKnown(inner) !== undefined) {
     const value = childrenOf(node).find(([name]) => localName(name) === "value")?.[1][0];

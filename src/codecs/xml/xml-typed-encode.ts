@@ -1,9 +1,9 @@
 import type protobuf from "protobufjs";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { MessageShape } from "../body-shape.js";
-import { messageInfo, type FieldInfo, type ScalarType } from "../protojson/message-info.js";
-import type { ProtoJsonCodec } from "../protojson/protojson-codec.js";
+import type { MessageShape } from "../../protojson/message-shape.js";
+import { messageInfo, type FieldInfo, type ScalarType } from "../../protojson/message-info.js";
+import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { escapeAttribute, escapeText } from "./xml-text.js";
 import { typeNameOfAnyUrl, xmlWellKnown } from "./xml-well-known.js";
 
@@ -16,24 +16,24 @@ import { typeNameOfAnyUrl, xmlWellKnown } from "./xml-well-known.js";
  * field's name for a response_body field.
  */
 export function valueToXml(value: unknown, shape: MessageShape, rootName?: string, rootAttributes = ""): string {
-  const codec = shape.codec;
+  const protoJson = shape.protoJson;
   const field = shape.field;
   if (field === undefined) {
     const name = rootName ?? shape.type.name;
-    return `<${name}${rootAttributes}${messageValueBody(shape.type, value, codec)}</${name}>`;
+    return `<${name}${rootAttributes}${messageValueBody(shape.type, value, protoJson)}</${name}>`;
   }
-  const name = rootName ?? (codec.options.useProtoNames ? field.protoName : field.jsonName);
-  if (!field.repeated && !field.map) return single(field, name, value, codec, rootAttributes);
+  const name = rootName ?? (protoJson.options.useProtoNames ? field.protoName : field.jsonName);
+  if (!field.repeated && !field.map) return single(field, name, value, protoJson, rootAttributes);
   let content = "";
-  if (field.map) for (const [key, entry] of Object.entries(value as Record<string, unknown>)) content += mapEntry(field, "item", key, entry, codec);
-  else for (const item of value as unknown[]) content += single(field, "item", item, codec, "");
+  if (field.map) for (const [key, entry] of Object.entries(value as Record<string, unknown>)) content += mapEntry(field, "item", key, entry, protoJson);
+  else for (const item of value as unknown[]) content += single(field, "item", item, protoJson, "");
   return `<${name}${rootAttributes}>${content}</${name}>`;
 }
 
 /** `>content` of a message element, so an Any can put its type attribute before the `>`. */
-function messageValueBody(type: protobuf.Type, value: unknown, codec: ProtoJsonCodec): string {
+function messageValueBody(type: protobuf.Type, value: unknown, protoJson: ProtoJsonMapping): string {
   const special = xmlWellKnown(type);
-  if (special === undefined) return `>${messageContent(type, value as Record<string, unknown>, codec)}`;
+  if (special === undefined) return `>${messageContent(type, value as Record<string, unknown>, protoJson)}`;
   switch (special.kind) {
     case "text":
       return `>${escapeText(String(value))}`;
@@ -44,11 +44,11 @@ function messageValueBody(type: protobuf.Type, value: unknown, codec: ProtoJsonC
     case "empty":
       return ">";
     case "any":
-      return anyBody(value as Record<string, unknown>, codec);
+      return anyBody(value as Record<string, unknown>, protoJson);
   }
 }
 
-function messageContent(type: protobuf.Type, value: Record<string, unknown>, codec: ProtoJsonCodec): string {
+function messageContent(type: protobuf.Type, value: Record<string, unknown>, protoJson: ProtoJsonMapping): string {
   let out = "";
   for (const field of messageInfo(type).fields) {
     let name = field.jsonName;
@@ -59,23 +59,23 @@ function messageContent(type: protobuf.Type, value: Record<string, unknown>, cod
     }
     if (fieldValue === undefined || fieldValue === null) continue;
     if (field.map) {
-      for (const [key, entry] of Object.entries(fieldValue as Record<string, unknown>)) out += mapEntry(field, name, key, entry, codec);
+      for (const [key, entry] of Object.entries(fieldValue as Record<string, unknown>)) out += mapEntry(field, name, key, entry, protoJson);
     } else if (field.repeated) {
-      for (const item of fieldValue as unknown[]) out += single(field, name, item, codec, "");
+      for (const item of fieldValue as unknown[]) out += single(field, name, item, protoJson, "");
     } else {
-      out += single(field, name, fieldValue, codec, "");
+      out += single(field, name, fieldValue, protoJson, "");
     }
   }
   return out;
 }
 
-function mapEntry(field: FieldInfo, name: string, key: string, value: unknown, codec: ProtoJsonCodec): string {
-  return `<${name}><key>${escapeText(key)}</key>${single(field, "value", value, codec, "")}</${name}>`;
+function mapEntry(field: FieldInfo, name: string, key: string, value: unknown, protoJson: ProtoJsonMapping): string {
+  return `<${name}><key>${escapeText(key)}</key>${single(field, "value", value, protoJson, "")}</${name}>`;
 }
 
-function single(field: FieldInfo, name: string, value: unknown, codec: ProtoJsonCodec, attributes: string): string {
+function single(field: FieldInfo, name: string, value: unknown, protoJson: ProtoJsonMapping, attributes: string): string {
   if (value === null) return `<${name}${attributes} xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>`;
-  if (field.kind === "message") return `<${name}${attributes}${messageValueBody(field.messageType!, value, codec)}</${name}>`;
+  if (field.kind === "message") return `<${name}${attributes}${messageValueBody(field.messageType!, value, protoJson)}</${name}>`;
   return `<${name}${attributes}>${scalarText(field, value)}</${name}>`;
 }
 
@@ -93,14 +93,14 @@ function formatScalar(scalar: ScalarType, value: unknown): string {
   return typeof value === "string" ? escapeText(value) : String(value);
 }
 
-function anyBody(value: Record<string, unknown>, codec: ProtoJsonCodec): string {
+function anyBody(value: Record<string, unknown>, protoJson: ProtoJsonMapping): string {
   const url = value["@type"];
   if (typeof url !== "string") return Object.keys(value).length === 0 ? ">" : invalidAny("it has no @type");
-  const inner = codec.findType(typeNameOfAnyUrl(url));
+  const inner = protoJson.findType(typeNameOfAnyUrl(url));
   if (inner === undefined) return invalidAny(`the type "${url}" is not in the loaded protos`);
   const head = ` type="${escapeAttribute(url)}">`;
-  if (xmlWellKnown(inner) !== undefined) return `${head}<value${messageValueBody(inner, value.value, codec)}</value>`;
-  return `${head}${messageContent(inner, value, codec)}`;
+  if (xmlWellKnown(inner) !== undefined) return `${head}<value${messageValueBody(inner, value.value, protoJson)}</value>`;
+  return `${head}${messageContent(inner, value, protoJson)}`;
 }
 
 function invalidAny(reason: string): never {

@@ -1,5 +1,5 @@
 import type protobuf from "protobufjs";
-import { messageInfo, type FieldInfo } from "../protojson/message-info.js";
+import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 
 /**
  * How a well-known type looks in XML: its proto3 JSON form as element text

@@ -1,11 +1,11 @@
 import protobuf from "protobufjs";
-import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../../config/error-codes.js";
+import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../../options/error-codes.js";
 import { suggest } from "../../core/did-you-mean.js";
 import type { Handler } from "../../core/handler.js";
-import { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
-import { messageInfo, type FieldInfo } from "../../codecs/protojson/message-info.js";
+import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
+import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
-import { fullNameOf, ProtoRegistry } from "../../schema/proto-registry.js";
+import { fullNameOf, ProtoRegistry } from "../../protos/proto-registry.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { GrpcChannels } from "./grpc-channels.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
@@ -13,9 +13,8 @@ import { errorFromStatus } from "./grpc-status.js";
 import { httpBindings } from "./http-rules.js";
 import { loadByReflection } from "./reflection-client.js";
 import { createTranscodingHandler } from "./transcoding-handler.js";
-import { createSoapFacade, type SoapOperation } from "./soap-facade.js";
-import { messageShape } from "../../codecs/body-shape.js";
-import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
+import { createSoapFacade, type SoapOperation } from "../../soap/server/soap-facade.js";
+import { messageShape } from "../../protojson/message-shape.js";
 
 const bodylessMethods = new Set(["GET", "DELETE", "HEAD"]);
 
@@ -30,7 +29,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   readonly #options: GrpcServiceOptions;
   readonly #context: EndpointContext;
   readonly #registry: ProtoRegistry;
-  readonly #codec: ProtoJsonCodec;
+  readonly #protoJson: ProtoJsonMapping;
   readonly #channels: GrpcChannels;
   readonly #routes: EndpointRoute<GrpcUpstreamOptions>[];
 
@@ -39,7 +38,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     this.#options = options;
     this.#context = context;
     this.#registry = registry;
-    this.#codec = ProtoJsonCodec.forRegistry(registry, options.json);
+    this.#protoJson = ProtoJsonMapping.forRegistry(registry, options.json);
     this.#channels = new GrpcChannels(options);
     this.#routes = this.#annotatedRoutes();
   }
@@ -123,7 +122,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       const known = services.map(fullNameOf);
       throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" has no proto service "${serviceName}" (services: ${known.join(", ")})` }]);
     }
-    const codec = route.upstream.json === undefined ? this.#codec : this.#codec.withOptions(route.upstream.json);
+    const protoJson = route.upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(route.upstream.json);
     const operations = new Map<string, SoapOperation>();
     // Streaming methods have no request/response form in WSDL 1.1; they stay REST/NDJSON only.
     for (const method of service.methodsArray.filter((candidate) => candidate.requestStream !== true && candidate.responseStream !== true)) {
@@ -131,15 +130,15 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       const handler = this.#methodHandler({ ...route, template: undefined, methods: undefined, upstream: { ...route.upstream, soap: undefined, method: path, body: "*", responseBody: undefined, successStatus: 200 } }, path);
       operations.set(method.name, {
         method, handler,
-        requestShape: messageShape(method.resolvedRequestType!, codec),
-        responseShape: messageShape(method.resolvedResponseType!, codec),
+        requestShape: messageShape(method.resolvedRequestType!, protoJson),
+        responseShape: messageShape(method.resolvedResponseType!, protoJson),
       });
     }
-    const xml = this.#context.codecs.byName("xml") as XmlCodec;
+    const xml = this.#context.codecs.xml;
     return createSoapFacade({
       service, operations,
       targetNamespace: this.#options.soap?.namespace ?? `urn:${fullNameOf(service)}`,
-      useProtoNames: codec.options.useProtoNames,
+      useProtoNames: protoJson.options.useProtoNames,
       xml,
       // The XML limit too, so a longer declared envelope is refused before it is read.
       maxBodyBytes: Math.min(this.#options.maxSendMessageSize, xml.maxBytes ?? Infinity),
@@ -173,7 +172,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     if (upstream.responseBody !== undefined && responseField === undefined) {
       throw problem(".upstream.responseBody", ConfigErrorCode.REFERENCE, `${fullNameOf(responseType)} has no field "${upstream.responseBody}"`);
     }
-    const codec = upstream.json === undefined ? this.#codec : this.#codec.withOptions(upstream.json);
+    const protoJson = upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(upstream.json);
     // successStatus keys may be "pkg.Service/Method", "Service/Method" or "Method".
     const serviceAndMethod = upstream.method.slice(upstream.method.lastIndexOf(".", upstream.method.indexOf("/")) + 1);
     const methodName = upstream.method.slice(upstream.method.indexOf("/") + 1);
@@ -187,12 +186,12 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       successStatus: upstream.successStatus ?? declaredStatus ?? 200,
       timeout: upstream.timeout ?? this.#options.timeout,
       streamFormat: upstream.streamFormat ?? this.#options.streamFormat,
-      codec,
+      protoJson,
       channels: this.#channels,
       codecs: this.#context.codecs,
       forwardHeaders: new Set(this.#options.forwardHeaders),
       maxMessageBytes: this.#options.maxSendMessageSize,
-      toError: (status) => errorFromStatus(status, this.#codec, this.#registry, this.#name),
+      toError: (status) => errorFromStatus(status, this.#protoJson, this.#registry, this.#name),
       service: this.#name,
     });
   }

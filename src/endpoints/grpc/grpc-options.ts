@@ -1,8 +1,8 @@
-import { ConfigErrorCode } from "../../config/error-codes.js";
+import { ConfigErrorCode } from "../../options/error-codes.js";
 import {
   boolean, byteSize, duration, integer, list, map, object, optional, refine, required, string, withDefault, type Infer, type Schema,
-} from "../../config/schema.js";
-import { protoJsonOptionsSchema, defaultProtoJsonOptions } from "../../codecs/protojson/protojson-options.js";
+} from "../../options/schema.js";
+import { protoJsonOptionsSchema, defaultProtoJsonOptions } from "../../protojson/protojson-options.js";
 
 const target = string({ pattern: /^\S+$/, patternHint: 'a gRPC target such as "127.0.0.1:50051" or "dns:///orders:50051"' });
 const streamFormat = string({ oneOf: ["ndjson", "sse", "array"] }) as Schema<"ndjson" | "sse" | "array">;

@@ -3,8 +3,8 @@ import type { CallStatus } from "./grpc-calls.js";
 import type { ErrorDetail } from "../../core/gateway-error.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
-import type { ProtoRegistry } from "../../schema/proto-registry.js";
+import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
+import type { ProtoRegistry } from "../../protos/proto-registry.js";
 import { metadataHeaders } from "./grpc-metadata.js";
 import { malformedReply } from "../malformed-reply.js";
 
@@ -43,7 +43,7 @@ function protocolFailure(status: CallStatus): string | undefined {
  * A reply that broke the protocol (over the receive limit, no grpc-status,
  * a bad frame) is 502 naming the problem instead.
  */
-export function errorFromStatus(status: CallStatus, codec: ProtoJsonCodec, registry: ProtoRegistry, service: string): GatewayError {
+export function errorFromStatus(status: CallStatus, protoJson: ProtoJsonMapping, registry: ProtoRegistry, service: string): GatewayError {
   const problem = protocolFailure(status);
   if (problem !== undefined) return malformedReply(`upstream "${service}"`, problem);
   // Rosetta only asks for an error when its caller did not cancel: grpc-js's "Call cancelled" is then the upstream resetting the stream.
@@ -61,14 +61,14 @@ export function errorFromStatus(status: CallStatus, codec: ProtoJsonCodec, regis
   const message = code === StatusCode.UNAVAILABLE && status.details?.startsWith("No connection established")
     ? `upstream "${service}" is unavailable: ${status.details}`
     : status.details ?? "";
-  return new GatewayError(code, message, { details: detailsOf(metadata, codec, registry), metadata: headers });
+  return new GatewayError(code, message, { details: detailsOf(metadata, protoJson, registry), metadata: headers });
 }
 
-function detailsOf(metadata: Metadata | undefined, codec: ProtoJsonCodec, registry: ProtoRegistry): ErrorDetail[] {
+function detailsOf(metadata: Metadata | undefined, protoJson: ProtoJsonMapping, registry: ProtoRegistry): ErrorDetail[] {
   const raw = metadata?.get("grpc-status-details-bin")[0];
   if (raw === undefined || typeof raw === "string") return [];
   try {
-    const decoded = codec.decode(registry.findType("google.rpc.Status")!, raw) as { details?: ErrorDetail[] };
+    const decoded = protoJson.decode(registry.findType("google.rpc.Status")!, raw) as { details?: ErrorDetail[] };
     return decoded.details ?? [];
   } catch {
     // A detail of a type this gateway does not know cannot be written as JSON; the code and message still go out.

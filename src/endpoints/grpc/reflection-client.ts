@@ -1,7 +1,7 @@
 import { Client, credentials, status as grpcStatus, type ClientDuplexStream } from "@grpc/grpc-js";
-import { ConfigError, ConfigErrorCode } from "../../config/error-codes.js";
-import { fileDescriptorInfo, registryFromFileDescriptors } from "../../schema/descriptor-set.js";
-import { ProtoRegistry } from "../../schema/proto-registry.js";
+import { ConfigError, ConfigErrorCode } from "../../options/error-codes.js";
+import { fileDescriptorInfo, registryFromFileDescriptors } from "../../protos/descriptor-set.js";
+import { ProtoRegistry } from "../../protos/proto-registry.js";
 import type { EndpointContext } from "../endpoint.js";
 import type { GrpcServiceOptions } from "./grpc-options.js";
 

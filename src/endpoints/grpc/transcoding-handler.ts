@@ -2,20 +2,20 @@ import type protobuf from "protobufjs";
 import { bytesBody, emptyBody, valueBody, type Body, type StreamFormat } from "../../core/body.js";
 import { Readable } from "node:stream";
 import type { Metadata } from "@grpc/grpc-js";
-import { fullNameOf } from "../../schema/proto-registry.js";
+import { fullNameOf } from "../../protos/proto-registry.js";
 import { mediaTypeOf, type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
 import type { Codec } from "../../codecs/codec.js";
-import { messageShape, type MessageShape } from "../../codecs/body-shape.js";
+import { messageShape, type MessageShape } from "../../protojson/message-shape.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
-import type { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
-import { messageInfo, type FieldInfo } from "../../codecs/protojson/message-info.js";
+import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
+import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult } from "./grpc-calls.js";
 import type { GrpcChannels } from "./grpc-channels.js";
 import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
 import { parseGrpcTimeout } from "./grpc-timeout.js";
-import { buildRequestJson, type RequestMapping } from "./request-message.js";
+import { buildRequestJson, type RequestMapping } from "../../protojson/request-message.js";
 import { requestMessages } from "./request-stream.js";
 import { malformedReply } from "../malformed-reply.js";
 
@@ -33,7 +33,7 @@ export interface TranscodingRoute {
   readonly successStatus: number;
   readonly timeout: number;
   readonly streamFormat: StreamFormat;
-  readonly codec: ProtoJsonCodec;
+  readonly protoJson: ProtoJsonMapping;
   readonly channels: GrpcChannels;
   readonly codecs: CodecRegistry;
   readonly forwardHeaders: ReadonlySet<string>;
@@ -50,9 +50,9 @@ export interface TranscodingRoute {
  * response_body), raw bytes for google.api.HttpBody, or a message stream.
  */
 export function createTranscodingHandler(route: TranscodingRoute): Handler {
-  const { method, mapping, codec, codecs } = route;
-  const json = codecs.byName("json");
-  const bodyShape = requestBodyShape(mapping, codec);
+  const { method, mapping, protoJson, codecs } = route;
+  const json = codecs.json;
+  const bodyShape = requestBodyShape(mapping, protoJson);
   const bodyType = bodyShape?.field === undefined ? bodyShape?.type : bodyShape.field.messageType;
   const requestIsHttpBody = bodyType !== undefined && fullNameOf(bodyType) === httpBodyType;
   const answer = answerShape(route);
@@ -77,12 +77,12 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
       if ("message" in decoded) return Buffer.from(decoded.message.buffer, decoded.message.byteOffset, decoded.message.byteLength);
       body = decoded.value;
     }
-    return Buffer.from(codec.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
+    return Buffer.from(protoJson.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
   };
 
   if (method.requestStream === true) {
     return async (request) => {
-      const messages = encodeStream(request, mapping, codec, json, route.maxMessageBytes);
+      const messages = encodeStream(request, mapping, protoJson, json, route.maxMessageBytes);
       const options = callOptions(request);
       if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(), options, messages));
       const result = await callClientStream(route.channels.next(), options, messages);
@@ -112,11 +112,11 @@ interface AnswerShape {
 }
 
 function answerShape(route: TranscodingRoute): AnswerShape {
-  const useProtoNames = route.codec.options.useProtoNames;
+  const useProtoNames = route.protoJson.options.useProtoNames;
   const field = route.responseField;
   const type = field === undefined ? fullNameOf(route.responseType) : field.messageType === undefined ? undefined : fullNameOf(field.messageType);
   return {
-    shape: messageShape(route.responseType, route.codec, field),
+    shape: messageShape(route.responseType, route.protoJson, field),
     key: field === undefined ? undefined : useProtoNames ? field.protoName : field.jsonName,
     httpBody: type === httpBodyType,
     contentTypeKey: useProtoNames ? "content_type" : "contentType",
@@ -126,7 +126,7 @@ function answerShape(route: TranscodingRoute): AnswerShape {
 /** A response message in canonical form; one that does not decode as the method's type is the upstream's fault: 502. */
 function decodeReply(route: TranscodingRoute, message: Buffer): unknown {
   try {
-    return route.codec.decode(route.responseType, message);
+    return route.protoJson.decode(route.responseType, message);
   } catch (error) {
     throw malformedReply(`upstream "${route.service}"`, `its ${fullNameOf(route.responseType)} message does not decode: ${(error as Error).message}`, error);
   }
@@ -138,10 +138,10 @@ function answerOf(answer: AnswerShape, decoded: unknown): unknown {
 }
 
 /** What the HTTP body is: the request message for "*", else the named field of it. */
-function requestBodyShape(mapping: RequestMapping, codec: ProtoJsonCodec): MessageShape | undefined {
+function requestBodyShape(mapping: RequestMapping, protoJson: ProtoJsonMapping): MessageShape | undefined {
   if (mapping.body === undefined) return undefined;
   const field = mapping.body === "*" ? undefined : messageInfo(mapping.requestType).byName.get(mapping.body);
-  return messageShape(mapping.requestType, codec, field);
+  return messageShape(mapping.requestType, protoJson, field);
 }
 
 /**
@@ -168,10 +168,10 @@ async function httpBodyJson(request: RequestEnvelope, limit: number): Promise<un
   return { contentType: typeof contentType === "string" ? contentType : "application/octet-stream", data: Buffer.from(bytes).toString("base64") };
 }
 
-async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, codec: ProtoJsonCodec, json: Codec, limit: number): AsyncGenerator<Buffer> {
+async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, protoJson: ProtoJsonMapping, json: Codec, limit: number): AsyncGenerator<Buffer> {
   let index = 0;
   for await (const message of requestMessages(request.body, json, limit)) {
-    yield Buffer.from(codec.encode(mapping.requestType, message, `message ${index++}`));
+    yield Buffer.from(protoJson.encode(mapping.requestType, message, `message ${index++}`));
   }
 }
 

@@ -3,12 +3,12 @@ import { mediaTypeOf, type RequestEnvelope, type ResponseEnvelope } from "../../
 import { GatewayError } from "../../core/gateway-error.js";
 import { readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { BodyShape } from "../../codecs/body-shape.js";
+import type { BodyShape } from "../../core/body-shape.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
-import { readEnvelope, writeEnvelope } from "../../codecs/soap/soap-envelope.js";
-import { faultToError } from "../../codecs/soap/soap-fault.js";
-import { soap11, type SoapVersion } from "../../codecs/soap/soap-version.js";
+import { readEnvelope, writeEnvelope } from "../../soap/soap-envelope.js";
+import { faultToError } from "../../soap/soap-fault.js";
+import { soap11, type SoapVersion } from "../../soap/soap-version.js";
 import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
 import { escapeAttribute } from "../../codecs/xml/xml-text.js";
 
@@ -39,7 +39,7 @@ export interface BodyTranslation {
  */
 export async function translateRequest(request: RequestEnvelope, translation: BodyTranslation): Promise<void> {
   const { codecs, soap } = translation;
-  const target = soap !== undefined ? translation.xml : translation.upstream ?? codecs.byName("json");
+  const target = soap !== undefined ? translation.xml : translation.upstream ?? codecs.json;
   const body = request.body;
   const headers = request.headers;
   const callerCodec = codecs.forMediaType(mediaTypeOf(headers) ?? "application/json");
@@ -79,7 +79,7 @@ export function wantedCodec(request: RequestEnvelope, translation: BodyTranslati
   const sent = mediaTypeOf(request.headers);
   const sentCodec = sent === undefined ? undefined : codecs.forMediaType(sent);
   if (sentCodec !== undefined) return sentCodec;
-  return translation.upstream !== undefined || translation.soap !== undefined ? codecs.byName("json") : undefined;
+  return translation.upstream !== undefined || translation.soap !== undefined ? codecs.json : undefined;
 }
 
 /**
@@ -127,5 +127,5 @@ async function readReply<T>(format: string, read: () => T | Promise<T>): Promise
 
 /** A value typed by a whole message, canonicalised through it: checked (the bad field named) and written as proto3 JSON. */
 function normalize(value: unknown, shape: BodyShape | undefined): unknown {
-  return shape?.kind === "message" && shape.field === undefined ? shape.codec.decode(shape.type, shape.codec.encode(shape.type, value)) : value;
+  return shape?.kind === "message" && shape.field === undefined ? shape.protoJson.decode(shape.type, shape.protoJson.encode(shape.type, value)) : value;
 }

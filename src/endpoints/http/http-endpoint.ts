@@ -10,12 +10,12 @@ import { ndjsonLines, readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
-import { documentShape, messageShape, type BodyShape } from "../../codecs/body-shape.js";
-import { ProtoJsonCodec } from "../../codecs/protojson/protojson-codec.js";
-import { soap11, soap12 } from "../../codecs/soap/soap-version.js";
-import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
-import { ConfigError, ConfigErrorCode } from "../../config/error-codes.js";
-import { ProtoRegistry } from "../../schema/proto-registry.js";
+import { documentShape, type BodyShape } from "../../core/body-shape.js";
+import { messageShape } from "../../protojson/message-shape.js";
+import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
+import { soap11, soap12 } from "../../soap/soap-version.js";
+import { ConfigError, ConfigErrorCode } from "../../options/error-codes.js";
+import { ProtoRegistry } from "../../protos/proto-registry.js";
 import { translateRequest, translateResponse, wantedCodec, type BodyTranslation, type SoapCall } from "./body-translation.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
@@ -49,15 +49,15 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   readonly #codecs: CodecRegistry;
   readonly #configPath: string;
   /** Set when the service names protos, for routes typed by requestType/responseType. */
-  readonly #protoJson: ProtoJsonCodec | undefined;
+  readonly #protoJson: ProtoJsonMapping | undefined;
 
   constructor(name: string, options: HttpServiceOptions, context: EndpointContext, registry: ProtoRegistry | undefined) {
     this.#name = name;
     this.#options = options;
-    this.#json = context.codecs.byName("json");
+    this.#json = context.codecs.json;
     this.#codecs = context.codecs;
     this.#configPath = context.configPath;
-    this.#protoJson = registry === undefined ? undefined : ProtoJsonCodec.forRegistry(registry, options.json);
+    this.#protoJson = registry === undefined ? undefined : ProtoJsonMapping.forRegistry(registry, options.json);
     this.#targets = options.targets.map((origin): Target => ({
       origin,
       host: new URL(origin).host,
@@ -109,9 +109,9 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     }
     return {
       codecs: this.#codecs,
-      upstream: options.codec === undefined || options.codec === "soap" ? undefined : this.#codecs.byName(options.codec),
+      upstream: options.codec === undefined || options.codec === "soap" ? undefined : this.#codecs.get(options.codec),
       soap,
-      xml: this.#codecs.byName("xml") as XmlCodec,
+      xml: this.#codecs.xml,
       requestShape: shapeOf(upstream.requestType, "requestType"),
       responseShape: shapeOf(upstream.responseType, "responseType"),
       maxBytes: options.maxTranslatedBytes,

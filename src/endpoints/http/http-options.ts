@@ -1,8 +1,8 @@
-import { ConfigErrorCode } from "../../config/error-codes.js";
+import { ConfigErrorCode } from "../../options/error-codes.js";
 import {
   boolean, byteSize, duration, integer, list, object, optional, refine, required, string, withDefault, type Infer, type Schema,
-} from "../../config/schema.js";
-import { defaultProtoJsonOptions, protoJsonOptionsSchema } from "../../codecs/protojson/protojson-options.js";
+} from "../../options/schema.js";
+import { defaultProtoJsonOptions, protoJsonOptionsSchema } from "../../protojson/protojson-options.js";
 
 const messageName = string({ pattern: /^[A-Za-z_][\w.]*$/, patternHint: 'a message name such as "shop.v1.Order"' });
 import type { PathTemplate } from "../../pipeline/path-template.js";

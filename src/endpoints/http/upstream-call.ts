@@ -4,7 +4,7 @@ import type { PushSink, PushSource } from "../../core/body.js";
 import { emptyBody } from "../../core/body.js";
 import type { Cancellation } from "../../core/cancellation.js";
 import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
-import { stripHopByHop } from "../../http/hop-by-hop.js";
+import { stripHopByHop } from "../../core/hop-by-hop.js";
 
 type Controller = Dispatcher.DispatchController;
 

@@ -1,7 +1,7 @@
 import { createConnection, type Socket } from "node:net";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { FrameCodec } from "../../frames/frame-codec.js";
+import type { FrameFormat } from "../../frames/frame-format.js";
 import type { TcpServiceOptions, TcpTarget } from "./tcp-options.js";
 import { UpstreamConnection } from "./upstream-connection.js";
 
@@ -15,7 +15,7 @@ import { UpstreamConnection } from "./upstream-connection.js";
 export class TargetPool {
   readonly target: TcpTarget;
   readonly #options: TcpServiceOptions;
-  readonly #codec: FrameCodec;
+  readonly #format: FrameFormat;
   readonly #byId: boolean;
   readonly #where: string;
   readonly #open: UpstreamConnection[] = [];
@@ -27,10 +27,10 @@ export class TargetPool {
   #lastError = "";
   #closed = false;
 
-  constructor(target: TcpTarget, options: TcpServiceOptions, codec: FrameCodec, service: string) {
+  constructor(target: TcpTarget, options: TcpServiceOptions, format: FrameFormat, service: string) {
     this.target = target;
     this.#options = options;
-    this.#codec = codec;
+    this.#format = format;
     this.#byId = options.correlation === "id" && options.framing !== "line";
     this.#where = `upstream "${service}" (${target.label})`;
   }
@@ -91,7 +91,7 @@ export class TargetPool {
         socket.once("error", failed);
       });
       this.#failures = 0;
-      const connection: UpstreamConnection = new UpstreamConnection(socket, this.#codec, this.#options.framing, this.#byId, this.#options.maxFrameBytes, this.#where, () => this.#forget(connection));
+      const connection: UpstreamConnection = new UpstreamConnection(socket, this.#format, this.#options.framing, this.#byId, this.#options.maxFrameBytes, this.#where, () => this.#forget(connection));
       this.#open.push(connection);
       return connection;
     } catch (error) {

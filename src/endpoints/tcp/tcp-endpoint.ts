@@ -7,14 +7,13 @@ import { readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { Frame, FrameBody } from "../../frames/frame.js";
-import type { FrameCodec } from "../../frames/frame-codec.js";
-import { frameCodecs } from "../../frames/frame-codecs.js";
+import type { FrameFormat } from "../../frames/frame-format.js";
 import { toFrameHeaders } from "../../frames/frame-fields.js";
-import { stripHopByHop } from "../../http/hop-by-hop.js";
+import { stripHopByHop } from "../../core/hop-by-hop.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { compileUpstreamPath } from "../upstream-path.js";
-import { lineFrameCodec } from "./line-frame-codec.js";
+import { lineFrameFormat } from "./line-frame-format.js";
 import { TargetPool } from "./target-pool.js";
 import { tcpServiceSchema, tcpUpstreamSchema, type TcpServiceOptions, type TcpUpstreamOptions } from "./tcp-options.js";
 
@@ -29,7 +28,7 @@ const notForwarded: ReadonlySet<string> = new Set(["host", "content-length"]);
 class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
   readonly #name: string;
   readonly #options: TcpServiceOptions;
-  readonly #codec: FrameCodec;
+  readonly #format: FrameFormat;
   readonly #json: Codec;
   readonly #balancer: TargetBalancer<TargetPool>;
   readonly #pools: TargetPool[];
@@ -37,9 +36,9 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
   constructor(name: string, options: TcpServiceOptions, context: EndpointContext) {
     this.#name = name;
     this.#options = options;
-    this.#codec = options.framing === "line" ? lineFrameCodec : frameCodecs.get(options.codec)(context.codecs, options.maxFrameBytes);
-    this.#json = context.codecs.byName("json");
-    this.#pools = options.targets.map((target) => new TargetPool(target, options, this.#codec, name));
+    this.#format = options.framing === "line" ? lineFrameFormat : context.frameFormats.get(options.codec).create(context.codecs, options);
+    this.#json = context.codecs.json;
+    this.#pools = options.targets.map((target) => new TargetPool(target, options, this.#format, name));
     this.#balancer = new TargetBalancer(this.#pools, options.ejection);
   }
 
@@ -99,13 +98,13 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
       case "empty":
         return undefined;
       case "value":
-        if (this.#codec.name === "json") return { kind: "value", value: body.value };
+        if (this.#format.name === "json") return { kind: "value", value: body.value };
         request.headers["content-type"] = this.#json.mediaTypes[0];
         return { kind: "bytes", bytes: this.#json.encode(body.value) };
       case "messages":
         throw new GatewayError(StatusCode.UNIMPLEMENTED, `upstream "${this.#name}" is a TCP service; client streams cannot be sent to it`);
       default:
-        // JSON frames put JSON bytes inline; other bytes go as the frame codec writes them.
+        // JSON frames put JSON bytes inline; other bytes go as the frame format writes them.
         return { kind: "bytes", bytes: await readBodyBytes(body, this.#options.maxFrameBytes) };
     }
   }
@@ -115,7 +114,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     let body: Body = emptyBody;
     if (frame.body?.kind === "value") body = valueBody(frame.body.value);
     else if (frame.body?.kind === "bytes") {
-      headers["content-type"] ??= this.#codec.bodyMediaType;
+      headers["content-type"] ??= this.#format.bodyMediaType;
       body = bytesBody(frame.body.bytes);
     }
     return { status: frame.status ?? 200, headers, body };

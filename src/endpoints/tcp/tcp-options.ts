@@ -1,6 +1,6 @@
-import { ConfigErrorCode } from "../../config/error-codes.js";
-import { ndjsonCodecProblem } from "../../frames/frame-codecs.js";
-import { byteSize, duration, integer, list, object, optional, refine, required, string, withDefault, type Infer, type Schema } from "../../config/schema.js";
+import { ConfigErrorCode } from "../../options/error-codes.js";
+import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
+import { byteSize, duration, integer, list, object, optional, refine, required, string, withDefault, type Infer, type Schema } from "../../options/schema.js";
 import type { Framing } from "../../frames/stream-framing.js";
 import { ejectionSchema } from "../target-balancer.js";
 import { upstreamTemplate } from "../upstream-path.js";
@@ -33,7 +33,7 @@ export const tcpServiceSchema = refine(object({
   maxFrameBytes: withDefault(byteSize({ min: 64 }), 4 * 1024 * 1024, "largest reply frame read; larger closes that connection and fails its calls"),
   ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
 }, "tcp service"), (options, context) => {
-  const problem = ndjsonCodecProblem(options.framing, options.codec);
+  const problem = ndjsonFormatProblem(options.framing, options.codec);
   if (problem !== undefined) return context.at("codec").report(ConfigErrorCode.VALUE, problem);
   return options;
 });

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Frame } from "../../frames/frame.js";
-import type { FrameCodec } from "../../frames/frame-codec.js";
+import type { FrameFormat } from "../../frames/frame-format.js";
 import { FrameReader, frameOnStream, type Framing } from "../../frames/stream-framing.js";
 import { malformedReply } from "../malformed-reply.js";
 
@@ -20,7 +20,7 @@ interface Pending {
  */
 export class UpstreamConnection {
   readonly #socket: Socket;
-  readonly #codec: FrameCodec;
+  readonly #format: FrameFormat;
   readonly #framing: Framing;
   readonly #byId: boolean;
   readonly #reader: FrameReader;
@@ -29,9 +29,9 @@ export class UpstreamConnection {
   #nextId = 0;
   #closed = false;
 
-  constructor(socket: Socket, codec: FrameCodec, framing: Framing, byId: boolean, maxFrameBytes: number, where: string, onClose: () => void) {
+  constructor(socket: Socket, format: FrameFormat, framing: Framing, byId: boolean, maxFrameBytes: number, where: string, onClose: () => void) {
     this.#socket = socket;
-    this.#codec = codec;
+    this.#format = format;
     this.#framing = framing;
     this.#byId = byId;
     this.#where = where;
@@ -84,7 +84,7 @@ export class UpstreamConnection {
       });
       let bytes: Uint8Array;
       try {
-        bytes = this.#codec.encode({ ...frame, id });
+        bytes = this.#format.encode({ ...frame, id });
       } catch (error) {
         fail(new GatewayError(StatusCode.INVALID_ARGUMENT, `the request cannot be sent to ${this.#where}: ${(error as Error).message}`), false);
         return;
@@ -98,7 +98,7 @@ export class UpstreamConnection {
   }
 
   #trySend(frame: Frame): void {
-    if (!this.#closed) this.#socket.write(frameOnStream(this.#framing, this.#codec.encode(frame)));
+    if (!this.#closed) this.#socket.write(frameOnStream(this.#framing, this.#format.encode(frame)));
   }
 
   #onData(chunk: Buffer): void {
@@ -111,7 +111,7 @@ export class UpstreamConnection {
     }
     for (const bytes of frames) {
       try {
-        const decoded = this.#codec.decode(bytes);
+        const decoded = this.#format.decode(bytes);
         if (decoded instanceof Promise) decoded.then((frame) => this.#onFrame(frame), (error: unknown) => this.#onBadFrame(error));
         else this.#onFrame(decoded);
       } catch (error) {

@@ -6,7 +6,7 @@ import { readBodyBytes } from "../../core/read-body.js";
 import { createRequestEnvelope } from "../../core/request.js";
 import type { Codec } from "../../codecs/codec.js";
 import { errorResponse } from "../../core/error-response.js";
-import { statusShape } from "../../codecs/body-shape.js";
+import { statusShape } from "../../core/body-shape.js";
 import type { ListenerContext } from "../listener.js";
 import { requestIdOf } from "../request-identity.js";
 import type { FtpListenerOptions } from "./ftp-options.js";
@@ -140,7 +140,7 @@ export class GatewayFileSystem {
 
   #codecFor(target: FtpTarget, required: boolean): Codec | undefined {
     const name = this.#options.extensions[target.extension];
-    const codec = name === undefined ? undefined : this.#context.codecs.byName(name);
+    const codec = name === undefined ? undefined : this.#context.codecs.find(name);
     if (codec === undefined && required) {
       throw new FtpError(`"${target.baseName}" needs an extension that names the format: ${Object.keys(this.#options.extensions).map((extension) => `.${extension}`).join(", ")}`);
     }

@@ -1,5 +1,5 @@
-import { ConfigErrorCode } from "../../config/error-codes.js";
-import { boolean, byteSize, duration, integer, map, object, optional, refine, string, withDefault, type Infer } from "../../config/schema.js";
+import { ConfigErrorCode } from "../../options/error-codes.js";
+import { boolean, byteSize, duration, integer, map, object, optional, refine, string, withDefault, type Infer } from "../../options/schema.js";
 import { listenerBaseFields } from "../listener.js";
 
 const ftpListenerObject = object({

@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
-import { byteSize, duration, integer, list, object, optional, refine, string, withDefault, type Infer } from "../../config/schema.js";
+import { byteSize, duration, integer, list, object, optional, refine, string, withDefault, type Infer } from "../../options/schema.js";
 import { webSocketSchema } from "../ws/ws-options.js";
-import { ConfigErrorCode } from "../../config/error-codes.js";
+import { ConfigErrorCode } from "../../options/error-codes.js";
 import { listenerBaseFields } from "../listener.js";
 
 const cidr = refine(string(), (value, context) => {

@@ -4,7 +4,7 @@ import { requestIdOf, traceOf } from "../request-identity.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import { bodyTooLarge } from "../../core/read-body.js";
-import { stripHopByHop } from "../../http/hop-by-hop.js";
+import { stripHopByHop } from "../../core/hop-by-hop.js";
 import type { HttpListenerOptions } from "./http-options.js";
 
 export interface IncomingParts {

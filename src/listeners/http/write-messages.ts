@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { MessagesBody, StreamFormat } from "../../core/body.js";
 import type { HeaderMap } from "../../core/envelope.js";
-import { definedHeaders } from "../../http/defined-headers.js";
+import { definedHeaders } from "../../core/defined-headers.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 

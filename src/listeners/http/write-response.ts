@@ -6,7 +6,7 @@ import type { Codec } from "../../codecs/codec.js";
 import { errorResponse } from "../../core/error-response.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import { definedHeaders } from "../../http/defined-headers.js";
+import { definedHeaders } from "../../core/defined-headers.js";
 import { chooseStreamFormat, writeMessages } from "./write-messages.js";
 
 /**

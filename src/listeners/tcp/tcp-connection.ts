@@ -4,8 +4,8 @@ import type { Peer } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Frame } from "../../frames/frame.js";
-import type { FrameCodec } from "../../frames/frame-codec.js";
-import { FrameSession, type FrameSink } from "../../frames/frame-session.js";
+import type { FrameFormat } from "../../frames/frame-format.js";
+import { FrameSession, type FrameSink } from "../frame-session.js";
 import { FrameReader, FramingError, frameOnStream, type Framing } from "../../frames/stream-framing.js";
 import type { DrainableConnection } from "../drain.js";
 import type { ListenerContext } from "../listener.js";
@@ -28,20 +28,20 @@ const lingerMs = 5000;
  */
 export class TcpConnection implements FrameSink, DrainableConnection {
   readonly #socket: Socket;
-  readonly #codec: FrameCodec;
+  readonly #format: FrameFormat;
   readonly #framing: Framing;
   readonly #reader: FrameReader;
   readonly #session: FrameSession;
   readonly #maxBufferedBytes: number;
 
-  constructor(socket: Socket, codec: FrameCodec, options: TcpListenerOptions & { readonly name: string }, context: ListenerContext) {
+  constructor(socket: Socket, format: FrameFormat, options: TcpListenerOptions & { readonly name: string }, context: ListenerContext) {
     this.#socket = socket;
-    this.#codec = codec;
+    this.#format = format;
     this.#framing = options.framing as Framing;
     this.#maxBufferedBytes = options.maxBufferedBytes;
     this.#reader = new FrameReader(this.#framing, options.maxFrameBytes);
     const peer: Peer = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0, listener: options.name, protocol: "tcp", scheme: "http" };
-    this.#session = new FrameSession(context, codec, this, peer, options);
+    this.#session = new FrameSession(context, format, this, peer, options);
     socket.setNoDelay(true);
     if (options.idleTimeout > 0) socket.setTimeout(options.idleTimeout, () => {
       if (this.#session.inFlight === 0) this.end();
@@ -71,7 +71,7 @@ export class TcpConnection implements FrameSink, DrainableConnection {
   send(frame: Frame): boolean {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
-    const framed = frameOnStream(this.#framing, this.#codec.encode(frame));
+    const framed = frameOnStream(this.#framing, this.#format.encode(frame));
     // Checked before adding this frame, so a reply larger than the limit still reaches a caller that reads.
     if (socket.writableLength > 0 && socket.writableLength + framed.length > this.#maxBufferedBytes) {
       socket.destroy();

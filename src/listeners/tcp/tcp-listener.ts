@@ -1,5 +1,4 @@
 import { createServer, type Server } from "node:net";
-import { frameCodecs } from "../../frames/frame-codecs.js";
 import { bind, boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
 import { drainConnections } from "../drain.js";
@@ -17,10 +16,10 @@ class TcpListener implements Listener {
   constructor(options: TcpListenerOptions & { readonly name: string }, context: ListenerContext) {
     this.name = options.name;
     this.#options = options;
-    const codec = frameCodecs.get(options.codec)(context.codecs, options.maxFrameBytes);
+    const format = context.frameFormats.get(options.codec).create(context.codecs, options);
     // Half-open: a caller's FIN ends its input, not our replies (TcpConnection closes once they are written).
     this.#server = createServer({ allowHalfOpen: true }, (socket) => {
-      const connection = new TcpConnection(socket, codec, options, context);
+      const connection = new TcpConnection(socket, format, options, context);
       this.#connections.add(connection);
       socket.once("close", () => this.#connections.delete(connection));
     });

@@ -1,6 +1,6 @@
-import { ConfigErrorCode } from "../../config/error-codes.js";
-import { ndjsonCodecProblem } from "../../frames/frame-codecs.js";
-import { byteSize, object, refine, string, withDefault, type Infer } from "../../config/schema.js";
+import { ConfigErrorCode } from "../../options/error-codes.js";
+import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
+import { byteSize, object, refine, string, withDefault, type Infer } from "../../options/schema.js";
 import { framedConnectionFields, framedListenerFields } from "../framed-options.js";
 import { listenerBaseFields } from "../listener.js";
 
@@ -13,7 +13,7 @@ const tcpListenerObject = object({
 }, "tcp listener");
 
 export const tcpListenerSchema = refine(tcpListenerObject, (options, context) => {
-  const problem = ndjsonCodecProblem(options.framing, options.codec);
+  const problem = ndjsonFormatProblem(options.framing, options.codec);
   if (problem !== undefined) return context.at("framing").report(ConfigErrorCode.VALUE, problem);
   return options;
 });

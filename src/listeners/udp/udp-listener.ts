@@ -5,9 +5,8 @@ import type { Peer } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Frame } from "../../frames/frame.js";
-import type { FrameCodec } from "../../frames/frame-codec.js";
-import { frameCodecs } from "../../frames/frame-codecs.js";
-import { FrameSession, type FrameSink } from "../../frames/frame-session.js";
+import type { FrameFormat } from "../../frames/frame-format.js";
+import { FrameSession, type FrameSink } from "../frame-session.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
 import { SourceRate } from "./source-rate.js";
 import { udpListenerSchema, type UdpListenerOptions } from "./udp-options.js";
@@ -27,7 +26,7 @@ class UdpListener implements Listener {
   readonly name: string;
   readonly #options: UdpListenerOptions & { readonly name: string };
   readonly #context: ListenerContext;
-  readonly #codec: FrameCodec;
+  readonly #format: FrameFormat;
   readonly #socket: Socket;
   readonly #rate: SourceRate;
   readonly #prune: NodeJS.Timeout;
@@ -37,7 +36,7 @@ class UdpListener implements Listener {
     this.name = options.name;
     this.#options = options;
     this.#context = context;
-    this.#codec = frameCodecs.get(options.codec)(context.codecs, options.maxFrameBytes);
+    this.#format = context.frameFormats.get(options.codec).create(context.codecs, options);
     this.#rate = new SourceRate(options.ratePerSource);
     this.#socket = createSocket({ type: isIPv6(options.host) ? "udp6" : "udp4" });
     this.#socket.on("message", (datagram, remote) => this.#onDatagram(datagram, remote));
@@ -48,9 +47,9 @@ class UdpListener implements Listener {
 
   #onDatagram(datagram: Buffer, remote: RemoteInfo): void {
     if (!this.#rate.take(remote.address)) return;
-    const sink = new DatagramSink(this.#socket, this.#codec, remote, datagram.byteLength);
+    const sink = new DatagramSink(this.#socket, this.#format, remote, datagram.byteLength);
     const peer: Peer = { address: remote.address, port: remote.port, listener: this.name, protocol: "udp", scheme: "http" };
-    const session = new FrameSession(this.#context, this.#codec, sink, peer, {
+    const session = new FrameSession(this.#context, this.#format, sink, peer, {
       maxInFlight: 1,
       maxReplyBytes: this.#options.maxReplyBytes,
       maxQueuedMessages: 1,
@@ -94,19 +93,19 @@ class DatagramSink implements FrameSink {
   #budget: number;
   readonly #received: number;
 
-  constructor(readonly socket: Socket, readonly codec: FrameCodec, readonly remote: RemoteInfo, received: number) {
+  constructor(readonly socket: Socket, readonly format: FrameFormat, readonly remote: RemoteInfo, received: number) {
     this.#budget = received;
     this.#received = received;
   }
 
   send(frame: Frame): boolean {
-    let bytes = this.codec.encode(frame);
+    let bytes = this.format.encode(frame);
     let replaced = false;
     if (bytes.byteLength > this.#budget) {
       replaced = true;
       const message = `the reply of ${bytes.byteLength} bytes is larger than the request datagram (${this.#received} bytes); pad the request or use TCP`;
       const refusal = new GatewayError(StatusCode.RESOURCE_EXHAUSTED, message, { httpStatus: 413 });
-      bytes = this.codec.encode({ id: frame.id, status: refusal.httpStatus, headers: { "content-type": "application/json" }, body: { kind: "bytes", bytes: Buffer.from(JSON.stringify(refusal.toStatus())) } });
+      bytes = this.format.encode({ id: frame.id, status: refusal.httpStatus, headers: { "content-type": "application/json" }, body: { kind: "bytes", bytes: Buffer.from(JSON.stringify(refusal.toStatus())) } });
       if (bytes.byteLength > this.#budget) {
         this.#budget = 0;
         this.#finish(frame);

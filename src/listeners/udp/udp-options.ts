@@ -1,4 +1,4 @@
-import { byteSize, integer, object, withDefault, type Infer } from "../../config/schema.js";
+import { byteSize, integer, object, withDefault, type Infer } from "../../options/schema.js";
 import { framedListenerFields } from "../framed-options.js";
 import { listenerBaseFields } from "../listener.js";
 

@@ -4,8 +4,7 @@ import { WebSocketServer } from "ws";
 import type { Peer } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import { frameCodecs } from "../../frames/frame-codecs.js";
-import type { FrameCodec } from "../../frames/frame-codec.js";
+import type { FrameFormat } from "../../frames/frame-format.js";
 import type { ListenerContext } from "../listener.js";
 import { drainConnections } from "../drain.js";
 import { WsConnection } from "./ws-connection.js";
@@ -21,7 +20,7 @@ export class WsAcceptor {
   readonly #server: WebSocketServer;
   readonly #options: WebSocketOptions;
   readonly #context: ListenerContext;
-  readonly #codec: FrameCodec;
+  readonly #format: FrameFormat;
   readonly #listener: string;
   readonly #connections = new Set<WsConnection>();
 
@@ -29,7 +28,7 @@ export class WsAcceptor {
     this.#options = options;
     this.#context = context;
     this.#listener = listener;
-    this.#codec = frameCodecs.get(options.codec)(context.codecs, options.maxFrameBytes);
+    this.#format = context.frameFormats.get(options.codec).create(context.codecs, options);
     this.#server = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -53,7 +52,7 @@ export class WsAcceptor {
     }
     this.#server.handleUpgrade(req, socket, head, (webSocket) => {
       const peer: Peer = { address: req.socket.remoteAddress ?? "unknown", port: req.socket.remotePort ?? 0, listener: this.#listener, protocol: "ws", scheme: "http" };
-      const connection = new WsConnection(webSocket, this.#codec, peer, this.#options, this.#context);
+      const connection = new WsConnection(webSocket, this.#format, peer, this.#options, this.#context);
       this.#connections.add(connection);
       webSocket.once("close", () => this.#connections.delete(connection));
     });

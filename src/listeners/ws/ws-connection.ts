@@ -3,8 +3,8 @@ import type { Peer } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { Frame } from "../../frames/frame.js";
-import type { FrameCodec } from "../../frames/frame-codec.js";
-import { FrameSession, type FrameSink } from "../../frames/frame-session.js";
+import type { FrameFormat } from "../../frames/frame-format.js";
+import { FrameSession, type FrameSink } from "../frame-session.js";
 import type { DrainableConnection } from "../drain.js";
 import type { ListenerContext } from "../listener.js";
 import type { WebSocketOptions } from "./ws-options.js";
@@ -24,7 +24,7 @@ const GOING_AWAY = 1001;
  */
 export class WsConnection implements FrameSink, DrainableConnection {
   readonly #socket: WebSocket;
-  readonly #codec: FrameCodec;
+  readonly #format: FrameFormat;
   readonly #options: WebSocketOptions;
   readonly #session: FrameSession;
   readonly #ping: NodeJS.Timeout;
@@ -34,11 +34,11 @@ export class WsConnection implements FrameSink, DrainableConnection {
   #lastActivity = Date.now();
   #waiters: Array<() => void> = [];
 
-  constructor(socket: WebSocket, codec: FrameCodec, peer: Peer, options: WebSocketOptions, context: ListenerContext) {
+  constructor(socket: WebSocket, format: FrameFormat, peer: Peer, options: WebSocketOptions, context: ListenerContext) {
     this.#socket = socket;
-    this.#codec = codec;
+    this.#format = format;
     this.#options = options;
-    this.#session = new FrameSession(context, codec, this, peer, options);
+    this.#session = new FrameSession(context, format, this, peer, options);
     socket.on("message", (data: RawData) => {
       this.#lastActivity = Date.now();
       this.#session.receive(toBuffer(data));
@@ -55,7 +55,7 @@ export class WsConnection implements FrameSink, DrainableConnection {
 
   send(frame: Frame): boolean {
     if (this.#socket.readyState !== this.#socket.OPEN) return false;
-    const bytes = this.#codec.encode(frame);
+    const bytes = this.#format.encode(frame);
     this.#lastActivity = Date.now();
     // Checked before adding this frame, so a reply larger than the limit still reaches a caller that reads.
     if (this.#unsent > 0 && this.#unsent + bytes.byteLength > this.#options.maxBufferedBytes) {
@@ -64,7 +64,7 @@ export class WsConnection implements FrameSink, DrainableConnection {
       return false;
     }
     this.#unsent += bytes.byteLength;
-    this.#socket.send(bytes, { binary: this.#codec.binary }, () => {
+    this.#socket.send(bytes, { binary: this.#format.binary }, () => {
       this.#unsent -= bytes.byteLength;
       if (this.#unsent < this.#options.highWaterBytes / 2) this.#wake();
     });

@@ -1,4 +1,4 @@
-import { boolean, byteSize, duration, object, string, withDefault, type Infer } from "../../config/schema.js";
+import { boolean, byteSize, duration, object, string, withDefault, type Infer } from "../../options/schema.js";
 import { framedConnectionFields, framedListenerFields } from "../framed-options.js";
 import { listenerBaseFields } from "../listener.js";
 

@@ -1,25 +1,26 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type protobuf from "protobufjs";
-import { documentShape, messageShape, type MessageShape } from "../../../src/codecs/body-shape.js";
-import { ProtoJsonCodec } from "../../../src/codecs/protojson/protojson-codec.js";
-import { defaultProtoJsonOptions } from "../../../src/codecs/protojson/protojson-options.js";
+import { documentShape } from "../../../src/core/body-shape.js";
+import { messageShape, type MessageShape } from "../../../src/protojson/message-shape.js";
+import { ProtoJsonMapping } from "../../../src/protojson/protojson-mapping.js";
+import { defaultProtoJsonOptions } from "../../../src/protojson/protojson-options.js";
 import { createXmlCodec, xmlCodecFactory } from "../../../src/codecs/xml/xml-codec.js";
-import { schemaDefaults } from "../../../src/config/schema.js";
+import { schemaDefaults } from "../../../src/options/schema.js";
 import { GatewayError } from "../../../src/core/gateway-error.js";
-import { ProtoRegistry } from "../../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../../src/protos/proto-registry.js";
 
 const defaults = schemaDefaults(xmlCodecFactory.optionsSchema);
 const xml = createXmlCodec({ ...defaults, workers: 0 });
 let kitchen: protobuf.Type;
 let shape: MessageShape;
 let strict: MessageShape;
-let codec: ProtoJsonCodec;
+let codec: ProtoJsonMapping;
 
 test.before(async () => {
   const registry = await ProtoRegistry.load(["test/protos"], ["rosetta/test/v1/kitchen.proto"]);
   kitchen = registry.findType("rosetta.test.v1.Kitchen")!;
-  codec = ProtoJsonCodec.forRegistry(registry, { ...defaultProtoJsonOptions, emitUnpopulated: false });
+  codec = ProtoJsonMapping.forRegistry(registry, { ...defaultProtoJsonOptions, emitUnpopulated: false });
   shape = messageShape(kitchen, codec);
   strict = messageShape(kitchen, codec.withOptions({ ...codec.options, rejectUnknownFields: true }));
 });

@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Readable } from "node:stream";
 import { request } from "undici";
-import { ConfigError } from "../../../src/config/error-codes.js";
+import { ConfigError } from "../../../src/options/error-codes.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
 

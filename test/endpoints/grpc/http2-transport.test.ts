@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { request } from "undici";
 import { serviceDefinition } from "../../../src/demo/grpc-service-definition.js";
-import { ProtoRegistry } from "../../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../../src/protos/proto-registry.js";
 import { startGateway } from "../../helpers/gateway.js";
 
 /** A bare grpc-js Bookstore serving GetShelf, restartable on a fixed port. */

@@ -6,7 +6,7 @@ import { createServer as createHttp2Server, type Http2Server, type ServerHttp2St
 import { Metadata, Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { request } from "undici";
 import { serviceDefinition } from "../../../src/demo/grpc-service-definition.js";
-import { ProtoRegistry } from "../../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../../src/protos/proto-registry.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 
 const transports = ["http2", "grpc-js"] as const;

@@ -6,8 +6,8 @@ import { ReflectionService } from "@grpc/reflection";
 import protobuf from "protobufjs";
 import { request } from "undici";
 import { serviceDefinition } from "../../../src/demo/grpc-service-definition.js";
-import { registryFromFileDescriptors } from "../../../src/schema/descriptor-set.js";
-import { bundledProtos, ProtoRegistry } from "../../../src/schema/proto-registry.js";
+import { registryFromFileDescriptors } from "../../../src/protos/descriptor-set.js";
+import { bundledProtos, ProtoRegistry } from "../../../src/protos/proto-registry.js";
 import { httpBindings } from "../../../src/endpoints/grpc/http-rules.js";
 import { startGateway } from "../../helpers/gateway.js";
 

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createConnection } from "node:net";
 import { once } from "node:events";
-import { ProtoRegistry } from "../../../src/schema/proto-registry.js";
+import { ProtoRegistry } from "../../../src/protos/proto-registry.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
 import { tcpClient, udpExchange } from "../../helpers/frame-clients.js";

@@ -1,0 +1,236 @@
+import { resolve } from "node:path";
+import { suggest } from "../core/did-you-mean.js";
+import type { Plugins } from "./plugins.js";
+import type { FilterFactory } from "../filters/filter-factory.js";
+import type { ListenerBaseOptions } from "../listeners/listener.js";
+import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
+import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
+import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
+import {
+  INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault,
+  type Fields, type Schema, ParseContext,
+} from "../options/schema.js";
+
+export interface FilterEntry {
+  readonly name: string;
+  readonly factory: FilterFactory;
+  readonly options: unknown;
+}
+
+export interface RouteConfig {
+  readonly id: string;
+  /** `routes[3]`, for errors found when the route is built. */
+  readonly configPath: string;
+  /** undefined: the route matches every path (`/**`). */
+  readonly template: PathTemplate | undefined;
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly condition: Condition | undefined;
+  readonly filters: readonly FilterEntry[];
+  readonly service: string;
+  /** Parsed by the service's endpoint kind. */
+  readonly upstream: unknown;
+}
+
+export interface ServiceConfig {
+  readonly protocol: string;
+  readonly options: unknown;
+}
+
+export interface GatewayConfig {
+  readonly listeners: readonly (ListenerBaseOptions & { readonly name: string })[];
+  /** `protos.include`, resolved against the config file's folder. */
+  readonly protoIncludes: readonly string[];
+  readonly services: Readonly<Record<string, ServiceConfig>>;
+  readonly filters: readonly FilterEntry[];
+  readonly routes: readonly RouteConfig[];
+  readonly codecs: Readonly<Record<string, unknown>>;
+  readonly shutdownTimeout: number;
+}
+
+const templateSchema = refine(string(), (value, context) => {
+  const parsed = parsePathTemplate(value);
+  return parsed.ok ? parsed.template : context.report(ConfigErrorCode.TEMPLATE, parsed.error);
+});
+
+const methodSchema = string({ pattern: /^[A-Z]+$/, patternHint: "an upper-case HTTP method such as GET" });
+const nameSchema = string({ pattern: /^[A-Za-z0-9_.-]+$/, patternHint: "a name of letters, digits, _ . -" });
+
+/** `- request-id` or `- request-headers: { set: {…} }`: the filter's name, with options its own schema checks. */
+function filterEntrySchema(plugins: Plugins): Schema<FilterEntry> {
+  return {
+    typeName: "filter name or { name: options }",
+    parse(input, context) {
+      let name: string;
+      let options: unknown = {};
+      if (typeof input === "string") {
+        name = input;
+      } else if (typeof input === "object" && input !== null && !Array.isArray(input) && Object.keys(input).length === 1) {
+        [name, options] = Object.entries(input)[0]!;
+        options ??= {};
+      } else {
+        return context.report(ConfigErrorCode.TYPE, "expected a filter name, or a mapping with one key: the filter's name, and its options as value");
+      }
+      const factory = plugins.filters.find(name);
+      if (factory === undefined) return context.report(ConfigErrorCode.REFERENCE, plugins.filters.unknownMessage(name));
+      const parsed = factory.optionsSchema.parse(options, context.at(name));
+      return parsed === INVALID ? INVALID : { name, factory, options: parsed };
+    },
+  };
+}
+
+/** A route's `upstream`: `service` here, the rest checked later by that service's endpoint kind. */
+const upstreamReferenceSchema: Schema<{ readonly service: string; readonly rest: Record<string, unknown> }> = {
+  typeName: "upstream",
+  parse(input, context) {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      return context.report(ConfigErrorCode.TYPE, "expected a mapping with at least `service`");
+    }
+    const { service, ...rest } = input as Record<string, unknown>;
+    if (service === undefined) return context.at("service").report(ConfigErrorCode.REQUIRED, '"service" is required (the name of an entry under services)');
+    if (typeof service !== "string") return context.at("service").report(ConfigErrorCode.TYPE, "expected a service name");
+    return { service, rest };
+  },
+};
+
+function routeSchema(plugins: Plugins) {
+  const matchSchema = object({
+    path: optional(templateSchema, "google.api.http path template; default: every path"),
+    methods: optional(list(methodSchema, { minItems: 1 }), "accepted methods (HEAD is accepted where GET is); default: every method"),
+    ...conditionFields(),
+  }, "route match");
+  return object({
+    id: required(nameSchema, "a unique id, used in logs and errors"),
+    match: withDefault(matchSchema, { path: undefined, methods: undefined, host: undefined, headers: undefined, query: undefined, listeners: undefined, all: undefined, any: undefined, not: undefined }, "which requests this route takes"),
+    filters: withDefault(list(filterEntrySchema(plugins)), [], "filters for this route, after the global ones, in this order"),
+    upstream: required(upstreamReferenceSchema, "the service (and its route options) that answers"),
+  }, "route");
+}
+
+/**
+ * The top level. Sections are parsed one by one (and routes one at a time),
+ * so a mistake in one place never hides the problems of another.
+ */
+function sectionSchemas(plugins: Plugins) {
+  const listenerSchema = tagged(
+    "protocol",
+    (protocol) => plugins.listeners.find(protocol)?.optionsSchema as Schema<ListenerBaseOptions> | undefined,
+    (protocol) => plugins.listeners.unknownMessage(protocol),
+  );
+  const serviceSchema = tagged<ServiceConfig>(
+    "protocol",
+    (protocol) => {
+      const schema = plugins.endpoints.find(protocol)?.serviceSchema;
+      return schema === undefined ? undefined : refine(schema, (options) => ({ protocol, options }));
+    },
+    (protocol) => plugins.endpoints.unknownMessage(protocol),
+  );
+  const codecFields: Fields = Object.fromEntries(plugins.codecs.keys().map((name) => {
+    const factory = plugins.codecs.get(name);
+    return [name, withDefault(factory.optionsSchema, schemaDefaults(factory.optionsSchema), `options of the ${name} codec`)];
+  }));
+  const codecs = object(codecFields, "codecs");
+  const shutdown = object({ timeout: withDefault(duration(), 10_000, "how long in-flight requests may take to finish on SIGINT/SIGTERM") }, "shutdown");
+  return {
+    top: object({
+      listeners: required(anything("list of listeners"), "sockets Rosetta accepts requests on"),
+      services: withDefault(anything("mapping of services"), {}, "upstream services by name"),
+      filters: withDefault(anything("list of filters"), [], "global filters, applied to every request before routing, in this order"),
+      routes: withDefault(anything("list of routes"), [], "routes, most specific path first, then in this order"),
+      codecs: withDefault(anything("codec options"), {}, "codec limits"),
+      protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
+      shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
+    }, "gateway config"),
+    listeners: list(listenerSchema, { minItems: 1 }),
+    services: map(serviceSchema, { keyPattern: /^[A-Za-z0-9_.-]+$/, keyHint: "a name of letters, digits, _ . -" }),
+    filters: list(filterEntrySchema(plugins)),
+    route: routeSchema(plugins),
+    codecs,
+    shutdown,
+    protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
+  };
+}
+
+/**
+ * Validates a parsed YAML/JSON document against every plugin's schema and
+ * checks the references between sections. Throws a ConfigError listing every
+ * problem, each with its path.
+ */
+export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDirectory = process.cwd()): GatewayConfig {
+  const context = new ParseContext();
+  const schemas = sectionSchemas(plugins);
+  const top = schemas.top.parse(input, context);
+  if (top === INVALID) throw new ConfigError(context.problems);
+
+  const parsedListeners = schemas.listeners.parse(top.listeners, context.at("listeners"));
+  const services = schemas.services.parse(top.services, context.at("services"));
+  const filters = schemas.filters.parse(top.filters, context.at("filters"));
+  const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
+  const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
+  const protos = schemas.protos.parse(top.protos, context.at("protos"));
+  const rawRoutes = Array.isArray(top.routes) ? top.routes : (context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes"), []);
+  const parsedRoutes = rawRoutes.map((route, index) => schemas.route.parse(route, context.at("routes").at(index)));
+
+  const listeners = parsedListeners === INVALID ? [] : parsedListeners.map((listener) => Object.freeze({ ...listener, name: listener.name ?? `${listener.protocol}-${listener.port}` }));
+  checkUnique(listeners.map((listener) => listener.name), (index) => context.at("listeners").at(index).at("name"), "listener name");
+  checkUnique(
+    listeners.map((listener) => (listener.port === 0 ? undefined : `${listener.host}:${listener.port}`)),
+    (index) => context.at("listeners").at(index).at("port"),
+    "listener address",
+  );
+  checkUnique(parsedRoutes.map((route) => (route === INVALID ? undefined : route.id)), (index) => context.at("routes").at(index).at("id"), "route id");
+
+  // Names are taken from the file itself, so a service with a mistake in it is still known by name.
+  const listenerNames = parsedListeners === INVALID ? undefined : listeners.map((listener) => listener.name);
+  const serviceNames = typeof top.services === "object" && top.services !== null ? Object.keys(top.services) : [];
+  const routes: RouteConfig[] = [];
+  parsedRoutes.forEach((route, index) => {
+    if (route === INVALID) return;
+    const at = context.at("routes").at(index);
+    route.match.listeners?.forEach((name, position) => {
+      if (listenerNames !== undefined && !listenerNames.includes(name)) {
+        at.at("match").at("listeners").at(position).report(ConfigErrorCode.REFERENCE, unknownName("listener", name, listenerNames));
+      }
+    });
+    const { service, rest } = route.upstream;
+    if (!serviceNames.includes(service)) {
+      at.at("upstream").at("service").report(ConfigErrorCode.REFERENCE, unknownName("service", service, serviceNames));
+      return;
+    }
+    const serviceConfig = services === INVALID ? undefined : services[service];
+    if (serviceConfig === undefined) return;
+    const upstream = plugins.endpoints.get(serviceConfig.protocol).upstreamSchema.parse(rest, at.at("upstream"));
+    if (upstream === INVALID) return;
+    const { path, methods, ...conditions } = route.match;
+    routes.push(Object.freeze({
+      id: route.id,
+      configPath: `routes[${index}]`,
+      template: path,
+      methods: methods === undefined ? undefined : new Set(methods),
+      condition: compileConditions(conditions),
+      filters: route.filters,
+      service,
+      upstream,
+    }));
+  });
+  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID) {
+    throw new ConfigError(context.problems);
+  }
+  const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
+  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout });
+
+  function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
+    const seen = new Map<string, number>();
+    values.forEach((value, index) => {
+      if (value === undefined) return;
+      const first = seen.get(value);
+      if (first === undefined) seen.set(value, index);
+      else at(index).report(ConfigErrorCode.DUPLICATE, `${what} "${value}" is already used by entry [${first}]`);
+    });
+  }
+}
+
+function unknownName(kind: string, name: string, known: readonly string[]): string {
+  const hint = suggest(name, known);
+  if (hint !== undefined) return `unknown ${kind} "${name}" (did you mean "${hint}"?)`;
+  return known.length === 0 ? `unknown ${kind} "${name}" (none is defined)` : `unknown ${kind} "${name}" (defined: ${known.join(", ")})`;
+}

@@ -1,0 +1,128 @@
+import { CodecRegistry } from "../codecs/codec-registry.js";
+import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
+import type { GatewayConfig } from "./gateway-config.js";
+import { composeFilters, type Filter, type Handler } from "../core/handler.js";
+import type { Endpoint } from "../endpoints/endpoint.js";
+import type { Listener } from "../listeners/listener.js";
+import type { Logger } from "../observability/logger.js";
+import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-handler.js";
+import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
+import type { Plugins } from "./plugins.js";
+
+const everyPath = (parsePathTemplate("/**") as { template: PathTemplate }).template;
+
+/**
+ * A gateway built from a validated config: endpoints (with their schemas
+ * loaded), the compiled routes, the one handler every listener calls, and
+ * the listeners. `create` does everything but bind; `listen` binds.
+ */
+export class Gateway {
+  readonly handle: Handler;
+  readonly listeners: readonly Listener[];
+  readonly #endpoints: readonly Endpoint<unknown>[];
+  readonly #codecs: CodecRegistry;
+  readonly #config: GatewayConfig;
+  readonly #logger: Logger;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(config: GatewayConfig, logger: Logger, handle: Handler, endpoints: readonly Endpoint<unknown>[], codecs: CodecRegistry, listeners: readonly Listener[]) {
+    this.#codecs = codecs;
+    this.#config = config;
+    this.#logger = logger;
+    this.handle = handle;
+    this.#endpoints = endpoints;
+    this.listeners = listeners;
+  }
+
+  /** Loads every service and compiles every route; rejects with one ConfigError listing all problems. */
+  static async create(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
+    const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])));
+    const names = Object.keys(config.services);
+    const created = await Promise.allSettled(names.map((name) => {
+      const service = config.services[name]!;
+      return plugins.endpoints.get(service.protocol).create(name, service.options, { codecs, frameFormats: plugins.frameFormats, logger, protoIncludes: config.protoIncludes, configPath: `services.${name}` });
+    }));
+    const problems: ConfigProblem[] = [];
+    const endpoints = new Map<string, Endpoint<unknown>>();
+    created.forEach((result, index) => {
+      if (result.status === "fulfilled") endpoints.set(names[index]!, result.value);
+      else problems.push(...problemsOf(result.reason, `services.${names[index]}`));
+    });
+    const routes: CompiledRoute[] = [];
+    const compile = (id: string, configPath: string, template: PathTemplate | undefined, methods: ReadonlySet<string> | undefined,
+      condition: CompiledRoute["condition"], filters: readonly Filter[], endpoint: Endpoint<unknown>, upstream: unknown) => {
+      try {
+        const handler = endpoint.handlerFor({ id, template, methods, upstream, configPath });
+        routes.push({ id, template: template ?? everyPath, methods, condition, handler: composeFilters(filters, handler) });
+      } catch (error) {
+        problems.push(...problemsOf(error, configPath));
+      }
+    };
+    for (const route of config.routes) {
+      const endpoint = endpoints.get(route.service);
+      if (endpoint === undefined) continue;
+      const filters = route.filters.map((entry) => entry.factory.create(entry.options));
+      compile(route.id, route.configPath, route.template, route.methods, route.condition, filters, endpoint, route.upstream);
+    }
+    for (const [name, endpoint] of endpoints) {
+      for (const route of endpoint.routes()) compile(route.id, `services.${name}`, route.template, route.methods, undefined, [], endpoint, route.upstream);
+    }
+    if (problems.length > 0) {
+      await Promise.all([...endpoints.values()].map((endpoint) => endpoint.close()));
+      await codecs.close();
+      throw new ConfigError(problems);
+    }
+    const handle = createGatewayHandler(routes, config.filters.map((entry) => entry.factory.create(entry.options)));
+    const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger }));
+    return new Gateway(config, logger, handle, [...endpoints.values()], codecs, listeners);
+  }
+
+  /** Builds and binds; a listener that cannot bind fails the start with ROSETTA_ERR_LISTEN. */
+  static async start(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
+    const gateway = await Gateway.create(config, plugins, logger);
+    await gateway.listen();
+    return gateway;
+  }
+
+  async listen(): Promise<void> {
+    const results = await Promise.allSettled(this.listeners.map((listener) => listener.start()));
+    const problems = results.flatMap((result, index): ConfigProblem[] => {
+      if (result.status === "fulfilled") return [];
+      const listener = this.#config.listeners[index]!;
+      const reason = result.reason as NodeJS.ErrnoException;
+      const why = listenFailures[reason.code ?? ""] ?? reason.message;
+      return [{ code: ConfigErrorCode.LISTEN, path: `listeners[${index}].port`, message: `listener "${listener.name}" cannot listen on ${listener.host}:${listener.port}: ${why}` }];
+    });
+    if (problems.length > 0) {
+      await this.stop(0);
+      throw new ConfigError(problems);
+    }
+    for (const listener of this.listeners) {
+      const { host, port } = listener.address();
+      this.#logger.info("listening", { listener: listener.name, protocol: listener.protocol, host, port });
+    }
+  }
+
+  /** Graceful: stop accepting, let in-flight requests finish (bounded by shutdown.timeout), then close upstream connections. */
+  stop(graceMs = this.#config.shutdownTimeout): Promise<void> {
+    this.#stopping ??= (async () => {
+      await Promise.all(this.listeners.map((listener) => listener.close(graceMs)));
+      await Promise.all(this.#endpoints.map((endpoint) => endpoint.close()));
+      await this.#codecs.close();
+      this.#logger.info("stopped");
+    })();
+    return this.#stopping;
+  }
+}
+
+/** What a bind error means, in words an operator acts on. */
+const listenFailures: Record<string, string> = {
+  EADDRINUSE: "the address is already in use by another process (EADDRINUSE)",
+  EACCES: "permission denied; ports below 1024 need privileges (EACCES)",
+  EADDRNOTAVAIL: "this machine has no such address (EADDRNOTAVAIL)",
+};
+
+function problemsOf(error: unknown, path: string): ConfigProblem[] {
+  if (error instanceof ConfigError) return [...error.problems];
+  return [{ code: ConfigErrorCode.REFERENCE, path, message: error instanceof Error ? error.message : String(error) }];
+}
