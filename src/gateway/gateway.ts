@@ -8,6 +8,7 @@ import type { Logger } from "../observability/logger.js";
 import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-handler.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import type { Plugins } from "./plugins.js";
+import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
 
 const everyPath = (parsePathTemplate("/**") as { template: PathTemplate }).template;
 
@@ -101,6 +102,11 @@ export class Gateway {
       const { host, port } = listener.address();
       this.#logger.info("listening", { listener: listener.name, protocol: listener.protocol, host, port });
     }
+  }
+
+  /** Serves one request through the whole pipeline without a socket on the caller's side (tests, embedding). */
+  inject(request: InjectRequest): Promise<InjectResponse> {
+    return inject(this.handle, this.#codecs, this.#config.listeners, request);
   }
 
   /** Graceful: stop accepting, let in-flight requests finish (bounded by shutdown.timeout), then close upstream connections. */

@@ -1,0 +1,25 @@
+import { silentLogger, type Logger } from "../observability/logger.js";
+import { validateGatewayConfig } from "./gateway-config.js";
+import { Gateway } from "./gateway.js";
+import { builtinPlugins, type Plugins } from "./plugins.js";
+
+export interface CreateGatewayOptions {
+  /** The extensions to build with; default builtinPlugins(). Register your own on it first. */
+  readonly plugins?: Plugins;
+  /** Default: silent (an embedding program decides where logs go). */
+  readonly logger?: Logger;
+  /** Relative paths in the config (protos.include) resolve against this; default process.cwd(). */
+  readonly baseDirectory?: string;
+}
+
+/**
+ * The library entry point: validates a config object (the YAML file's
+ * content as data) and builds the gateway — services loaded, routes
+ * compiled — without binding. `listen()` binds the listeners;
+ * `inject()` serves a request without any. Rejects with one ConfigError
+ * listing every problem.
+ */
+export async function createGateway(config: unknown, options: CreateGatewayOptions = {}): Promise<Gateway> {
+  const plugins = options.plugins ?? builtinPlugins();
+  return Gateway.create(validateGatewayConfig(config, plugins, options.baseDirectory), plugins, options.logger ?? silentLogger);
+}
