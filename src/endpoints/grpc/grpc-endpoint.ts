@@ -5,7 +5,8 @@ import type { Handler } from "../../core/handler.js";
 import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
-import { fullNameOf, ProtoRegistry } from "../../protos/proto-registry.js";
+import { fullNameOf, type ProtoRegistry } from "../../protos/proto-registry.js";
+import { loadServiceProtos } from "../../protos/load-protos.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { GrpcChannels } from "./grpc-channels.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
@@ -211,18 +212,11 @@ function fieldPathExists(type: protobuf.Type, fieldPath: string): boolean {
   return true;
 }
 
-async function loadRegistry(options: GrpcServiceOptions, context: EndpointContext): Promise<ProtoRegistry> {
-  if (options.reflection) return loadByReflection(options, context);
-  try {
-    return await ProtoRegistry.load(context.protoIncludes, options.protos);
-  } catch (error) {
-    throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${context.configPath}.protos`, message: `cannot load protos: ${(error as Error).message}` }]);
-  }
-}
-
 export const grpcEndpointFactory: EndpointFactory<GrpcServiceOptions, GrpcUpstreamOptions> = {
   protocol: "grpc",
   serviceSchema: grpcServiceSchema,
   upstreamSchema: grpcUpstreamSchema,
-  create: async (name, options, context) => new GrpcEndpoint(name, options, context, await loadRegistry(options, context)),
+  create: async (name, options, context) => new GrpcEndpoint(name, options, context, options.reflection
+    ? await loadByReflection(options, context)
+    : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
 };
