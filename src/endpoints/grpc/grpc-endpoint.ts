@@ -15,6 +15,7 @@ import { httpBindings } from "./http-rules.js";
 import { loadByReflection } from "./reflection-client.js";
 import { createTranscodingHandler } from "./transcoding-handler.js";
 import { createSoapFacade, type SoapOperation } from "../../soap/server/soap-facade.js";
+import { generateWsdl } from "../../soap/server/wsdl.js";
 import { messageShape } from "../../protojson/message-shape.js";
 
 const bodylessMethods = new Set(["GET", "DELETE", "HEAD"]);
@@ -125,21 +126,26 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     }
     const protoJson = route.upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(route.upstream.json);
     const operations = new Map<string, SoapOperation>();
+    const methods: protobuf.Method[] = [];
     // Streaming methods have no request/response form in WSDL 1.1; they stay REST/NDJSON only.
     for (const method of service.methodsArray.filter((candidate) => candidate.requestStream !== true && candidate.responseStream !== true)) {
       const path = `${fullNameOf(service)}/${method.name}`;
       const handler = this.#methodHandler({ ...route, template: undefined, methods: undefined, upstream: { ...route.upstream, soap: undefined, method: path, body: "*", responseBody: undefined, successStatus: 200 } }, path);
+      methods.push(method);
       operations.set(method.name, {
-        method, handler,
+        handler,
         requestShape: messageShape(method.resolvedRequestType!, protoJson),
         responseShape: messageShape(method.resolvedResponseType!, protoJson),
       });
     }
     const xml = this.#context.codecs.xml;
+    const targetNamespace = this.#options.soap?.namespace ?? `urn:${fullNameOf(service)}`;
+    const useProtoNames = protoJson.options.useProtoNames;
     return createSoapFacade({
-      service, operations,
-      targetNamespace: this.#options.soap?.namespace ?? `urn:${fullNameOf(service)}`,
-      useProtoNames: protoJson.options.useProtoNames,
+      serviceName: service.name,
+      operations,
+      targetNamespace,
+      wsdl: (location) => generateWsdl({ service, methods, targetNamespace, location, useProtoNames }),
       xml,
       // The XML limit too, so a longer declared envelope is refused before it is read.
       maxBodyBytes: Math.min(this.#options.maxSendMessageSize, xml.maxBytes ?? Infinity),

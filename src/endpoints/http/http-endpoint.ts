@@ -13,11 +13,11 @@ import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import { documentShape, type BodyShape } from "../../core/body-shape.js";
 import { messageShape } from "../../protojson/message-shape.js";
 import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
-import { soap11, soap12 } from "../../soap/soap-version.js";
+import { soapCallOf, type SoapCall } from "../../soap/client/soap-client.js";
 import { ConfigError, ConfigErrorCode } from "../../options/error-codes.js";
 import type { ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
-import { translateRequest, translateResponse, wantedCodec, type BodyTranslation, type SoapCall } from "./body-translation.js";
+import { translateRequest, translateResponse, wantedCodec, type BodyTranslation } from "./body-translation.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
@@ -118,8 +118,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     let soap: SoapCall | undefined;
     if (options.codec === "soap") {
       if (upstream.soap === undefined) throw new ConfigError([{ code: ConfigErrorCode.REQUIRED, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" speaks SOAP; the route must name the operation: soap: { operation: "…" }` }]);
-      const version = options.soap!.version === "1.2" ? soap12 : soap11;
-      soap = { version, namespace: options.soap!.namespace, operation: upstream.soap.operation, action: upstream.soap.action ?? `${options.soap!.namespace}/${upstream.soap.operation}` };
+      soap = soapCallOf(options.soap!, upstream.soap);
     }
     return {
       codecs: this.#codecs,
