@@ -40,9 +40,10 @@ const wsdlQuery = /^wsdl(?:[=&]|$)/i;
 const maxCachedLocations = 16;
 
 /**
- * One SOAP endpoint for a service that describes its operations: POST an envelope (1.1 as text/xml
- * with SOAPAction, 1.2 as application/soap+xml with `action`), answered in
- * the same version; GET ?wsdl for the generated WSDL. The operation is the
+ * One SOAP endpoint for any service that describes its operations: POST an
+ * envelope (1.1 as text/xml with SOAPAction, 1.2 as application/soap+xml
+ * with `action`), answered in the same version; GET ?wsdl for the WSDL the
+ * spec's closure writes (the gRPC endpoint's from its protos). The operation is the
  * Body's element name; an action, when sent, must name the same operation.
  * Errors come back as Faults with the google.rpc.Status in the detail.
  */
