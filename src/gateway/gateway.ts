@@ -2,13 +2,20 @@ import { CodecRegistry } from "../codecs/codec-registry.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
 import type { GatewayConfig } from "./gateway-config.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
-import type { Endpoint } from "../endpoints/endpoint.js";
+import type { Endpoint, RouteInfo } from "../endpoints/endpoint.js";
 import type { Listener } from "../listeners/listener.js";
 import type { Logger } from "../observability/logger.js";
 import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-handler.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import type { Plugins } from "./plugins.js";
 import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
+
+/** A route to compile: a config route, or one an endpoint brings with it. */
+interface RouteSpec extends RouteInfo<unknown> {
+  readonly condition: CompiledRoute["condition"];
+  readonly filters: readonly Filter[];
+  readonly endpoint: Endpoint<unknown>;
+}
 
 const everyPath = (parsePathTemplate("/**") as { template: PathTemplate }).template;
 
@@ -50,11 +57,11 @@ export class Gateway {
       else problems.push(...problemsOf(result.reason, `services.${names[index]}`));
     });
     const routes: CompiledRoute[] = [];
-    const compile = (id: string, configPath: string, template: PathTemplate | undefined, methods: ReadonlySet<string> | undefined,
-      condition: CompiledRoute["condition"], filters: readonly Filter[], endpoint: Endpoint<unknown>, upstream: unknown) => {
+    const compile = (spec: RouteSpec) => {
+      const { id, template, methods, configPath } = spec;
       try {
-        const handler = endpoint.handlerFor({ id, template, methods, upstream, configPath });
-        routes.push({ id, template: template ?? everyPath, methods, condition, handler: composeFilters(filters, handler) });
+        const handler = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
+        routes.push({ id, template: template ?? everyPath, methods, condition: spec.condition, handler: composeFilters(spec.filters, handler) });
       } catch (error) {
         problems.push(...problemsOf(error, configPath));
       }
@@ -63,10 +70,10 @@ export class Gateway {
       const endpoint = endpoints.get(route.service);
       if (endpoint === undefined) continue;
       const filters = route.filters.map((entry) => entry.factory.create(entry.options));
-      compile(route.id, route.configPath, route.template, route.methods, route.condition, filters, endpoint, route.upstream);
+      compile({ id: route.id, configPath: route.configPath, template: route.template, methods: route.methods, condition: route.condition, filters, endpoint, upstream: route.upstream });
     }
     for (const [name, endpoint] of endpoints) {
-      for (const route of endpoint.routes()) compile(route.id, `services.${name}`, route.template, route.methods, undefined, [], endpoint, route.upstream);
+      for (const route of endpoint.routes()) compile({ ...route, configPath: `services.${name}`, condition: undefined, filters: [], endpoint });
     }
     if (problems.length > 0) {
       await Promise.all([...endpoints.values()].map((endpoint) => endpoint.close()));

@@ -24,3 +24,8 @@ export function soapActionOf(version: SoapVersion, soapActionHeader: string | un
   const match = /;\s*action\s*=\s*("([^"]*)"|[^;\s]+)/i.exec(contentType ?? "");
   return match === null ? "" : match[2] ?? match[1]!;
 }
+
+/** The action a SOAP client sends for an operation (what the WSDL declares). */
+export function soapActionFor(targetNamespace: string, operation: string): string {
+  return `${targetNamespace}/${operation}`;
+}

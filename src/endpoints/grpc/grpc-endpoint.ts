@@ -5,7 +5,8 @@ import type { Handler } from "../../core/handler.js";
 import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
-import { fullNameOf, ProtoRegistry } from "../../protos/proto-registry.js";
+import { fullNameOf, type ProtoRegistry } from "../../protos/proto-registry.js";
+import { loadServiceProtos } from "../../protos/load-protos.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { GrpcChannels } from "./grpc-channels.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
@@ -14,6 +15,7 @@ import { httpBindings } from "./http-rules.js";
 import { loadByReflection } from "./reflection-client.js";
 import { createTranscodingHandler } from "./transcoding-handler.js";
 import { createSoapFacade, type SoapOperation } from "../../soap/server/soap-facade.js";
+import { generateWsdl } from "../../soap/server/wsdl.js";
 import { messageShape } from "../../protojson/message-shape.js";
 
 const bodylessMethods = new Set(["GET", "DELETE", "HEAD"]);
@@ -124,21 +126,26 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     }
     const protoJson = route.upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(route.upstream.json);
     const operations = new Map<string, SoapOperation>();
+    const methods: protobuf.Method[] = [];
     // Streaming methods have no request/response form in WSDL 1.1; they stay REST/NDJSON only.
     for (const method of service.methodsArray.filter((candidate) => candidate.requestStream !== true && candidate.responseStream !== true)) {
       const path = `${fullNameOf(service)}/${method.name}`;
       const handler = this.#methodHandler({ ...route, template: undefined, methods: undefined, upstream: { ...route.upstream, soap: undefined, method: path, body: "*", responseBody: undefined, successStatus: 200 } }, path);
+      methods.push(method);
       operations.set(method.name, {
-        method, handler,
+        handler,
         requestShape: messageShape(method.resolvedRequestType!, protoJson),
         responseShape: messageShape(method.resolvedResponseType!, protoJson),
       });
     }
     const xml = this.#context.codecs.xml;
+    const targetNamespace = this.#options.soap?.namespace ?? `urn:${fullNameOf(service)}`;
+    const useProtoNames = protoJson.options.useProtoNames;
     return createSoapFacade({
-      service, operations,
-      targetNamespace: this.#options.soap?.namespace ?? `urn:${fullNameOf(service)}`,
-      useProtoNames: protoJson.options.useProtoNames,
+      serviceName: service.name,
+      operations,
+      targetNamespace,
+      wsdl: (location) => generateWsdl({ service, methods, targetNamespace, location, useProtoNames }),
       xml,
       // The XML limit too, so a longer declared envelope is refused before it is read.
       maxBodyBytes: Math.min(this.#options.maxSendMessageSize, xml.maxBytes ?? Infinity),
@@ -211,18 +218,11 @@ function fieldPathExists(type: protobuf.Type, fieldPath: string): boolean {
   return true;
 }
 
-async function loadRegistry(options: GrpcServiceOptions, context: EndpointContext): Promise<ProtoRegistry> {
-  if (options.reflection) return loadByReflection(options, context);
-  try {
-    return await ProtoRegistry.load(context.protoIncludes, options.protos);
-  } catch (error) {
-    throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${context.configPath}.protos`, message: `cannot load protos: ${(error as Error).message}` }]);
-  }
-}
-
 export const grpcEndpointFactory: EndpointFactory<GrpcServiceOptions, GrpcUpstreamOptions> = {
   protocol: "grpc",
   serviceSchema: grpcServiceSchema,
   upstreamSchema: grpcUpstreamSchema,
-  create: async (name, options, context) => new GrpcEndpoint(name, options, context, await loadRegistry(options, context)),
+  create: async (name, options, context) => new GrpcEndpoint(name, options, context, options.reflection
+    ? await loadByReflection(options, context)
+    : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
 };

@@ -11,13 +11,14 @@ import { messageShape, type MessageShape } from "../../protojson/message-shape.j
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
-import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult } from "./grpc-calls.js";
+import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcChannels } from "./grpc-channels.js";
 import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
 import { parseGrpcTimeout } from "./grpc-timeout.js";
 import { buildRequestJson, type RequestMapping } from "../../protojson/request-message.js";
 import { requestMessages } from "./request-stream.js";
 import { malformedReply } from "../malformed-reply.js";
+import { callBudget } from "../deadline.js";
 
 const httpBodyType = "google.api.HttpBody";
 
@@ -58,12 +59,12 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const answer = answerShape(route);
 
   const callOptions = (request: RequestEnvelope): CallOptions => {
-    const requested = parseGrpcTimeout(request.headers["grpc-timeout"]);
-    const budget = Math.min(route.timeout, requested ?? route.timeout, request.deadline === undefined ? route.timeout : request.deadline - Date.now());
+    const now = Date.now();
+    const budget = callBudget(route.timeout, request.deadline, parseGrpcTimeout(request.headers["grpc-timeout"]), now);
     return {
       path: route.callPath,
       metadata: requestMetadata(request.headers, route.forwardHeaders),
-      deadline: new Date(Date.now() + Math.max(budget, 0)),
+      deadline: new Date(now + budget),
       cancellation: request.cancellation,
       toError: route.toError,
     };
@@ -86,7 +87,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
       const options = callOptions(request);
       if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(), options, messages));
       const result = await callClientStream(route.channels.next(), options, messages);
-      return unaryResponse(route, answer, result.message, result.headers, result.trailers, request);
+      return unaryResponse(route, answer, result, request);
     };
   }
   if (method.responseStream === true) {
@@ -95,7 +96,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   return async (request) => {
     const options = callOptions(request);
     const result = await route.channels.unary(options, await encodeRequest(request));
-    return unaryResponse(route, answer, result.message, result.headers, result.trailers, request);
+    return unaryResponse(route, answer, result, request);
   };
 }
 
@@ -192,9 +193,9 @@ function responseHeaders(headers: Metadata | undefined, trailers: Metadata | und
   return { headers: result, trailers: Object.keys(trailerMap).length > 0 ? trailerMap : undefined };
 }
 
-function unaryResponse(route: TranscodingRoute, answer: AnswerShape, message: Buffer, headers: Metadata | undefined, trailers: Metadata | undefined, request: RequestEnvelope): ResponseEnvelope {
-  const value = answerOf(answer, decodeReply(route, message));
-  const meta = responseHeaders(headers, trailers, request);
+function unaryResponse(route: TranscodingRoute, answer: AnswerShape, result: UnaryResult, request: RequestEnvelope): ResponseEnvelope {
+  const value = answerOf(answer, decodeReply(route, result.message));
+  const meta = responseHeaders(result.headers, result.trailers, request);
   let body: Body;
   if (answer.httpBody && value !== null && typeof value === "object") {
     const httpBody = value as Record<string, string | undefined>;

@@ -6,19 +6,9 @@ import { StatusCode } from "../../core/status-code.js";
 import type { BodyShape } from "../../core/body-shape.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
-import { readEnvelope, writeEnvelope } from "../../soap/soap-envelope.js";
-import { faultToError } from "../../soap/soap-fault.js";
-import { soap11, type SoapVersion } from "../../soap/soap-version.js";
+import { canonicalValue } from "../../protojson/message-shape.js";
+import { readSoapReply, writeSoapRequest, type SoapCall } from "../../soap/client/soap-client.js";
 import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
-import { escapeAttribute } from "../../codecs/xml/xml-text.js";
-
-/** A SOAP operation called for a REST route. */
-export interface SoapCall {
-  readonly version: SoapVersion;
-  readonly namespace: string;
-  readonly operation: string;
-  readonly action: string;
-}
 
 /** How one route's bodies change format between caller and upstream; built once per route. */
 export interface BodyTranslation {
@@ -43,8 +33,7 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
   const body = request.body;
   const headers = request.headers;
   const callerCodec = codecs.forMediaType(mediaTypeOf(headers) ?? "application/json");
-  if (soap !== undefined) headers.accept = soap.version.mediaType;
-  else if (translation.upstream !== undefined) headers.accept = target.mediaTypes[0];
+  if (soap === undefined && translation.upstream !== undefined) headers.accept = target.mediaTypes[0];
   let value: unknown;
   if (body.kind === "value") {
     value = body.value;
@@ -58,13 +47,10 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
     const bytes = await readBodyBytes(body, translation.maxBytes);
     value = bytes.byteLength === 0 ? {} : await callerCodec.decode(bytes, translation.requestShape);
   }
-  value = normalize(value, translation.requestShape);
   if (soap !== undefined) {
-    request.body = bytesBody(writeEnvelope(soap.version, translation.xml.toXml(value, translation.requestShape, soap.operation, ` xmlns="${escapeAttribute(soap.namespace)}"`)));
-    if (soap.version === soap11) headers.soapaction = `"${soap.action}"`;
-    headers["content-type"] = soap.version === soap11 ? soap.version.contentType : `${soap.version.contentType}; action="${soap.action}"`;
+    request.body = bytesBody(writeSoapRequest(soap, value, translation.requestShape, translation.xml, headers));
   } else {
-    request.body = bytesBody(target.encode(value, translation.requestShape));
+    request.body = bytesBody(target.encode(canonicalValue(value, translation.requestShape), translation.requestShape));
     headers["content-type"] = target.mediaTypes[0];
   }
   headers["content-length"] = undefined;
@@ -98,22 +84,11 @@ export async function translateResponse(response: ResponseEnvelope, wanted: Code
   // Error replies have their own shape: only successful ones are typed by the route.
   const shape = response.status < 400 ? translation.responseShape : undefined;
   const value = soap !== undefined
-    ? await soapResult(bytes, translation, shape)
-    : await readReply(source.name, async () => normalize(await source.decode(bytes, shape), shape));
+    ? await readSoapReply(bytes, xml, shape)
+    : await readReply(source.name, async () => canonicalValue(await source.decode(bytes, shape), shape));
   response.headers["content-type"] = undefined;
   response.headers["content-length"] = undefined;
   return { ...response, body: valueBody(value, shape) };
-}
-
-/** The operation's result out of a SOAP response; a Fault becomes the error it stands for. */
-async function soapResult(bytes: Uint8Array, translation: BodyTranslation, responseShape: BodyShape | undefined): Promise<unknown> {
-  const { xml } = translation;
-  const envelope = await readReply("SOAP", async () => readEnvelope(await xml.parse(bytes)));
-  if (envelope.isFault) throw faultToError(envelope.version, envelope.body!.node, xml);
-  return readReply("SOAP", () => {
-    const body = envelope.body;
-    return normalize(body === undefined ? {} : xml.toValue({ name: body.name, node: body.node }, responseShape), responseShape);
-  });
 }
 
 /** An upstream reply that does not parse or fit its type is the upstream's failure: 502. */
@@ -123,9 +98,4 @@ async function readReply<T>(format: string, read: () => T | Promise<T>): Promise
   } catch (error) {
     throw new GatewayError(StatusCode.INTERNAL, `the upstream's ${format} reply could not be read: ${GatewayError.from(error).message}`, { httpStatus: 502, cause: error });
   }
-}
-
-/** A value typed by a whole message, canonicalised through it: checked (the bad field named) and written as proto3 JSON. */
-function normalize(value: unknown, shape: BodyShape | undefined): unknown {
-  return shape?.kind === "message" && shape.field === undefined ? shape.protoJson.decode(shape.type, shape.protoJson.encode(shape.type, value)) : value;
 }

@@ -13,10 +13,11 @@ import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import { documentShape, type BodyShape } from "../../core/body-shape.js";
 import { messageShape } from "../../protojson/message-shape.js";
 import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
-import { soap11, soap12 } from "../../soap/soap-version.js";
+import { soapCallOf, type SoapCall } from "../../soap/client/soap-client.js";
 import { ConfigError, ConfigErrorCode } from "../../options/error-codes.js";
-import { ProtoRegistry } from "../../protos/proto-registry.js";
-import { translateRequest, translateResponse, wantedCodec, type BodyTranslation, type SoapCall } from "./body-translation.js";
+import type { ProtoRegistry } from "../../protos/proto-registry.js";
+import { loadServiceProtos } from "../../protos/load-protos.js";
+import { translateRequest, translateResponse, wantedCodec, type BodyTranslation } from "./body-translation.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
@@ -24,6 +25,7 @@ import { UpstreamCall } from "./upstream-call.js";
 import { isConnectFailure, upstreamError } from "./upstream-error.js";
 import { isMalformedReply } from "../malformed-reply.js";
 import { compileUpstreamPath, type UpstreamPath } from "../upstream-path.js";
+import { callBudget } from "../deadline.js";
 
 interface Target {
   readonly origin: string;
@@ -35,6 +37,18 @@ interface Target {
 const unhealthyStatuses = new Set([502, 503, 504]);
 
 type UpstreamBody = Uint8Array | Readable | null;
+
+/** One request as it goes to the upstream, the same on every try. */
+interface UpstreamAttempt {
+  readonly request: RequestEnvelope;
+  readonly method: string;
+  /** With the query. */
+  readonly path: string;
+  readonly headers: HeaderMap;
+  readonly body: UpstreamBody;
+  /** Milliseconds each try may take (see callBudget). */
+  readonly budget: number;
+}
 
 /** Bodies read whole to find a path variable are capped by the JSON codec's own limit. */
 const lookupBodyLimit = 4 * 1024 * 1024;
@@ -104,8 +118,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     let soap: SoapCall | undefined;
     if (options.codec === "soap") {
       if (upstream.soap === undefined) throw new ConfigError([{ code: ConfigErrorCode.REQUIRED, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" speaks SOAP; the route must name the operation: soap: { operation: "…" }` }]);
-      const version = options.soap!.version === "1.2" ? soap12 : soap11;
-      soap = { version, namespace: options.soap!.namespace, operation: upstream.soap.operation, action: upstream.soap.action ?? `${options.soap!.namespace}/${upstream.soap.operation}` };
+      soap = soapCallOf(options.soap!, upstream.soap);
     }
     return {
       codecs: this.#codecs,
@@ -153,15 +166,12 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     // undici writes the target's Host when none is given (and skips undefined values).
     if (!this.#options.preserveHost) headers.host = undefined;
     const body = this.#upstreamBody(request.body, headers);
-    const budget = request.deadline === undefined ? timeout : Math.max(0, Math.min(timeout, request.deadline - Date.now()));
-    return this.#attempt(request, method, path, headers, body, budget, 0, undefined);
+    return this.#attempt({ request, method, path, headers, body, budget: callBudget(timeout, request.deadline) }, 0, undefined);
   }
 
   /** One try on one target; a connection that could not be opened moves on to the next target. */
-  #attempt(
-    request: RequestEnvelope, method: string, path: string, headers: HeaderMap, body: UpstreamBody,
-    budget: number, attempt: number, previous: TargetState<Target> | undefined,
-  ): Promise<ResponseEnvelope> {
+  #attempt(attempt: UpstreamAttempt, tries: number, previous: TargetState<Target> | undefined): Promise<ResponseEnvelope> {
+    const { request, method, path, headers, body, budget } = attempt;
     const state = this.#balancer.pick(previous);
     const { origin, pool } = state.target;
     const onDeadline = () => new GatewayError(StatusCode.DEADLINE_EXCEEDED, `upstream "${this.#name}" (${origin}) did not answer within ${budget}ms`);
@@ -179,8 +189,8 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
         // A malformed reply speaks for the request, not the target's health (see malformedReply).
         if ((!(error instanceof GatewayError) && !isMalformedReply(mapped)) || mapped.code === StatusCode.DEADLINE_EXCEEDED) this.#balancer.failed(state);
         const replayable = body === null || body instanceof Uint8Array || !body.readableDidRead;
-        if (isConnectFailure(error) && replayable && attempt < this.#options.retries && this.#balancer.size > 1) {
-          return this.#attempt(request, method, path, headers, body, budget, attempt + 1, state);
+        if (isConnectFailure(error) && replayable && tries < this.#options.retries && this.#balancer.size > 1) {
+          return this.#attempt(attempt, tries + 1, state);
         }
         throw mapped;
       },
@@ -224,14 +234,6 @@ export const httpEndpointFactory: EndpointFactory<HttpServiceOptions, HttpUpstre
   protocol: "http",
   serviceSchema: httpServiceSchema,
   upstreamSchema: httpUpstreamSchema,
-  create: async (name, options, context) => new HttpEndpoint(name, options, context, await loadRegistry(options, context)),
+  create: async (name, options, context) => new HttpEndpoint(name, options, context,
+    options.protos.length === 0 ? undefined : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
 };
-
-async function loadRegistry(options: HttpServiceOptions, context: EndpointContext): Promise<ProtoRegistry | undefined> {
-  if (options.protos.length === 0) return undefined;
-  try {
-    return await ProtoRegistry.load(context.protoIncludes, options.protos);
-  } catch (error) {
-    throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${context.configPath}.protos`, message: `cannot load protos: ${(error as Error).message}` }]);
-  }
-}

@@ -3,7 +3,7 @@ import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { FrameFormat } from "../../frames/frame-format.js";
 import type { TcpServiceOptions, TcpTarget } from "./tcp-options.js";
-import { UpstreamConnection } from "./upstream-connection.js";
+import { UpstreamConnection, type ConnectionSettings } from "./upstream-connection.js";
 
 /**
  * The persistent connections to one target. Connections open on demand up
@@ -15,7 +15,7 @@ import { UpstreamConnection } from "./upstream-connection.js";
 export class TargetPool {
   readonly target: TcpTarget;
   readonly #options: TcpServiceOptions;
-  readonly #format: FrameFormat;
+  readonly #settings: ConnectionSettings;
   readonly #byId: boolean;
   readonly #where: string;
   readonly #open: UpstreamConnection[] = [];
@@ -30,9 +30,9 @@ export class TargetPool {
   constructor(target: TcpTarget, options: TcpServiceOptions, format: FrameFormat, service: string) {
     this.target = target;
     this.#options = options;
-    this.#format = format;
     this.#byId = options.correlation === "id" && options.framing !== "line";
     this.#where = `upstream "${service}" (${target.label})`;
+    this.#settings = { format, framing: options.framing, byId: this.#byId, maxFrameBytes: options.maxFrameBytes, where: this.#where };
   }
 
   /** A connection to send one call on; with order correlation, give it back with `release`. */
@@ -91,7 +91,7 @@ export class TargetPool {
         socket.once("error", failed);
       });
       this.#failures = 0;
-      const connection: UpstreamConnection = new UpstreamConnection(socket, this.#format, this.#options.framing, this.#byId, this.#options.maxFrameBytes, this.#where, () => this.#forget(connection));
+      const connection: UpstreamConnection = new UpstreamConnection(socket, this.#settings, () => this.#forget(connection));
       this.#open.push(connection);
       return connection;
     } catch (error) {

@@ -13,6 +13,7 @@ import { stripHopByHop } from "../../core/hop-by-hop.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { compileUpstreamPath } from "../upstream-path.js";
+import { callBudget } from "../deadline.js";
 import { lineFrameFormat } from "./line-frame-format.js";
 import { TargetPool } from "./target-pool.js";
 import { tcpServiceSchema, tcpUpstreamSchema, type TcpServiceOptions, type TcpUpstreamOptions } from "./tcp-options.js";
@@ -57,8 +58,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
         headers: toFrameHeaders(stripHopByHop({ ...request.headers }), notForwarded),
         body,
       };
-      const budget = request.deadline === undefined ? timeout : Math.max(1, Math.min(timeout, request.deadline - Date.now()));
-      return this.#responseOf(await this.#call(request, frame, budget));
+      return this.#responseOf(await this.#call(request, frame, callBudget(timeout, request.deadline)));
     };
   }
 

@@ -6,6 +6,17 @@ import type { FrameFormat } from "../../frames/frame-format.js";
 import { FrameReader, frameOnStream, type Framing } from "../../frames/stream-framing.js";
 import { malformedReply } from "../malformed-reply.js";
 
+/** What every connection of one target shares, fixed when the pool is built. */
+export interface ConnectionSettings {
+  readonly format: FrameFormat;
+  readonly framing: Framing;
+  /** Replies matched by the id they echo (id correlation), else by order. */
+  readonly byId: boolean;
+  readonly maxFrameBytes: number;
+  /** `upstream "name" (target)`, for errors. */
+  readonly where: string;
+}
+
 interface Pending {
   resolve(frame: Frame): void;
   reject(error: GatewayError): void;
@@ -29,13 +40,14 @@ export class UpstreamConnection {
   #nextId = 0;
   #closed = false;
 
-  constructor(socket: Socket, format: FrameFormat, framing: Framing, byId: boolean, maxFrameBytes: number, where: string, onClose: () => void) {
+  constructor(socket: Socket, settings: ConnectionSettings, onClose: () => void) {
+    const { where } = settings;
     this.#socket = socket;
-    this.#format = format;
-    this.#framing = framing;
-    this.#byId = byId;
+    this.#format = settings.format;
+    this.#framing = settings.framing;
+    this.#byId = settings.byId;
     this.#where = where;
-    this.#reader = new FrameReader(framing, maxFrameBytes);
+    this.#reader = new FrameReader(settings.framing, settings.maxFrameBytes);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", () => socket.destroy());

@@ -2,6 +2,7 @@ import type protobuf from "protobufjs";
 import { messageInfo, type FieldInfo, type ScalarType } from "../../protojson/message-info.js";
 import { escapeAttribute } from "../../codecs/xml/xml-text.js";
 import { xmlWellKnown } from "../../codecs/xml/xml-well-known.js";
+import { soapActionFor } from "../soap-version.js";
 
 export interface WsdlService {
   readonly service: protobuf.Service;
@@ -19,11 +20,6 @@ const xsdTypes: Readonly<Record<ScalarType, string>> = {
   int32: "xs:int", sint32: "xs:int", sfixed32: "xs:int", uint32: "xs:unsignedInt", fixed32: "xs:unsignedInt",
   bool: "xs:boolean", string: "xs:string", bytes: "xs:base64Binary",
 };
-
-/** The action a SOAP client sends for an operation. */
-export function soapActionFor(targetNamespace: string, methodName: string): string {
-  return `${targetNamespace}/${methodName}`;
-}
 
 /**
  * WSDL 1.1, document/literal wrapped, with an XSD generated from the

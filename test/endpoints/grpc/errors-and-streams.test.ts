@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import { request } from "undici";
 import { ConfigError } from "../../../src/options/error-codes.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
+import { waitFor } from "../../helpers/wait.js";
 import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
 
 const grpc = suite<{ server: TestGrpcServer; gateway: TestGateway }>("gRPC transcoding: errors, deadlines, streams");
@@ -93,12 +94,12 @@ grpc("every call carries a deadline (the service's timeout by default)", async (
 grpc("a caller that disconnects cancels the gRPC call", async ({ gateway, server }) => {
   const controller = new AbortController();
   const before = server.cancelled.length;
+  const calls = server.calls.length;
   const pending = request(`${gateway.url}/v1/slow/5000`, { signal: controller.signal }).catch(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  await waitFor(() => server.calls.slice(calls).some((call) => call.method === "Slow"), "the upstream to receive the call");
   controller.abort();
   await pending;
-  for (let waited = 0; server.cancelled.length === before && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.ok(server.cancelled.length > before, "the upstream never saw a cancellation");
+  await waitFor(() => server.cancelled.length > before, "the upstream to see a cancellation", 2000);
 });
 
 grpc("server streaming: NDJSON by default, one {result} per line", async ({ gateway }) => {

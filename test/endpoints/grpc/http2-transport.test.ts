@@ -5,6 +5,7 @@ import { request } from "undici";
 import { serviceDefinition } from "../../../src/demo/grpc-service-definition.js";
 import { ProtoRegistry } from "../../../src/protos/proto-registry.js";
 import { startGateway } from "../../helpers/gateway.js";
+import { waitFor } from "../../helpers/wait.js";
 
 /** A bare grpc-js Bookstore serving GetShelf, restartable on a fixed port. */
 async function startShelfServer(port: number, theme: string): Promise<{ port: number; server: Server }> {
@@ -41,10 +42,7 @@ for (const transport of ["http2", "grpc-js"] as const) {
       const second = await startShelfServer(first.port, "after");
       try {
         let answer = await get();
-        for (let attempt = 0; answer.status !== 200 && attempt < 40; attempt++) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          answer = await get();
-        }
+        await waitFor(async () => answer.status === 200 || (answer = await get()).status === 200, "calls to reach the restarted upstream", 4000);
         assert.is(answer.status, 200, answer.body);
         assert.is(JSON.parse(answer.body).theme, "after");
       } finally {

@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { createServer } from "node:net";
 import { request } from "undici";
 import { startGateway } from "../../helpers/gateway.js";
+import { waitFor } from "../../helpers/wait.js";
 import { startUpstream } from "../../helpers/upstream.js";
 
 /** A port that was free a moment ago and now has nothing listening: connections are refused. */
@@ -93,11 +94,12 @@ test("a caller that disconnects cancels the upstream request", async () => {
   try {
     const controller = new AbortController();
     const pending = request(`${gateway.url}/wait`, { signal: controller.signal }).catch((error: Error) => error);
-    while (hanging.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => hanging.received.length > 0, "the upstream to receive the request");
     controller.abort();
     await pending;
-    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("upstream request was not cancelled")), 2000));
-    await Promise.race([closed, timeout]);
+    let cancelled = false;
+    void closed.then(() => (cancelled = true));
+    await waitFor(() => cancelled, "the upstream request to be cancelled", 2000);
   } finally {
     await gateway.stop();
     await hanging.close();
@@ -163,8 +165,8 @@ test("an upstream that resets the connection before answering → 503; after the
   const flaky = await startUpstream((req, res) => {
     if (req.url === "/before") return void req.socket.destroy();
     res.writeHead(200, { "content-type": "text/plain", "content-length": 1000 });
-    res.write("only part of it");
-    setTimeout(() => req.socket.destroy(), 20);
+    // Cut once the head and the first bytes are on the wire.
+    res.write("only part of it", () => req.socket.destroy());
   });
   const gateway = await startGateway({
     services: { flaky: { protocol: "http", targets: [flaky.origin], retries: 0 } },

@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { createServer, type Server, type Socket } from "node:net";
 import { once } from "node:events";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
+import { waitFor } from "../../helpers/wait.js";
 
 /** Real TCP upstreams (NDJSON frames echoing ids, a line protocol, one that never answers) behind a real gateway. */
 interface TcpUpstream {
@@ -33,6 +34,8 @@ async function startTcpUpstream(onLine: (line: string, socket: Socket) => void):
 }
 
 let frames: TcpUpstream;
+/** The paths of the request frames the frames upstream has read, in order. */
+const framePaths: string[] = [];
 let lines: TcpUpstream;
 let silent: TcpUpstream;
 let gateway: TestGateway;
@@ -43,6 +46,7 @@ test.before(async () => {
   frames = await startTcpUpstream((line, socket) => {
     const frame = JSON.parse(line) as { id: string; method?: string; path: string; headers: Record<string, string>; body?: unknown };
     if (frame.method === undefined) return;
+    framePaths.push(frame.path);
     const delay = Number(/delay=(\d+)/.exec(frame.path)?.[1] ?? 0);
     setTimeout(() => socket.write(`${JSON.stringify({ id: frame.id, status: frame.path.startsWith("/missing") ? 404 : 200, headers: { "content-type": "application/json", "x-seen-path": frame.path }, body: { path: frame.path, method: frame.method, body: frame.body ?? null, caller: frame.headers["x-caller"] ?? null } })}\n`), delay);
   });
@@ -120,7 +124,7 @@ test("no reply in time → 504; refused → 503, then fail fast while the reconn
 
 test("an upstream that drops the connection fails the calls on it with 503, and the next call reconnects", async () => {
   const pending = fetch(`${gateway.url}/items/1?delay=500`);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor(() => framePaths.includes("/stock/1?delay=500"), "the upstream to read the request frame");
   for (const socket of frames.connections) socket.destroy();
   const dropped = await pending;
   assert.is(dropped.status, 503);
