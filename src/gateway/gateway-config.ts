@@ -156,7 +156,7 @@ function sectionSchemas(plugins: Plugins) {
  * problem, each with its path.
  */
 export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDirectory = process.cwd()): GatewayConfig {
-  const context = new ParseContext();
+  const context = new ParseContext([], "", (kind) => (kind === "codec" ? plugins.codecs : plugins.frameFormats).keys());
   const schemas = sectionSchemas(plugins);
   const top = schemas.top.parse(input, context);
   if (top === INVALID) throw new ConfigError(context.problems);
