@@ -110,7 +110,7 @@ function routeSchema(plugins: Plugins) {
  * The top level. Sections are parsed one by one (and routes one at a time),
  * so a mistake in one place never hides the problems of another.
  */
-function sectionSchemas(plugins: Plugins) {
+export function sectionSchemas(plugins: Plugins) {
   const listenerSchema = tagged(
     "protocol",
     (protocol) => plugins.listeners.find(protocol)?.optionsSchema as Schema<ListenerBaseOptions> | undefined,

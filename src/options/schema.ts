@@ -307,11 +307,22 @@ export function anything(typeName = "any value"): Schema<unknown> {
 export function refine<T, U>(schema: Schema<T>, check: (value: T, context: ParseContext) => Parsed<U>): Schema<U> {
   return {
     typeName: schema.typeName,
+    // An object schema keeps its fields visible through the check (fieldsOf).
+    ...(isObjectSchema(schema) ? { fields: schema.fields } : {}),
     parse(input, context) {
       const parsed = schema.parse(input, context);
       return parsed === INVALID ? INVALID : check(parsed, context);
     },
   };
+}
+
+function isObjectSchema(schema: Schema<unknown>): schema is ObjectSchema<Fields> {
+  return "fields" in schema && typeof schema.fields === "object" && schema.fields !== null;
+}
+
+/** The fields of an object schema (also through refine), for tools that describe options; undefined for other schemas. */
+export function fieldsOf(schema: Schema<unknown>): Fields | undefined {
+  return isObjectSchema(schema) ? schema.fields : undefined;
 }
 
 /** The defaults of a schema, by parsing an empty mapping with it. */
