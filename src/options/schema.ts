@@ -80,12 +80,11 @@ function notAllowed(context: ParseContext, input: string, allowed: readonly stri
 
 /** One of a fixed list of strings, typed as their union. */
 export function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
-  const isAllowed = (input: string): input is T => (values as readonly string[]).includes(input);
   return {
     typeName: values.map((value) => `"${value}"`).join(" | "),
     parse(input, context) {
       if (typeof input !== "string") return typeError(context, "a string", input);
-      return isAllowed(input) ? input : notAllowed(context, input, values);
+      return values.find((value) => value === input) ?? notAllowed(context, input, values);
     },
   };
 }
