@@ -110,7 +110,7 @@ function routeSchema(plugins: Plugins) {
  * The top level. Sections are parsed one by one (and routes one at a time),
  * so a mistake in one place never hides the problems of another.
  */
-function sectionSchemas(plugins: Plugins) {
+export function sectionSchemas(plugins: Plugins) {
   const listenerSchema = tagged(
     "protocol",
     (protocol) => plugins.listeners.find(protocol)?.optionsSchema as Schema<ListenerBaseOptions> | undefined,
@@ -156,7 +156,7 @@ function sectionSchemas(plugins: Plugins) {
  * problem, each with its path.
  */
 export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDirectory = process.cwd()): GatewayConfig {
-  const context = new ParseContext();
+  const context = new ParseContext([], "", (kind) => (kind === "codec" ? plugins.codecs : plugins.frameFormats).keys());
   const schemas = sectionSchemas(plugins);
   const top = schemas.top.parse(input, context);
   if (top === INVALID) throw new ConfigError(context.problems);

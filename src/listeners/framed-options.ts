@@ -1,9 +1,9 @@
-import { byteSize, duration, integer, string, withDefault, type Fields } from "../options/schema.js";
+import { byteSize, duration, integer, registered, withDefault, type Fields } from "../options/schema.js";
 
 /** The options every framed listener (ws, tcp, udp) has: the frame format and its limits. */
 export function framedListenerFields() {
   return {
-    codec: withDefault(string({ oneOf: ["json", "xml", "protobuf"] }), "json", "the frame format: json, xml or protobuf (protos/rosetta/v1/frame.proto)"),
+    codec: withDefault(registered("frame format"), "json", "the frame format: json, xml, protobuf (protos/rosetta/v1/frame.proto) or any other registered one"),
     maxFrameBytes: withDefault(byteSize({ min: 64 }), 1024 * 1024, "largest frame accepted; larger → an error frame (and, on streams, the connection closes)"),
     maxReplyBytes: withDefault(byteSize({ min: 64 }), 4 * 1024 * 1024, "largest upstream reply body put into a frame; larger → an error frame"),
   } satisfies Fields;

@@ -11,12 +11,20 @@ import { parseByteSize, parseDuration } from "./duration.js";
 export const INVALID: unique symbol = Symbol("invalid");
 export type Parsed<T> = T | typeof INVALID;
 
+/** The extension kinds whose names an option may take, as registered in the gateway's plugins. */
+export type RegisteredKind = "codec" | "frame format";
+
+/** The names registered for a kind; the gateway passes its registries' keys. */
+export type RegisteredNames = (kind: RegisteredKind) => readonly string[];
+
+const noNames: RegisteredNames = () => [];
+
 export class ParseContext {
-  constructor(readonly problems: ConfigProblem[] = [], readonly path = "") {}
+  constructor(readonly problems: ConfigProblem[] = [], readonly path = "", readonly names: RegisteredNames = noNames) {}
 
   at(key: string | number): ParseContext {
     const segment = typeof key === "number" ? `[${key}]` : this.path === "" ? key : `.${key}`;
-    return new ParseContext(this.problems, this.path + segment);
+    return new ParseContext(this.problems, this.path + segment, this.names);
   }
 
   report(code: ConfigErrorCode, message: string): typeof INVALID {
@@ -48,24 +56,53 @@ export interface StringOptions {
   readonly pattern?: RegExp;
   /** Said in the error when the pattern does not match. */
   readonly patternHint?: string;
-  readonly oneOf?: readonly string[];
 }
 
 export function string(options: StringOptions = {}): Schema<string> {
-  const { pattern, patternHint, oneOf } = options;
+  const { pattern, patternHint } = options;
   return {
-    typeName: oneOf === undefined ? "string" : oneOf.map((value) => `"${value}"`).join(" | "),
+    typeName: "string",
     parse(input, context) {
       if (typeof input !== "string") return typeError(context, "a string", input);
-      if (oneOf !== undefined && !oneOf.includes(input)) {
-        const hint = suggest(input, oneOf);
-        const tail = hint === undefined ? ` (one of: ${oneOf.join(", ")})` : ` (did you mean "${hint}"?)`;
-        return context.report(ConfigErrorCode.VALUE, `"${input}" is not allowed${tail}`);
-      }
       if (pattern !== undefined && !pattern.test(input)) {
         return context.report(ConfigErrorCode.VALUE, `"${input}" is not ${patternHint ?? `matching ${pattern}`}`);
       }
       return input;
+    },
+  };
+}
+
+function notAllowed(context: ParseContext, input: string, allowed: readonly string[]): typeof INVALID {
+  const hint = suggest(input, allowed);
+  const tail = hint === undefined ? ` (one of: ${allowed.join(", ")})` : ` (did you mean "${hint}"?)`;
+  return context.report(ConfigErrorCode.VALUE, `"${input}" is not allowed${tail}`);
+}
+
+/** One of a fixed list of strings, typed as their union. */
+export function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
+  return {
+    typeName: values.map((value) => `"${value}"`).join(" | "),
+    parse(input, context) {
+      if (typeof input !== "string") return typeError(context, "a string", input);
+      return values.find((value) => value === input) ?? notAllowed(context, input, values);
+    },
+  };
+}
+
+/**
+ * The name of a registered codec or frame format, checked against the
+ * gateway's registries at parse time: registering one in plugins.ts makes
+ * it valid in every option that takes that kind. `also` adds names that are
+ * not in the registry (an HTTP upstream's `soap`).
+ */
+export function registered(kind: RegisteredKind, options: { readonly also?: readonly string[] } = {}): Schema<string> {
+  const also = options.also ?? [];
+  return {
+    typeName: `${kind} name`,
+    parse(input, context) {
+      if (typeof input !== "string") return typeError(context, "a string", input);
+      const allowed = [...context.names(kind), ...also];
+      return allowed.includes(input) ? input : notAllowed(context, input, allowed);
     },
   };
 }
@@ -269,11 +306,22 @@ export function anything(typeName = "any value"): Schema<unknown> {
 export function refine<T, U>(schema: Schema<T>, check: (value: T, context: ParseContext) => Parsed<U>): Schema<U> {
   return {
     typeName: schema.typeName,
+    // An object schema keeps its fields visible through the check (fieldsOf).
+    ...(isObjectSchema(schema) ? { fields: schema.fields } : {}),
     parse(input, context) {
       const parsed = schema.parse(input, context);
       return parsed === INVALID ? INVALID : check(parsed, context);
     },
   };
+}
+
+function isObjectSchema(schema: Schema<unknown>): schema is ObjectSchema<Fields> {
+  return "fields" in schema && typeof schema.fields === "object" && schema.fields !== null;
+}
+
+/** The fields of an object schema (also through refine), for tools that describe options; undefined for other schemas. */
+export function fieldsOf(schema: Schema<unknown>): Fields | undefined {
+  return isObjectSchema(schema) ? schema.fields : undefined;
 }
 
 /** The defaults of a schema, by parsing an empty mapping with it. */

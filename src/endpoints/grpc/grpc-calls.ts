@@ -15,6 +15,8 @@ export interface CallStatus {
   readonly metadata?: Metadata | undefined;
   /** Set by the HTTP/2 path when the reply broke the gRPC protocol; `details` then names the problem. */
   readonly malformed?: boolean;
+  /** Set by the HTTP/2 path when no gRPC server answered (connect failed, refused, reset, or an HTTP 502/503/504 in front). */
+  readonly transport?: boolean;
 }
 
 export interface UnaryResult {

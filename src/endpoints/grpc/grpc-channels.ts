@@ -1,20 +1,31 @@
-import { Client, credentials, type ChannelOptions } from "@grpc/grpc-js";
-import { callUnary, type CallOptions, type UnaryResult } from "./grpc-calls.js";
+import { Client, connectivityState, credentials, type ChannelOptions } from "@grpc/grpc-js";
+import { StatusCode } from "../../core/status-code.js";
+import { TargetBalancer } from "../target-balancer.js";
+import { callUnary, type CallOptions, type CallStatus, type StatusToError, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcServiceOptions } from "./grpc-options.js";
 import { Http2UnaryChannel } from "./http2-unary-channel.js";
 
+/** One target's connections: a grpc-js channel, and the lean HTTP/2 one for unary calls when it is the transport. */
+interface GrpcTarget {
+  readonly client: Client;
+  readonly unary: Http2UnaryChannel | undefined;
+}
+
+/** What a failed unary call says about its target; undefined says nothing (cancelled by the caller, or a malformed reply). */
+type Verdict = "failed" | "answered" | undefined;
+
 /**
- * The connections to a service's targets, used round-robin: a grpc-js
- * channel per target for streaming calls (and unary ones when
- * `unaryTransport: grpc-js`), and a lean node:http2 session per target for
- * unary calls by default. Both multiplex calls over one HTTP/2 connection,
- * reconnect with backoff and keep the connection alive with pings.
+ * The connections to a service's targets, balanced round-robin with outlier
+ * ejection like the HTTP and TCP endpoints: a grpc-js channel per target for
+ * streaming calls (and unary ones when `unaryTransport: grpc-js`), and a lean
+ * node:http2 session per target for unary calls by default. Both multiplex
+ * calls over one HTTP/2 connection, reconnect with backoff and keep the
+ * connection alive with pings. Only unary calls report back to the balancer:
+ * a stream's failure can come long after the pick.
  */
 export class GrpcChannels {
-  readonly #clients: Client[];
-  readonly #unaryChannels: Http2UnaryChannel[] | undefined;
-  #next = 0;
-  #nextUnary = 0;
+  readonly #targets: GrpcTarget[];
+  readonly #balancer: TargetBalancer<GrpcTarget>;
 
   constructor(options: GrpcServiceOptions) {
     const channelOptions: ChannelOptions = {
@@ -25,28 +36,58 @@ export class GrpcChannels {
       "grpc.keepalive_permit_without_calls": 1,
       "grpc.primary_user_agent": "rosetta",
     };
-    this.#clients = options.targets.map((target) => new Client(target, credentials.createInsecure(), channelOptions));
-    this.#unaryChannels = options.unaryTransport === "http2" ? options.targets.map((target) => new Http2UnaryChannel(target, options)) : undefined;
+    this.#targets = options.targets.map((target) => ({
+      client: new Client(target, credentials.createInsecure(), channelOptions),
+      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options) : undefined,
+    }));
+    this.#balancer = new TargetBalancer(this.#targets, options.ejection);
   }
 
-  /** A unary call on the configured transport. */
-  unary(options: CallOptions, request: Buffer): Promise<UnaryResult> {
-    const channels = this.#unaryChannels;
-    if (channels === undefined) return callUnary(this.next(), options, request);
-    const channel = channels[this.#nextUnary]!;
-    this.#nextUnary = this.#nextUnary + 1 === channels.length ? 0 : this.#nextUnary + 1;
-    return channel.call(options.path, request, options.metadata, options.deadline, options.cancellation, options.toError);
+  /** A unary call on the configured transport, to the next healthy target; its outcome feeds the ejection. */
+  async unary(options: CallOptions, request: Buffer): Promise<UnaryResult> {
+    const state = this.#balancer.pick();
+    const { client, unary } = state.target;
+    let verdict: Verdict;
+    const toError: StatusToError = (status) => {
+      verdict = status.malformed === true ? undefined : targetFailed(status, unary === undefined ? client : undefined) ? "failed" : "answered";
+      return options.toError(status);
+    };
+    try {
+      const result = unary === undefined
+        ? await callUnary(client, { ...options, toError }, request)
+        : await unary.call(options.path, request, options.metadata, options.deadline, options.cancellation, toError);
+      this.#balancer.succeeded(state);
+      return result;
+    } catch (error) {
+      if (verdict === "failed") this.#balancer.failed(state);
+      else if (verdict === "answered") this.#balancer.succeeded(state);
+      throw error;
+    }
   }
 
-  /** The next grpc-js channel, for streaming calls. */
+  /** The next healthy target's grpc-js channel, for streaming calls. */
   next(): Client {
-    const client = this.#clients[this.#next]!;
-    this.#next = this.#next + 1 === this.#clients.length ? 0 : this.#next + 1;
-    return client;
+    return this.#balancer.pick().target.client;
   }
 
   close(): void {
-    for (const client of this.#clients) client.close();
-    for (const channel of this.#unaryChannels ?? []) channel.close();
+    for (const { client, unary } of this.#targets) {
+      client.close();
+      unary?.close();
+    }
   }
+}
+
+/**
+ * A deadline passed, or the target could not be reached. An UNAVAILABLE the
+ * upstream sent as its own status is an answer, not a failure: the HTTP/2
+ * path marks the transport's own failures; for grpc-js, whose statuses do not
+ * say where they came from, a channel that is not READY when the call fails
+ * means the connection was the problem.
+ */
+function targetFailed(status: CallStatus, grpcJsClient: Client | undefined): boolean {
+  if (status.code === StatusCode.DEADLINE_EXCEEDED) return true;
+  if (status.code !== StatusCode.UNAVAILABLE) return false;
+  if (grpcJsClient === undefined) return status.transport === true;
+  return grpcJsClient.getChannel().getConnectivityState(false) !== connectivityState.READY;
 }

@@ -1,11 +1,12 @@
 import { ConfigErrorCode } from "../../options/error-codes.js";
 import {
-  boolean, byteSize, duration, integer, list, map, object, optional, refine, required, string, withDefault, type Infer, type Schema,
+  boolean, byteSize, duration, integer, list, map, object, oneOf, optional, refine, required, string, withDefault, type Infer,
 } from "../../options/schema.js";
 import { protoJsonOptionsSchema, defaultProtoJsonOptions } from "../../protojson/protojson-options.js";
+import { ejectionSchema } from "../target-balancer.js";
 
 const target = string({ pattern: /^\S+$/, patternHint: 'a gRPC target such as "127.0.0.1:50051" or "dns:///orders:50051"' });
-const streamFormat = string({ oneOf: ["ndjson", "sse", "array"] }) as Schema<"ndjson" | "sse" | "array">;
+const streamFormat = oneOf(["ndjson", "sse", "array"]);
 const httpStatus = integer({ min: 200, max: 299 });
 const methodPath = string({ pattern: /^[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/, patternHint: 'a method path such as "bookstore.v1.Bookstore/GetShelf"' });
 
@@ -17,8 +18,9 @@ const soapFacadeSchema = object({
 }, "soap facade");
 
 export const grpcServiceSchema = refine(object({
-  protocol: required(string({ oneOf: ["grpc"] }), "grpc"),
+  protocol: required(oneOf(["grpc"]), "grpc"),
   targets: required(list(target, { minItems: 1 }), "gRPC targets (host:port); calls go round-robin over one channel per target"),
+  ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking: unary calls that cannot reach a target (refused, reset) or pass their deadline count as failures"),
   protos: withDefault(list(string()), [], ".proto files defining the service, relative to a protos.include root"),
   reflection: withDefault(boolean(), false, "fetch the service's descriptors from the upstream by gRPC server reflection at start, instead of files"),
   timeout: withDefault(duration({ min: 1 }), 15_000, "deadline of every call unless the caller (grpc-timeout header) or the route sets a shorter one"),
@@ -26,7 +28,7 @@ export const grpcServiceSchema = refine(object({
   maxSendMessageSize: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest request message sent"),
   keepaliveTime: withDefault(duration({ min: 1 }), 30_000, "interval of HTTP/2 keepalive pings on an idle channel"),
   keepaliveTimeout: withDefault(duration({ min: 1 }), 10_000, "how long a keepalive ping may go unanswered before the channel is dropped"),
-  unaryTransport: withDefault(string({ oneOf: ["http2", "grpc-js"] }) as Schema<"http2" | "grpc-js">, "http2", "unary calls over Rosetta's lean node:http2 client (about a third of grpc-js's CPU per call) or the grpc-js client; streams always use grpc-js"),
+  unaryTransport: withDefault(oneOf(["http2", "grpc-js"]), "http2", "unary calls over Rosetta's lean node:http2 client (about a third of grpc-js's CPU per call) or the grpc-js client; streams always use grpc-js"),
   json: withDefault(protoJsonOptionsSchema, defaultProtoJsonOptions, "the proto3 JSON mapping options (each route may override)"),
   unannotatedMethods: withDefault(boolean(), true, "serve every method without a google.api.http option at POST /<package>.<Service>/<Method> with body \"*\""),
   rejectUnknownQueryParameters: withDefault(boolean(), false, "answer 400 for a query parameter that names no field, instead of ignoring it"),

@@ -108,7 +108,7 @@ export class Http2UnaryChannel {
     return new Promise((resolve, reject) => {
       const session = this.#closed ? undefined : this.#sessionForCall();
       if (session === undefined) {
-        reject(toError({ code: StatusCode.UNAVAILABLE, details: `No connection established to ${this.#authority} (retrying with backoff)` }));
+        reject(toError({ code: StatusCode.UNAVAILABLE, details: `No connection established to ${this.#authority} (retrying with backoff)`, transport: true }));
         return;
       }
       const remaining = deadline.getTime() - Date.now();
@@ -130,7 +130,7 @@ export class Http2UnaryChannel {
         stream = session.request(headers, { endStream: false });
       } catch (error) {
         this.#forget(session);
-        reject(toError({ code: StatusCode.UNAVAILABLE, details: `cannot start a call: ${(error as Error).message}` }));
+        reject(toError({ code: StatusCode.UNAVAILABLE, details: `cannot start a call: ${(error as Error).message}`, transport: true }));
         return;
       }
       let settled = false;
@@ -144,9 +144,9 @@ export class Http2UnaryChannel {
         stopCancel();
         outcome();
       };
-      const fail = (code: StatusCode, details: string, trailers?: IncomingHttpHeaders) => {
+      const fail = (code: StatusCode, details: string, trailers?: IncomingHttpHeaders, transport = false) => {
         const failureMetadata = trailers === undefined ? undefined : Metadata.fromHttp2Headers(trailers);
-        finish(() => reject(toError({ code, details, ...(failureMetadata === undefined ? {} : { metadata: failureMetadata }) })));
+        finish(() => reject(toError({ code, details, transport, ...(failureMetadata === undefined ? {} : { metadata: failureMetadata }) })));
         if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
       };
       /** The reply broke the gRPC protocol: 502 naming the problem, not a status the upstream chose. */
@@ -165,7 +165,7 @@ export class Http2UnaryChannel {
         responseHeaders = received;
         const status = Number(received[constants.HTTP2_HEADER_STATUS]);
         if (received["grpc-status"] !== undefined) return settleFrom(received, true);
-        if (status !== 200) fail(codeOfHttpStatus(status), `upstream answered HTTP ${status}`);
+        if (status !== 200) fail(codeOfHttpStatus(status), `upstream answered HTTP ${status}`, undefined, status === 502 || status === 503 || status === 504);
         else if (!String(received["content-type"] ?? "").startsWith("application/grpc")) malformed(`its content-type is ${String(received["content-type"])}, not application/grpc`);
       });
       stream.on("data", (chunk: Buffer) => {
@@ -181,12 +181,12 @@ export class Http2UnaryChannel {
         }
       });
       stream.on("trailers", (trailers: IncomingHttpHeaders) => settleFrom(trailers, false));
-      stream.on("error", (error: Error) => fail(StatusCode.UNAVAILABLE, `connection failed: ${error.message}`));
+      stream.on("error", (error: Error) => fail(StatusCode.UNAVAILABLE, `connection failed: ${error.message}`, undefined, true));
       stream.on("close", () => {
         if (settled) return;
         // A stream the upstream ended cleanly but without trailers broke the protocol; a reset one is a dropped connection.
         if (responseHeaders !== undefined && stream.rstCode === constants.NGHTTP2_NO_ERROR) malformed("the call ended without a grpc-status");
-        else fail(StatusCode.UNAVAILABLE, responseHeaders === undefined ? `No connection established to ${this.#authority}` : "the connection was reset before the call ended");
+        else fail(StatusCode.UNAVAILABLE, responseHeaders === undefined ? `No connection established to ${this.#authority}` : "the connection was reset before the call ended", undefined, true);
       });
 
       /** grpc-status arrives in the trailers, or (trailers-only) in the headers. */

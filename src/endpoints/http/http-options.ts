@@ -1,6 +1,6 @@
 import { ConfigErrorCode } from "../../options/error-codes.js";
 import {
-  boolean, byteSize, duration, integer, list, object, optional, refine, required, string, withDefault, type Infer, type Schema,
+  boolean, byteSize, duration, integer, list, object, oneOf, optional, refine, registered, required, string, withDefault, type Infer,
 } from "../../options/schema.js";
 import { defaultProtoJsonOptions, protoJsonOptionsSchema } from "../../protojson/protojson-options.js";
 
@@ -24,13 +24,13 @@ const origin = refine(string(), (value, context) => {
 });
 
 const soapUpstreamSchema = object({
-  version: withDefault(string({ oneOf: ["1.1", "1.2"] }) as Schema<"1.1" | "1.2">, "1.1", "SOAP version the upstream speaks"),
+  version: withDefault(oneOf(["1.1", "1.2"]), "1.1", "SOAP version the upstream speaks"),
   namespace: required(string({ pattern: /^\S+$/, patternHint: "a namespace URI" }), "namespace of the operation elements (the WSDL's targetNamespace)"),
 }, "soap upstream");
 
 export const httpServiceSchema = refine(object(
   {
-    protocol: required(string({ oneOf: ["http"] }), "http"),
+    protocol: required(oneOf(["http"]), "http"),
     targets: required(list(origin, { minItems: 1 }), 'origins such as "http://127.0.0.1:7001"; requests go round-robin'),
     timeout: withDefault(duration({ min: 1 }), 15_000, "time from sending the request to the response headers, per attempt; → 504"),
     bodyTimeout: withDefault(duration(), 300_000, "longest silence while the response body streams; 0s disables"),
@@ -40,7 +40,7 @@ export const httpServiceSchema = refine(object(
     retries: withDefault(integer({ min: 0, max: 10 }), 1, "retries on another target when a connection could not be opened (the request was never sent)"),
     preserveHost: withDefault(boolean(), false, "send the caller's Host instead of the target's (it is in X-Forwarded-Host either way)"),
     ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
-    codec: optional(string({ oneOf: ["json", "xml", "soap"] }) as Schema<"json" | "xml" | "soap">, "what the upstream speaks; bodies in any other format are translated both ways (unset: bodies pass through, translated only when the caller sends or asks for another format than JSON)"),
+    codec: optional(registered("codec", { also: ["soap"] }), "what the upstream speaks; bodies in any other format are translated both ways (unset: bodies pass through, translated only when the caller sends or asks for another format than JSON)"),
     soap: optional(soapUpstreamSchema, "the SOAP version and namespace, for codec: soap"),
     protos: withDefault(list(string()), [], ".proto files whose messages routes may name as requestType/responseType, relative to a protos.include root"),
     json: withDefault(protoJsonOptionsSchema, defaultProtoJsonOptions, "proto3 JSON mapping options for typed routes"),

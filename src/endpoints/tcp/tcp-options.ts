@@ -1,7 +1,6 @@
 import { ConfigErrorCode } from "../../options/error-codes.js";
 import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
-import { byteSize, duration, integer, list, object, optional, refine, required, string, withDefault, type Infer, type Schema } from "../../options/schema.js";
-import type { Framing } from "../../frames/stream-framing.js";
+import { byteSize, duration, integer, list, object, oneOf, optional, refine, registered, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { ejectionSchema } from "../target-balancer.js";
 import { upstreamTemplate } from "../upstream-path.js";
 
@@ -19,11 +18,11 @@ export interface TcpTarget {
 }
 
 export const tcpServiceSchema = refine(object({
-  protocol: required(string({ oneOf: ["tcp"] }), "tcp"),
+  protocol: required(oneOf(["tcp"]), "tcp"),
   targets: required(list(hostPort, { minItems: 1 }), 'host:port of each upstream, such as "127.0.0.1:7300"; calls go round-robin'),
-  framing: withDefault(string({ oneOf: ["ndjson", "length-prefixed", "line"] }) as Schema<Framing>, "ndjson", "ndjson (JSON frames, one per line), length-prefixed (4-byte big-endian length, any codec) or line (plain text: one line out, one line back)"),
-  codec: withDefault(string({ oneOf: ["json", "xml", "protobuf"] }), "json", "the frame format the upstream speaks (ndjson needs json; line ignores it)"),
-  correlation: withDefault(string({ oneOf: ["id", "order"] }) as Schema<"id" | "order">, "id", "id: the upstream echoes each frame's id, so a connection carries many calls; order: one call at a time per connection (line framing always)"),
+  framing: withDefault(oneOf(["ndjson", "length-prefixed", "line"]), "ndjson", "ndjson (JSON frames, one per line), length-prefixed (4-byte big-endian length, any codec) or line (plain text: one line out, one line back)"),
+  codec: withDefault(registered("frame format"), "json", "the frame format the upstream speaks (ndjson needs json; line ignores it)"),
+  correlation: withDefault(oneOf(["id", "order"]), "id", "id: the upstream echoes each frame's id, so a connection carries many calls; order: one call at a time per connection (line framing always)"),
   connections: withDefault(integer({ min: 1, max: 10_000 }), 8, "persistent connections per target"),
   timeout: withDefault(duration({ min: 1 }), 15_000, "time for the reply frame; → 504"),
   connectTimeout: withDefault(duration({ min: 1 }), 5_000, "time to open a connection; → 503"),

@@ -1,5 +1,5 @@
 import { ConfigErrorCode } from "../../options/error-codes.js";
-import { boolean, byteSize, duration, integer, map, object, optional, refine, string, withDefault, type Infer } from "../../options/schema.js";
+import { boolean, byteSize, duration, integer, map, object, optional, refine, registered, string, withDefault, type Infer } from "../../options/schema.js";
 import { listenerBaseFields } from "../listener.js";
 
 const ftpListenerObject = object({
@@ -16,7 +16,7 @@ const ftpListenerObject = object({
   loginLockout: withDefault(duration({ min: 1 }), 300_000, "how long a locked-out address is refused (421 on connect, 530 on login), and how long a failure counts"),
   maxFileBytes: withDefault(byteSize({ min: 1 }), 10 * 1024 * 1024, "largest upload (STOR) and largest reply kept or sent (RETR)"),
   maxStoredReplies: withDefault(integer({ min: 1 }), 100, "replies kept per session for RETR and LIST; the oldest goes first"),
-  extensions: withDefault(map(string({ pattern: /^[a-z0-9+-]+$/, patternHint: "a codec name" }), { keyPattern: /^[a-z0-9]+$/, keyHint: "a file extension without the dot" }), { json: "json", xml: "xml", pb: "protobuf" }, "file extension → codec of the body"),
+  extensions: withDefault(map(registered("codec"), { keyPattern: /^[a-z0-9]+$/, keyHint: "a file extension without the dot" }), { json: "json", xml: "xml", pb: "protobuf" }, "file extension → codec of the body"),
 }, "ftp listener");
 
 export const ftpListenerSchema = refine(ftpListenerObject, (options, context) => {

@@ -1,6 +1,6 @@
 import { ConfigErrorCode } from "../../options/error-codes.js";
 import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
-import { byteSize, object, refine, string, withDefault, type Infer } from "../../options/schema.js";
+import { byteSize, object, oneOf, refine, withDefault, type Infer } from "../../options/schema.js";
 import { framedConnectionFields, framedListenerFields } from "../framed-options.js";
 import { listenerBaseFields } from "../listener.js";
 
@@ -8,7 +8,7 @@ const tcpListenerObject = object({
   ...listenerBaseFields(),
   ...framedListenerFields(),
   ...framedConnectionFields(),
-  framing: withDefault(string({ oneOf: ["ndjson", "length-prefixed"] }), "ndjson", "ndjson: one JSON frame per line; length-prefixed: a 4-byte big-endian length before each frame (any codec)"),
+  framing: withDefault(oneOf(["ndjson", "length-prefixed"]), "ndjson", "ndjson: one JSON frame per line; length-prefixed: a 4-byte big-endian length before each frame (any codec)"),
   maxBufferedBytes: withDefault(byteSize({ min: 1024 }), 8 * 1024 * 1024, "unsent reply bytes above which a caller that does not read is disconnected (one frame always fits, whatever its size)"),
 }, "tcp listener");
 
