@@ -6,6 +6,7 @@ import { StatusCode } from "../../core/status-code.js";
 import type { BodyShape } from "../../core/body-shape.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
+import { codecChoice, codecOf } from "../../codecs/codec-step.js";
 import { readEnvelope, writeEnvelope } from "../../soap/soap-envelope.js";
 import { faultToError } from "../../soap/soap-fault.js";
 import { soap11, type SoapVersion } from "../../soap/soap-version.js";
@@ -42,7 +43,7 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
   const target = soap !== undefined ? translation.xml : translation.upstream ?? codecs.json;
   const body = request.body;
   const headers = request.headers;
-  const callerCodec = codecs.forMediaType(mediaTypeOf(headers) ?? "application/json");
+  const callerCodec = codecChoice(codecs, request).request;
   if (soap !== undefined) headers.accept = soap.version.mediaType;
   else if (translation.upstream !== undefined) headers.accept = target.mediaTypes[0];
   let value: unknown;
@@ -72,14 +73,10 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
 }
 
 /** The format the caller wants back: what it asks for by Accept, else what it sent, else JSON when the upstream's format is declared. */
-export function wantedCodec(request: RequestEnvelope, translation: BodyTranslation, accept: string | undefined): Codec | undefined {
+export function wantedCodec(request: RequestEnvelope, translation: BodyTranslation): Codec | undefined {
   const { codecs } = translation;
-  const asked = codecs.accepted(accept);
-  if (asked !== undefined) return asked;
-  const sent = mediaTypeOf(request.headers);
-  const sentCodec = sent === undefined ? undefined : codecs.forMediaType(sent);
-  if (sentCodec !== undefined) return sentCodec;
-  return translation.upstream !== undefined || translation.soap !== undefined ? codecs.json : undefined;
+  const { asked, sent } = codecChoice(codecs, request);
+  return asked ?? sent ?? (translation.upstream !== undefined || translation.soap !== undefined ? codecs.json : undefined);
 }
 
 /**
@@ -90,8 +87,7 @@ export function wantedCodec(request: RequestEnvelope, translation: BodyTranslati
 export async function translateResponse(response: ResponseEnvelope, wanted: Codec | undefined, translation: BodyTranslation): Promise<ResponseEnvelope> {
   const { soap, xml } = translation;
   if (wanted === undefined || response.headers["content-encoding"] !== undefined) return response;
-  const mediaType = mediaTypeOf(response.headers);
-  const source = soap !== undefined ? xml : mediaType === undefined ? undefined : translation.codecs.forMediaType(mediaType);
+  const source = soap !== undefined ? xml : codecOf(translation.codecs, response.headers["content-type"]);
   if (source === undefined || (source === wanted && soap === undefined)) return response;
   const bytes = await readBodyBytes(response.body, translation.maxBytes);
   if (bytes.byteLength === 0) return response;
