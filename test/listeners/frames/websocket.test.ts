@@ -9,6 +9,7 @@ import { startUpstream, type TestUpstream } from "../../helpers/upstream.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
 import { wsClient } from "../../helpers/frame-clients.js";
+import { waitFor } from "../../helpers/wait.js";
 
 /** WebSocket frames against a real grpc-js server: streams in every direction, cancellation, backpressure, limits. */
 let grpc: TestGrpcServer;
@@ -89,10 +90,7 @@ test("bidi streaming: each message sent gets its echo before the stream is half-
   try {
     client.send({ id: "b", method: "POST", path: "/v1/books:chat", stream: true });
     client.send({ id: "b", body: { name: "one" } });
-    for (let waited = 0; !client.collector.frames.some((frame) => frame.body?.name === "echo:one"); waited++) {
-      assert.ok(waited < 100, "no echo before half-close");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(() => client.collector.frames.some((frame) => frame.body?.name === "echo:one"), "the echo of the first message before half-close", 2000);
     client.send({ id: "b", body: { name: "two" } });
     client.send({ id: "b", end: true });
     const frames = await client.collector.until("b");
@@ -106,18 +104,17 @@ test("bidi streaming: each message sent gets its echo before the stream is half-
 test("a cancel frame cancels the upstream call; closing the socket cancels the others", async () => {
   const client = await wsClient(url);
   const before = grpc.cancelled.length;
+  const slowCalls = () => grpc.calls.filter((call) => call.method === "Slow").length;
+  const started = slowCalls();
   client.send({ id: "slow", method: "GET", path: "/v1/slow/5000" });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor(() => slowCalls() > started, "the slow call to reach the upstream");
   client.send({ id: "slow", cancel: true });
   const [reply] = await client.collector.until("slow");
   assert.is(reply!.body.code, 1);
   client.send({ id: "slow2", method: "GET", path: "/v1/slow/5000" });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor(() => slowCalls() > started + 1, "the second slow call to reach the upstream");
   await client.close();
-  for (let waited = 0; grpc.cancelled.length < before + 2; waited++) {
-    assert.ok(waited < 100, `upstream saw ${grpc.cancelled.length - before} cancellations`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(() => grpc.cancelled.length >= before + 2, "the upstream to see both calls cancelled", 2000);
 });
 
 test("bad input gets an error frame and the socket lives on: bad JSON, no id, unknown route, unopened stream", async () => {
@@ -125,7 +122,7 @@ test("bad input gets an error frame and the socket lives on: bad JSON, no id, un
   try {
     client.send("{not json");
     client.send({ method: "GET", path: "/x" } as never);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => client.collector.frames.filter((frame) => frame.id === "").length >= 2, "two error frames");
     const errors = client.collector.frames.filter((frame) => frame.id === "");
     assert.is(errors.length, 2);
     assert.ok(errors.every((frame) => frame.status === 400 && frame.body.code === 3));
