@@ -2,7 +2,7 @@ import { Registry } from "../core/registry.js";
 import type { Codec } from "./codec.js";
 import { isXmlCodec, type XmlCodec } from "./xml/xml-codec.js";
 
-/** Codecs by media type, plus content negotiation over them. */
+/** Codecs by name and media type; the codec step (codec-step.ts) negotiates over them. */
 export class CodecRegistry {
   readonly #byMediaType = new Registry<Codec>("media type");
   readonly #byName = new Registry<Codec>("codec");
@@ -51,20 +51,5 @@ export class CodecRegistry {
       if (codec !== undefined) return codec;
     }
     return undefined;
-  }
-
-  /**
-   * Picks the codec of a response: the first acceptable media type in Accept
-   * (in the caller's order; q-values of 0 excluded), else the request's own
-   * content type, else the fallback (JSON).
-   */
-  negotiate(accept: string | undefined, requestMediaType: string | undefined): Codec {
-    const accepted = this.accepted(accept);
-    if (accepted !== undefined) return accepted;
-    if (requestMediaType !== undefined) {
-      const codec = this.#byMediaType.find(requestMediaType);
-      if (codec !== undefined) return codec;
-    }
-    return this.json;
   }
 }

@@ -1,5 +1,5 @@
 import { bytesBody, emptyBody, type Body, type MessagesBody, type PushSink } from "../core/body.js";
-import { headerText, mediaType, type HeaderMap, type Peer, type ResponseEnvelope } from "../core/envelope.js";
+import { headerText, type HeaderMap, type Peer, type ResponseEnvelope } from "../core/envelope.js";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import type { Handler } from "../core/handler.js";
@@ -8,6 +8,7 @@ import { createRequestEnvelope } from "../core/request.js";
 import { StatusCode } from "../core/status-code.js";
 import type { Codec } from "../codecs/codec.js";
 import type { CodecRegistry } from "../codecs/codec-registry.js";
+import { beginCodecStep, codecChoice } from "../codecs/codec-step.js";
 import { requestIdOf, traceOf } from "../listeners/request-identity.js";
 
 /** A request for `Gateway.inject`: what an HTTP caller would send, without a socket. */
@@ -57,8 +58,8 @@ export async function inject(handle: Handler, codecs: CodecRegistry, listeners: 
   const headers: HeaderMap = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
   const body = requestBody(request.body, headers);
-  const accept = headerText(headers.accept);
-  const contentType = mediaType(headers["content-type"]);
+  // Kept now, as the HTTP listener keeps them: endpoints may rewrite the request's headers.
+  const inputs = { accept: headerText(headers.accept), contentType: headers["content-type"] };
   stripHopByHop(headers);
   const questionMark = request.path.indexOf("?");
   const method = (request.method ?? "GET").toUpperCase();
@@ -73,9 +74,9 @@ export async function inject(handle: Handler, codecs: CodecRegistry, listeners: 
     requestId: requestIdOf(headers),
     trace: traceOf(headers),
   });
+  beginCodecStep(envelope, inputs);
   const response = await handle(envelope).catch(errorResponse);
-  // The reply codec as the HTTP listener negotiates it: Accept, then the request's Content-Type, then JSON.
-  const reply = () => codecs.negotiate(accept, contentType);
+  const reply = () => codecChoice(codecs, envelope).reply;
   const read = await readResponse(response, reply);
   return answer(read, method === "HEAD");
 }

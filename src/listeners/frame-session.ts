@@ -1,6 +1,6 @@
 import { bytesBody, emptyBody, valueBody, type Body, type MessagesBody } from "../core/body.js";
-import type { Codec } from "../codecs/codec.js";
-import { mediaType, type HeaderMap, type Peer, type RequestEnvelope, type ResponseEnvelope } from "../core/envelope.js";
+import { beginCodecStep, chooseCodecs, codecChoice, decodeStreamMessage, encodeReply, encodeStreamMessage, type CodecChoice } from "../codecs/codec-step.js";
+import { headerText, type HeaderMap, type Peer, type RequestEnvelope, type ResponseEnvelope } from "../core/envelope.js";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { readBodyBytes } from "../core/read-body.js";
@@ -53,7 +53,8 @@ export class FrameSession {
   readonly #sink: FrameSink;
   readonly #peer: Peer;
   readonly #options: FrameSessionOptions;
-  readonly #json: Codec;
+  /** The choice for replies outside a call (refused frames) and for errors: JSON. */
+  readonly #plain: () => CodecChoice;
   #closed = false;
   /** Frames being decoded or replies being written outside any call (async work a half-close must wait for). */
   #pending = 0;
@@ -66,7 +67,8 @@ export class FrameSession {
     this.#sink = sink;
     this.#peer = peer;
     this.#options = options;
-    this.#json = context.codecs.json;
+    const plain = chooseCodecs(context.codecs, {});
+    this.#plain = () => plain;
   }
 
   /** Calls open, plus frames still being decoded and error replies still being written. */
@@ -121,7 +123,7 @@ export class FrameSession {
   /** An error reply for input that is not a usable frame (the id, when known, names the call). */
   reject(reason: unknown, status = StatusCode.INVALID_ARGUMENT): void {
     const error = reason instanceof FrameError ? new GatewayError(status, reason.message) : GatewayError.from(reason);
-    this.#send(reason instanceof FrameError ? reason.id ?? "" : "", errorResponse(error), undefined, undefined);
+    this.#send(reason instanceof FrameError ? reason.id ?? "" : "", errorResponse(error), this.#plain);
   }
 
   /** The connection is gone: every open call is cancelled upstream. */
@@ -223,22 +225,20 @@ export class FrameSession {
       requestId: requestIdOf(headers),
       trace: traceOf(headers),
     });
+    // The Content-Type given (or the format's own when a body is sent); replies default to the format's type.
+    beginCodecStep(request, { accept: frame.headers.accept, contentType: headerText(headers["content-type"]), replyDefault: frame.headers["content-type"] ?? this.#format.bodyMediaType });
     const call: Call = { request, input, messages: undefined };
     this.#calls.set(frame.id, call);
-    const accept = frame.headers.accept;
-    const bodyType = mediaType(frame.headers["content-type"]) ?? this.#format.bodyMediaType;
+    const choice = () => codecChoice(this.#context.codecs, request);
     this.#context.handle(request).then(
-      (response) => this.#send(frame.id, response, accept, bodyType, call),
-      (error: unknown) => this.#send(frame.id, errorResponse(error), accept, bodyType, call),
+      (response) => this.#send(frame.id, response, choice, call),
+      (error: unknown) => this.#send(frame.id, errorResponse(error), choice, call),
     );
   }
 
-  /** Stream messages travel as JSON in every frame format (they have no route shape at the listener). */
+  /** Stream messages travel as JSON in every frame format. */
   #streamMessage(body: FrameBody): unknown {
-    if (body.kind === "value") return body.value;
-    const decoded = this.#json.decode(body.bytes);
-    if (decoded instanceof Promise) throw new GatewayError(StatusCode.INTERNAL, "the JSON codec answered asynchronously");
-    return decoded;
+    return body.kind === "value" ? body.value : decodeStreamMessage(this.#context.codecs, body.bytes);
   }
 
   #cancel(call: Call, reason: Error): void {
@@ -251,16 +251,16 @@ export class FrameSession {
     if (call !== undefined && this.#calls.get(id) === call) this.#calls.delete(id);
   }
 
-  #send(id: string, response: ResponseEnvelope, accept: string | undefined, bodyType: string | undefined, call?: Call): void {
+  #send(id: string, response: ResponseEnvelope, choice: () => CodecChoice, call?: Call): void {
     if (this.#closed) return;
     // Counted until written, so a half-close waits for it; a call's own entry then leaves #calls (in #write) first.
     this.#pending++;
-    void this.#write(id, response, accept, bodyType, call)
+    void this.#write(id, response, choice, call)
       .catch((error: unknown) => this.#context.logger.error("frame reply failed", { error: String(error) }))
       .finally(() => this.#unpend());
   }
 
-  async #write(id: string, response: ResponseEnvelope, accept: string | undefined, bodyType: string | undefined, call: Call | undefined): Promise<void> {
+  async #write(id: string, response: ResponseEnvelope, choice: () => CodecChoice, call: Call | undefined): Promise<void> {
     try {
       const headers = toFrameHeaders(response.headers, connectionHeaders);
       const { body } = response;
@@ -271,36 +271,27 @@ export class FrameSession {
       }
       let frameBody: FrameBody | undefined;
       if (body.kind === "value") {
-        const codec = this.#context.codecs.negotiate(accept, bodyType);
-        headers["content-type"] = codec.mediaTypes[0]!;
-        const encoded = this.#encodeValue(codec, body.value, body.shape);
+        const codecs = choice();
+        headers["content-type"] = codecs.reply.mediaTypes[0]!;
+        // JSON frames carry a JSON body as it is; other codecs encode it to bytes.
+        const encoded = codecs.reply === this.#context.codecs.json && this.#format.name === "json" ? undefined : encodeReply(codecs, body);
         if (encoded instanceof GatewayError) {
-          await this.#write(id, errorResponse(encoded), undefined, "application/json", call);
+          await this.#write(id, errorResponse(encoded), this.#plain, call);
           return;
         }
-        frameBody = encoded;
+        frameBody = encoded === undefined ? { kind: "value", value: body.value } : { kind: "bytes", bytes: encoded.bytes };
       } else if (body.kind !== "empty") {
         try {
           frameBody = { kind: "bytes", bytes: await readBodyBytes(body, this.#options.maxReplyBytes) };
         } catch (error) {
           const reason = GatewayError.from(error);
-          await this.#write(id, errorResponse(new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `the reply does not fit in a frame: ${reason.message}`)), accept, bodyType, call);
+          await this.#write(id, errorResponse(new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `the reply does not fit in a frame: ${reason.message}`)), choice, call);
           return;
         }
       }
       if (!this.#closed) this.#sink.send({ id, status: response.status, headers, body: frameBody });
     } finally {
       this.#finish(id, call);
-    }
-  }
-
-  /** JSON frames carry a JSON body as it is; other codecs encode it to bytes. */
-  #encodeValue(codec: Codec, value: unknown, shape: Parameters<Codec["encode"]>[1]): FrameBody | GatewayError {
-    if (codec.name === "json" && this.#format.name === "json") return { kind: "value", value };
-    try {
-      return { kind: "bytes", bytes: codec.encode(value, shape) };
-    } catch (error) {
-      return new GatewayError(StatusCode.INTERNAL, `the response cannot be written as ${codec.name}: ${GatewayError.from(error).message}`, { cause: error });
     }
   }
 
@@ -330,6 +321,6 @@ export class FrameSession {
 
   /** A JSON value as a frame body: inline in JSON frames, JSON bytes in the others. */
   #jsonBody(value: unknown): FrameBody {
-    return this.#format.name === "json" ? { kind: "value", value } : { kind: "bytes", bytes: this.#json.encode(value) };
+    return this.#format.name === "json" ? { kind: "value", value } : { kind: "bytes", bytes: encodeStreamMessage(this.#context.codecs, value) };
   }
 }

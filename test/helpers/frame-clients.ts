@@ -26,9 +26,13 @@ class FrameCollector {
       const mine = this.frames.filter((frame) => frame.id === id);
       if (mine.some((frame) => frame.status !== undefined)) return mine;
       if (Date.now() > deadline) throw new Error(`no final frame for id ${id}; got ${JSON.stringify(this.frames)}`);
+      // Woken by the next frame, or at the deadline.
       await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 50);
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 1);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }

@@ -1,5 +1,5 @@
 import type { Codec } from "../codec.js";
-import { MessageOffloadPool } from "./message-offload-pool.js";
+import { createMessageOffloadPool } from "./message-offload-pool.js";
 import type { MessageOffloadWorkerData } from "./message-offload-worker.js";
 
 /** What a codec adds to offload its big bodies: `toMessage` and the `close` that stops its workers. */
@@ -15,9 +15,9 @@ export interface MessageOffload {
  */
 export function offloadToMessage(workers: number, offloadAbove: number, data: MessageOffloadWorkerData): MessageOffload {
   if (workers === 0) return { toMessage: () => undefined, close: async () => undefined };
-  const pool = new MessageOffloadPool(workers, data);
+  const pool = createMessageOffloadPool(workers, data);
   return {
-    toMessage: (bytes, shape, binding) => (bytes.byteLength >= offloadAbove ? pool.encode(bytes, shape, binding) : undefined),
+    toMessage: (bytes, shape, binding) => (bytes.byteLength >= offloadAbove ? pool.run({ bytes, shape, binding }) : undefined),
     close: () => pool.close(),
   };
 }

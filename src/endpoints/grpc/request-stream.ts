@@ -1,7 +1,8 @@
 import type { Body } from "../../core/body.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { Codec } from "../../codecs/codec.js";
+import type { CodecRegistry } from "../../codecs/codec-registry.js";
+import { decodeStreamMessage } from "../../codecs/codec-step.js";
 
 /**
  * The messages of a client stream sent over HTTP: an NDJSON body (one JSON
@@ -9,7 +10,7 @@ import type { Codec } from "../../codecs/codec.js";
  * or decoded message stream (from other listeners) is taken as it is. Each
  * line goes through the JSON codec, with its limits.
  */
-export async function* requestMessages(body: Body, json: Codec, maxLineBytes: number): AsyncGenerator<unknown> {
+export async function* requestMessages(body: Body, codecs: CodecRegistry, maxLineBytes: number): AsyncGenerator<unknown> {
   switch (body.kind) {
     case "empty":
       return;
@@ -21,17 +22,17 @@ export async function* requestMessages(body: Body, json: Codec, maxLineBytes: nu
       yield* body.messages;
       return;
     case "bytes":
-      yield* splitLines([body.bytes], json, maxLineBytes);
+      yield* splitLines([body.bytes], codecs, maxLineBytes);
       return;
     case "readable":
-      yield* splitLines(body.stream as AsyncIterable<Uint8Array>, json, maxLineBytes);
+      yield* splitLines(body.stream as AsyncIterable<Uint8Array>, codecs, maxLineBytes);
       return;
     case "push":
       throw new GatewayError(StatusCode.UNIMPLEMENTED, "a pushed body cannot feed a client stream");
   }
 }
 
-async function* splitLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, json: Codec, maxLineBytes: number): AsyncGenerator<unknown> {
+async function* splitLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, codecs: CodecRegistry, maxLineBytes: number): AsyncGenerator<unknown> {
   let pending = Buffer.alloc(0);
   let line = 0;
   for await (const chunk of chunks) {
@@ -41,16 +42,16 @@ async function* splitLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Arr
       line++;
       const text = pending.subarray(0, newline);
       pending = pending.subarray(newline + 1);
-      if (text.toString().trim() !== "") yield decodeLine(text, json, line);
+      if (text.toString().trim() !== "") yield decodeLine(text, codecs, line);
     }
     if (pending.length > maxLineBytes) throw new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `NDJSON line ${line + 1} exceeds ${maxLineBytes} bytes`, { httpStatus: 413 });
   }
-  if (pending.toString().trim() !== "") yield decodeLine(pending, json, line + 1);
+  if (pending.toString().trim() !== "") yield decodeLine(pending, codecs, line + 1);
 }
 
-function decodeLine(text: Uint8Array, json: Codec, line: number): unknown {
+function decodeLine(text: Uint8Array, codecs: CodecRegistry, line: number): unknown {
   try {
-    return json.decode(text);
+    return decodeStreamMessage(codecs, text);
   } catch (error) {
     const reason = GatewayError.from(error);
     throw new GatewayError(reason.code, `NDJSON line ${line}: ${reason.message}`, { httpStatus: reason.httpStatus });

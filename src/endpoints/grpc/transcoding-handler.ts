@@ -3,12 +3,12 @@ import { bytesBody, emptyBody, valueBody, type Body, type StreamFormat } from ".
 import { Readable } from "node:stream";
 import type { Metadata } from "@grpc/grpc-js";
 import { fullNameOf } from "../../protos/proto-registry.js";
-import { mediaTypeOf, type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
+import { type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
-import type { Codec } from "../../codecs/codec.js";
 import { messageShape, type MessageShape } from "../../protojson/message-shape.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
+import { decodeRequestBody } from "../../codecs/codec-step.js";
 import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult, type UnaryResult } from "./grpc-calls.js";
@@ -52,7 +52,6 @@ export interface TranscodingRoute {
  */
 export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const { method, mapping, protoJson, codecs } = route;
-  const json = codecs.json;
   const bodyShape = requestBodyShape(mapping, protoJson);
   const bodyType = bodyShape?.field === undefined ? bodyShape?.type : bodyShape.field.messageType;
   const requestIsHttpBody = bodyType !== undefined && fullNameOf(bodyType) === httpBodyType;
@@ -73,7 +72,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const encodeRequest = async (request: RequestEnvelope): Promise<Buffer> => {
     let body: unknown;
     if (mapping.body !== undefined && request.body.kind !== "empty") {
-      const decoded = requestIsHttpBody ? { value: await httpBodyJson(request, route.maxMessageBytes) } : await decodeBody(request, codecs, json, bodyShape!, mapping, route.maxMessageBytes);
+      const decoded = requestIsHttpBody ? { value: await httpBodyJson(request, route.maxMessageBytes) } : await decodeBody(request, codecs, bodyShape!, mapping, route.maxMessageBytes);
       // A big body: a worker built and encoded the whole message.
       if ("message" in decoded) return Buffer.from(decoded.message.buffer, decoded.message.byteOffset, decoded.message.byteLength);
       body = decoded.value;
@@ -83,7 +82,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
 
   if (method.requestStream === true) {
     return async (request) => {
-      const messages = encodeStream(request, mapping, protoJson, json, route.maxMessageBytes);
+      const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
       const options = callOptions(request);
       if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(), options, messages));
       const result = await callClientStream(route.channels.next(), options, messages);
@@ -151,15 +150,9 @@ function requestBodyShape(mapping: RequestMapping, protoJson: ProtoJsonMapping):
  * body big enough for the codec to offload, the whole request message's
  * bytes, built by a worker.
  */
-async function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, json: Codec, shape: MessageShape, mapping: RequestMapping, limit: number): Promise<{ value: unknown } | { message: Uint8Array }> {
-  if (request.body.kind === "value") return { value: request.body.value };
-  const mediaType = mediaTypeOf(request.headers);
-  const bodyCodec = mediaType === undefined ? json : codecs.forMediaType(mediaType) ?? json;
-  // With the codec's own limit, a longer declared body is refused before it is read (and before 100 Continue).
-  const bytes = await readBodyBytes(request.body, Math.min(limit, bodyCodec.maxBytes ?? limit));
-  if (bytes.byteLength === 0) return { value: undefined };
-  const offloaded = bodyCodec.toMessage?.(bytes, shape, { body: mapping.body!, pathFields: mapping.pathFields, rejectUnknownQuery: mapping.rejectUnknownQuery, params: request.params, rawQuery: request.rawQuery });
-  return offloaded === undefined ? { value: await bodyCodec.decode(bytes, shape) } : { message: await offloaded };
+function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, shape: MessageShape, mapping: RequestMapping, limit: number): Promise<{ value: unknown } | { message: Uint8Array }> {
+  const binding = { body: mapping.body!, pathFields: mapping.pathFields, rejectUnknownQuery: mapping.rejectUnknownQuery, params: request.params, rawQuery: request.rawQuery };
+  return decodeRequestBody(codecs, request, shape, { maxBytes: limit, fallback: codecs.json, binding });
 }
 
 /** google.api.HttpBody takes the raw body and its Content-Type as they are. */
@@ -169,9 +162,9 @@ async function httpBodyJson(request: RequestEnvelope, limit: number): Promise<un
   return { contentType: typeof contentType === "string" ? contentType : "application/octet-stream", data: Buffer.from(bytes).toString("base64") };
 }
 
-async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, protoJson: ProtoJsonMapping, json: Codec, limit: number): AsyncGenerator<Buffer> {
+async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, protoJson: ProtoJsonMapping, codecs: CodecRegistry, limit: number): AsyncGenerator<Buffer> {
   let index = 0;
-  for await (const message of requestMessages(request.body, json, limit)) {
+  for await (const message of requestMessages(request.body, codecs, limit)) {
     yield Buffer.from(protoJson.encode(mapping.requestType, message, `message ${index++}`));
   }
 }

@@ -6,6 +6,7 @@ import { StatusCode } from "../../core/status-code.js";
 import type { BodyShape } from "../../core/body-shape.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
+import { codecChoice, codecOf, decodeReplyBody } from "../../codecs/codec-step.js";
 import { canonicalValue } from "../../protojson/message-shape.js";
 import { readSoapReply, writeSoapRequest, type SoapCall } from "../../soap/client/soap-client.js";
 import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
@@ -32,7 +33,7 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
   const target = soap !== undefined ? translation.xml : translation.upstream ?? codecs.json;
   const body = request.body;
   const headers = request.headers;
-  const callerCodec = codecs.forMediaType(mediaTypeOf(headers) ?? "application/json");
+  const callerCodec = codecChoice(codecs, request).request;
   if (soap === undefined && translation.upstream !== undefined) headers.accept = target.mediaTypes[0];
   let value: unknown;
   if (body.kind === "value") {
@@ -58,14 +59,10 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
 }
 
 /** The format the caller wants back: what it asks for by Accept, else what it sent, else JSON when the upstream's format is declared. */
-export function wantedCodec(request: RequestEnvelope, translation: BodyTranslation, accept: string | undefined): Codec | undefined {
+export function wantedCodec(request: RequestEnvelope, translation: BodyTranslation): Codec | undefined {
   const { codecs } = translation;
-  const asked = codecs.accepted(accept);
-  if (asked !== undefined) return asked;
-  const sent = mediaTypeOf(request.headers);
-  const sentCodec = sent === undefined ? undefined : codecs.forMediaType(sent);
-  if (sentCodec !== undefined) return sentCodec;
-  return translation.upstream !== undefined || translation.soap !== undefined ? codecs.json : undefined;
+  const { asked, sent } = codecChoice(codecs, request);
+  return asked ?? sent ?? (translation.upstream !== undefined || translation.soap !== undefined ? codecs.json : undefined);
 }
 
 /**
@@ -76,8 +73,7 @@ export function wantedCodec(request: RequestEnvelope, translation: BodyTranslati
 export async function translateResponse(response: ResponseEnvelope, wanted: Codec | undefined, translation: BodyTranslation): Promise<ResponseEnvelope> {
   const { soap, xml } = translation;
   if (wanted === undefined || response.headers["content-encoding"] !== undefined) return response;
-  const mediaType = mediaTypeOf(response.headers);
-  const source = soap !== undefined ? xml : mediaType === undefined ? undefined : translation.codecs.forMediaType(mediaType);
+  const source = soap !== undefined ? xml : codecOf(translation.codecs, response.headers["content-type"]);
   if (source === undefined || (source === wanted && soap === undefined)) return response;
   const bytes = await readBodyBytes(response.body, translation.maxBytes);
   if (bytes.byteLength === 0) return response;
@@ -85,17 +81,9 @@ export async function translateResponse(response: ResponseEnvelope, wanted: Code
   const shape = response.status < 400 ? translation.responseShape : undefined;
   const value = soap !== undefined
     ? await readSoapReply(bytes, xml, shape)
-    : await readReply(source.name, async () => canonicalValue(await source.decode(bytes, shape), shape));
+    : await decodeReplyBody(source, bytes, shape);
   response.headers["content-type"] = undefined;
   response.headers["content-length"] = undefined;
   return { ...response, body: valueBody(value, shape) };
 }
 
-/** An upstream reply that does not parse or fit its type is the upstream's failure: 502. */
-async function readReply<T>(format: string, read: () => T | Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    throw new GatewayError(StatusCode.INTERNAL, `the upstream's ${format} reply could not be read: ${GatewayError.from(error).message}`, { httpStatus: 502, cause: error });
-  }
-}

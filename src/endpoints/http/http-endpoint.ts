@@ -4,7 +4,7 @@ import type { Body } from "../../core/body.js";
 import { bytesBody } from "../../core/body.js";
 import type { Handler } from "../../core/handler.js";
 import type { HeaderMap, RequestEnvelope, ResponseEnvelope } from "../../core/envelope.js";
-import { headerText, mediaTypeOf } from "../../core/envelope.js";
+import { mediaTypeOf } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { ndjsonLines, readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -96,7 +96,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       return translateResponse(await proxy(request), wanted, translation);
     };
     return (request) => {
-      const wanted = wantedCodec(request, translation, headerText(request.headers.accept));
+      const wanted = wantedCodec(request, translation);
       // Undeclared services pass bodies through unless the caller speaks something other than JSON.
       if (!declared && (wanted === undefined || wanted === this.#json)) return proxy(request);
       return translated(request, wanted);

@@ -5,7 +5,8 @@ import { isMalformedReply } from "../malformed-reply.js";
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
 import { StatusCode } from "../../core/status-code.js";
-import type { Codec } from "../../codecs/codec.js";
+import type { CodecRegistry } from "../../codecs/codec-registry.js";
+import { encodeValue } from "../../codecs/codec-step.js";
 import type { Frame, FrameBody } from "../../frames/frame.js";
 import type { FrameFormat } from "../../frames/frame-format.js";
 import { toFrameHeaders } from "../../frames/frame-fields.js";
@@ -30,7 +31,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
   readonly #name: string;
   readonly #options: TcpServiceOptions;
   readonly #format: FrameFormat;
-  readonly #json: Codec;
+  readonly #codecs: CodecRegistry;
   readonly #balancer: TargetBalancer<TargetPool>;
   readonly #pools: TargetPool[];
 
@@ -38,7 +39,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     this.#name = name;
     this.#options = options;
     this.#format = options.framing === "line" ? lineFrameFormat : context.frameFormats.get(options.codec).create(context.codecs, options);
-    this.#json = context.codecs.json;
+    this.#codecs = context.codecs;
     this.#pools = options.targets.map((target) => new TargetPool(target, options, this.#format, name));
     this.#balancer = new TargetBalancer(this.#pools, options.ejection);
   }
@@ -97,10 +98,14 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     switch (body.kind) {
       case "empty":
         return undefined;
-      case "value":
+      case "value": {
         if (this.#format.name === "json") return { kind: "value", value: body.value };
-        request.headers["content-type"] = this.#json.mediaTypes[0];
-        return { kind: "bytes", bytes: this.#json.encode(body.value) };
+        // Values from other listeners go as JSON bytes in the other frame formats.
+        const encoded = encodeValue(this.#codecs.json, body.value);
+        if (encoded instanceof GatewayError) throw encoded;
+        request.headers["content-type"] = encoded.mediaType;
+        return { kind: "bytes", bytes: encoded.bytes };
+      }
       case "messages":
         throw new GatewayError(StatusCode.UNIMPLEMENTED, `upstream "${this.#name}" is a TCP service; client streams cannot be sent to it`);
       default:

@@ -7,6 +7,7 @@ import { createRequestEnvelope } from "../../core/request.js";
 import type { Codec } from "../../codecs/codec.js";
 import { errorResponse } from "../../core/error-response.js";
 import { statusShape } from "../../core/body-shape.js";
+import { beginCodecStep, codecChoice, encodeReply, encodeValue } from "../../codecs/codec-step.js";
 import type { ListenerContext } from "../listener.js";
 import { requestIdOf } from "../request-identity.js";
 import type { FtpListenerOptions } from "./ftp-options.js";
@@ -169,14 +170,23 @@ export class GatewayFileSystem {
       body = bytesBody(upload);
     }
     const request = createRequestEnvelope({ method, path, rawQuery: "", headers, body, peer: this.#peer, requestId: requestIdOf(headers) });
+    beginCodecStep(request, { accept: headers.accept, contentType: headers["content-type"] });
     let response = await this.#context.handle(request);
-    let bytes: Uint8Array;
+    let bytes: Uint8Array | GatewayError;
     try {
-      bytes = response.body.kind === "value" ? codec.encode(response.body.value, response.body.shape) : await readBodyBytes(response.body, this.#options.maxFileBytes);
+      if (response.body.kind !== "value") bytes = await readBodyBytes(response.body, this.#options.maxFileBytes);
+      else {
+        const encoded = encodeReply(codecChoice(this.#context.codecs, request), response.body);
+        bytes = encoded instanceof GatewayError ? encoded : encoded.bytes;
+      }
     } catch (error) {
-      const failure = GatewayError.from(error);
-      response = errorResponse(failure);
-      bytes = codec.encode(failure.toStatus(), statusShape);
+      bytes = GatewayError.from(error);
+    }
+    if (bytes instanceof GatewayError) {
+      response = errorResponse(bytes);
+      const status = encodeValue(codec, bytes.toStatus(), statusShape);
+      if (status instanceof GatewayError) throw status;
+      bytes = status.bytes;
     }
     if (response.status < 400) return { bytes, failure: undefined };
     const reason = response.error?.message ?? Buffer.from(bytes.subarray(0, 200)).toString();

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { createRequestEnvelope } from "../../core/request.js";
-import { headerText, mediaType, type HeaderMap, type ResponseEnvelope } from "../../core/envelope.js";
-import type { Codec } from "../../codecs/codec.js";
+import { headerText, type HeaderMap, type ResponseEnvelope } from "../../core/envelope.js";
+import { beginCodecStep, chooseCodecs, codecChoice, type CodecChoice, type CodecInputs } from "../../codecs/codec-step.js";
 import { errorResponse } from "../../core/error-response.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -74,8 +74,9 @@ class HttpListener implements Listener {
     const parts = readIncoming(req, this.#options, this.name);
     // Kept now: endpoints may rewrite the request's headers for their upstream.
     const accept = headerText(req.headers.accept);
-    const contentType = req.headers["content-type"];
-    const chooseCodec = () => this.#context.codecs.negotiate(accept, mediaType(contentType));
+    const inputs: CodecInputs = { accept, contentType: req.headers["content-type"] };
+    const codecs = this.#context.codecs;
+    const chooseCodec = (): CodecChoice => chooseCodecs(codecs, inputs);
     if (parts instanceof GatewayError) {
       // The body is not wanted (and 100 Continue was not sent): answer, then close.
       this.#answer(req, res, errorResponse(parts), chooseCodec, true);
@@ -98,6 +99,9 @@ class HttpListener implements Listener {
         requestId: parts.requestId,
         trace: parts.trace,
       });
+      beginCodecStep(request, inputs);
+      // The request's own choice: an endpoint that needed it has already made it.
+      const requestCodecs = () => codecChoice(codecs, request);
       res.on("close", () => {
         if (!res.writableFinished) request.cancellation.cancel(clientClosed);
       });
@@ -106,12 +110,12 @@ class HttpListener implements Listener {
       this.#context.handle(request).then(
         (response) => {
           if (res.destroyed) return;
-          this.#answer(req, res, response, chooseCodec, this.#draining, accept);
+          this.#answer(req, res, response, requestCodecs, this.#draining, accept);
         },
         (error: unknown) => {
           // The handler never rejects by contract; this is a last line of defence.
           this.#context.logger.error("handler rejected", { error: String(error) });
-          if (!res.headersSent) this.#answer(req, res, errorResponse(error), chooseCodec, true);
+          if (!res.headersSent) this.#answer(req, res, errorResponse(error), requestCodecs, true);
           else res.destroy();
         },
       );
@@ -124,7 +128,7 @@ class HttpListener implements Listener {
    * connection closes after it: with a lingering close while the caller may
    * still be sending, so that it reads the answer instead of a reset.
    */
-  #answer(req: IncomingMessage, res: ServerResponse, response: ResponseEnvelope, chooseCodec: () => Codec, close: boolean, accept?: string): void {
+  #answer(req: IncomingMessage, res: ServerResponse, response: ResponseEnvelope, chooseCodec: () => CodecChoice, close: boolean, accept?: string): void {
     const socket = req.socket;
     if (close || !req.complete) {
       this.#closing.add(socket);

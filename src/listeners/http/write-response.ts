@@ -2,10 +2,9 @@ import { pipeline } from "node:stream";
 import type { ServerResponse } from "node:http";
 import type { PushSink, PushSource } from "../../core/body.js";
 import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
-import type { Codec } from "../../codecs/codec.js";
+import { encodeReply, type CodecChoice } from "../../codecs/codec-step.js";
 import { errorResponse } from "../../core/error-response.js";
 import { GatewayError } from "../../core/gateway-error.js";
-import { StatusCode } from "../../core/status-code.js";
 import { definedHeaders } from "../../core/defined-headers.js";
 import { chooseStreamFormat, writeMessages } from "./write-messages.js";
 
@@ -16,7 +15,7 @@ import { chooseStreamFormat, writeMessages } from "./write-messages.js";
  * destroys the connection, so the caller never takes a truncated body for a
  * complete one.
  */
-export function writeResponse(res: ServerResponse, response: ResponseEnvelope, chooseCodec: () => Codec, closeConnection: boolean, accept?: string): void {
+export function writeResponse(res: ServerResponse, response: ResponseEnvelope, chooseCodec: () => CodecChoice, closeConnection: boolean, accept?: string): void {
   const { headers, body } = response;
   if (closeConnection) headers.connection = "close";
   switch (body.kind) {
@@ -28,17 +27,14 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
       writeWhole(res, response, body.bytes);
       return;
     case "value": {
-      const codec = chooseCodec();
-      let bytes: Uint8Array;
-      try {
-        bytes = codec.encode(body.value, body.shape);
-      } catch (error) {
-        const reason = new GatewayError(StatusCode.INTERNAL, `the response cannot be written as ${codec.name}: ${GatewayError.from(error).message}`, { cause: error });
-        writeResponse(res, errorResponse(reason), () => codec, closeConnection);
+      const choice = chooseCodec();
+      const encoded = encodeReply(choice, body);
+      if (encoded instanceof GatewayError) {
+        writeResponse(res, errorResponse(encoded), () => choice, closeConnection);
         return;
       }
-      headers["content-type"] = codec.mediaTypes[0]!;
-      writeWhole(res, response, bytes);
+      headers["content-type"] = encoded.mediaType;
+      writeWhole(res, response, encoded.bytes);
       return;
     }
     case "readable":

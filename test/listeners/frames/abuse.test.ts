@@ -98,10 +98,28 @@ async function abuse(stage: () => Promise<void>): Promise<void> {
   await Promise.all(Array.from({ length: repeat }, stage));
 }
 
+/**
+ * Waits for a probe call that ends after everything the abuse started (the
+ * same upstream delay as the slowest call, started later, behind the resets
+ * already sent): a crash the resets or the late replies cause has happened by then.
+ */
 async function assertAlive(what: string): Promise<void> {
-  // Let the resets land before looking.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  let probe: string;
+  try {
+    const client = await tcpClient(port("ndjson"));
+    // A gateway that crashes resets the probe: that is a failed probe, not an error of this process.
+    client.socket.on("error", () => {});
+    try {
+      const frames = await client.call({ ...slow, id: "probe" });
+      probe = String(frames.at(-1)?.status);
+    } finally {
+      client.close();
+    }
+  } catch (error) {
+    probe = String(error);
+  }
   assert.is(gateway.exited(), null, `the gateway died after ${what}: ${gateway.stderr()}`);
+  assert.is(probe, "200", `the probe after ${what}`);
 }
 
 // ---- WebSocket -------------------------------------------------------------
@@ -233,7 +251,8 @@ async function abuseTcp(name: string, frame: Framer): Promise<void> {
     "after an oversized frame (413 and close)": async (socket) => void socket.write(name === "ndjson" ? Buffer.alloc(20_000, 0x78) : Buffer.from([0, 1, 0, 0, 1])),
     "after half-closing with calls in flight": async (socket) => {
       socket.end(Buffer.concat([frame(slow), frame(big)]));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Reset once replies are being written: the calls are in flight.
+      await readUntil(socket, (received) => received.length > 0);
     },
   };
   for (const [stage, act] of Object.entries(stages)) {
@@ -300,8 +319,7 @@ test("udp: garbage, oversized, empty datagrams and replies to closed ports never
     Buffer.from(JSON.stringify({ ...slow, pad })),
   ];
   for (let round = 0; round < repeat; round++) await sendAndVanish(datagrams);
-  // The replies (and the ICMP errors they cause) arrive after the senders are gone.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // The replies (and the ICMP errors they cause) arrive after the senders are gone: the probe waits for them.
   await assertAlive("udp abuse");
   const [reply] = await udpExchange(port("udp"), JSON.stringify({ ...book, pad }));
   assert.is(JSON.parse(reply!.toString()).status, 200);

@@ -9,6 +9,7 @@ import { startUpstream, type TestUpstream } from "../../helpers/upstream.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 import { startLibraryServer, type TestGrpcServer } from "../../helpers/grpc-server.js";
 import { wsClient } from "../../helpers/frame-clients.js";
+import { nextEvent, waitFor } from "../../helpers/wait.js";
 
 /** WebSocket frames against a real grpc-js server: streams in every direction, cancellation, backpressure, limits. */
 let grpc: TestGrpcServer;
@@ -89,10 +90,7 @@ test("bidi streaming: each message sent gets its echo before the stream is half-
   try {
     client.send({ id: "b", method: "POST", path: "/v1/books:chat", stream: true });
     client.send({ id: "b", body: { name: "one" } });
-    for (let waited = 0; !client.collector.frames.some((frame) => frame.body?.name === "echo:one"); waited++) {
-      assert.ok(waited < 100, "no echo before half-close");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(() => client.collector.frames.some((frame) => frame.body?.name === "echo:one"), "the echo of the first message before half-close", 2000);
     client.send({ id: "b", body: { name: "two" } });
     client.send({ id: "b", end: true });
     const frames = await client.collector.until("b");
@@ -106,18 +104,17 @@ test("bidi streaming: each message sent gets its echo before the stream is half-
 test("a cancel frame cancels the upstream call; closing the socket cancels the others", async () => {
   const client = await wsClient(url);
   const before = grpc.cancelled.length;
+  const slowCalls = () => grpc.calls.filter((call) => call.method === "Slow").length;
+  const started = slowCalls();
   client.send({ id: "slow", method: "GET", path: "/v1/slow/5000" });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor(() => slowCalls() > started, "the slow call to reach the upstream");
   client.send({ id: "slow", cancel: true });
   const [reply] = await client.collector.until("slow");
   assert.is(reply!.body.code, 1);
   client.send({ id: "slow2", method: "GET", path: "/v1/slow/5000" });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor(() => slowCalls() > started + 1, "the second slow call to reach the upstream");
   await client.close();
-  for (let waited = 0; grpc.cancelled.length < before + 2; waited++) {
-    assert.ok(waited < 100, `upstream saw ${grpc.cancelled.length - before} cancellations`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(() => grpc.cancelled.length >= before + 2, "the upstream to see both calls cancelled", 2000);
 });
 
 test("bad input gets an error frame and the socket lives on: bad JSON, no id, unknown route, unopened stream", async () => {
@@ -125,7 +122,7 @@ test("bad input gets an error frame and the socket lives on: bad JSON, no id, un
   try {
     client.send("{not json");
     client.send({ method: "GET", path: "/x" } as never);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => client.collector.frames.filter((frame) => frame.id === "").length >= 2, "two error frames");
     const errors = client.collector.frames.filter((frame) => frame.id === "");
     assert.is(errors.length, 2);
     assert.ok(errors.every((frame) => frame.status === 400 && frame.body.code === 3));
@@ -146,7 +143,7 @@ test("bad input gets an error frame and the socket lives on: bad JSON, no id, un
 test("a message over maxFrameBytes closes only that socket (1009), others keep working", async () => {
   const bystander = await wsClient(url);
   const offender = await wsClient(url);
-  const closed = once(offender.socket, "close");
+  const closed = nextEvent(offender.socket, "close", 10_000);
   offender.send({ id: "big", method: "POST", path: "/v1/books:collect", body: { name: "x".repeat(20_000) } });
   const [code] = (await closed) as [number];
   assert.is(code, 1009);
@@ -177,11 +174,11 @@ test("a client that never reads pauses its stream upstream and is cut off past m
 test("a connection that stops answering pings is reaped; maxConnections is enforced with 503", async () => {
   const socket = new WebSocket(url, { autoPong: false } as never);
   await once(socket, "open");
-  const [code] = (await once(socket, "close")) as [number];
+  const [code] = await nextEvent<[number]>(socket, "close", 15_000);
   assert.is(code, 1006);
   const sockets = await Promise.all(Array.from({ length: 20 }, () => wsClient(url)));
   const refused = new WebSocket(url);
-  const [, response] = (await once(refused, "unexpected-response")) as [unknown, import("node:http").IncomingMessage];
+  const [, response] = await nextEvent<[unknown, import("node:http").IncomingMessage]>(refused, "unexpected-response", 10_000);
   assert.is(response.statusCode, 503);
   await Promise.all(sockets.map((client) => client.close()));
 });
@@ -194,7 +191,7 @@ test("a refused upgrade whose caller never closes its side is closed by the gate
   socket.write("GET /elsewhere HTTP/1.1\r\nhost: a\r\nupgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n");
   let answer = "";
   socket.on("data", (chunk: Buffer) => (answer += chunk));
-  await once(socket, "end");
+  await nextEvent(socket, "end", 10_000);
   assert.match(answer, /^HTTP\/1\.1 404 /);
   // The gateway has sent its FIN; once it has also let the socket go, writing to it gets a reset.
   const reset = new Promise<string>((resolve) => {
@@ -277,7 +274,7 @@ test("plain HTTP on a ws port gets 426; a wrong path gets 404", async () => {
   const response = await fetch(`http://127.0.0.1:${gateway.port}/`);
   assert.is(response.status, 426);
   const wrong = new WebSocket(`${url}elsewhere`);
-  const [, reply] = (await once(wrong, "unexpected-response")) as [unknown, import("node:http").IncomingMessage];
+  const [, reply] = await nextEvent<[unknown, import("node:http").IncomingMessage]>(wrong, "unexpected-response", 10_000);
   assert.is(reply.statusCode, 404);
 });
 
