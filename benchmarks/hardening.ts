@@ -120,7 +120,7 @@ export async function benchSlowloris(script: (name: string) => string, sockets =
   }
   const sorted = [...closedAfter].sort((a, b) => a - b);
   const lines = [
-    "| sockets | headersTimeout | closed | still open after " + `${limitSeconds}s | first closed s | median s | last closed s | answered 408 |`,
+    `| sockets | headersTimeout | closed | still open after ${limitSeconds}s | first closed s | median s | last closed s | answered 408 |`,
     "|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| ${sockets} | 10s | ${sorted.length} | ${sockets - sorted.length} | ${fixed(sorted[0] ?? Number.NaN, 1)} | ${fixed(sorted.length === 0 ? Number.NaN : median(sorted), 1)} | ${fixed(sorted.at(-1) ?? Number.NaN, 1)} | ${answered408} |`,
   ];

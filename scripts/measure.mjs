@@ -54,10 +54,10 @@ function codeOnly(text) {
       let j = i + 1; while (j < n && text[j] !== c) { if (text[j] === "\\") j++; j++; }
       out += c + blank(text.slice(i + 1, j)) + c; i = j + 1; continue;
     }
-    if (c === "/" && /^$|[=(,:;!&|?{}\[]/.test(lastSignificant())) {
+    if (c === "/" && /^$|[=(,:;!&|?{}[]/.test(lastSignificant())) {
       let j = i + 1, cls = false;
       while (j < n && text[j] !== "\n" && (text[j] !== "/" || cls)) { if (text[j] === "\\") j++; else if (text[j] === "[") cls = true; else if (text[j] === "]") cls = false; j++; }
-      out += "/" + blank(text.slice(i + 1, j)) + "/"; i = j + 1; continue;
+      out += `/${blank(text.slice(i + 1, j))}/`; i = j + 1; continue;
     }
     out += c; i++;
   }
@@ -85,8 +85,8 @@ for (const dir of ["src", "test", "benchmarks"]) {
     const code = codeOnly(raw).split("\n");
     code.forEach((line, index) => {
       if (/^\s*(import|export)\b.*\bfrom\b/.test(line) || /^\s*import\s/.test(line)) return;
-      for (const m of line.matchAll(/(?<![\w$.])as\s+(?!const\b)(?=[\w{[(<"'`])/g)) { c++; casts.push(`${rel}:${index + 1}`); }
-      for (const m of line.matchAll(/[\w$)\]]!(?![=])/g)) { b++; bangs.push(`${rel}:${index + 1}`); }
+      for (const _ of line.matchAll(/(?<![\w$.])as\s+(?!const\b)(?=[\w{[(<"'`])/g)) { c++; casts.push(`${rel}:${index + 1}`); }
+      for (const _ of line.matchAll(/[\w$)\]]!(?![=])/g)) { b++; bangs.push(`${rel}:${index + 1}`); }
     });
     if (dir !== "src") continue;
     const from = relative(join(root, "src"), file);
@@ -111,8 +111,8 @@ for (const dir of ["src", "test", "benchmarks"]) {
 report.upImports = up.length; report.sidewaysImports = sideways.length;
 console.log(JSON.stringify(report, null, 2));
 if (list) {
-  console.log("\n# imports that point up\n" + up.join("\n"));
-  console.log("\n# sideways\n" + sideways.join("\n"));
-  console.log("\n# as casts\n" + casts.join("\n"));
-  console.log("\n# non-null assertions\n" + bangs.join("\n"));
+  console.log(`\n# imports that point up\n${up.join("\n")}`);
+  console.log(`\n# sideways\n${sideways.join("\n")}`);
+  console.log(`\n# as casts\n${casts.join("\n")}`);
+  console.log(`\n# non-null assertions\n${bangs.join("\n")}`);
 }

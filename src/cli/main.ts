@@ -24,19 +24,23 @@ Options:
 
 const hint = "run `rosetta help` for usage";
 
+function parseArguments(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: "string", short: "c" },
+      port: { type: "string", short: "p" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArguments>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: "string", short: "c" },
-        port: { type: "string", short: "p" },
-        "log-level": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseArguments(argv);
   } catch (error) {
     // parseArgs's own text suggests "--" for positionals, which no command takes.
     const option = /option '([^']+)'/i.exec((error as Error).message)?.[1];

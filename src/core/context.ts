@@ -16,7 +16,7 @@ export class ContextBag {
 
   get<T>(key: ContextKey<T>): T {
     const values = this.#values;
-    return values !== undefined && values.has(key) ? (values.get(key) as T) : key.defaultValue;
+    return values?.has(key) ? (values.get(key) as T) : key.defaultValue;
   }
 
   set<T>(key: ContextKey<T>, value: T): this {

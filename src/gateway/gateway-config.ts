@@ -167,7 +167,9 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
-  const rawRoutes = Array.isArray(top.routes) ? top.routes : (context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes"), []);
+  let rawRoutes: unknown[] = [];
+  if (Array.isArray(top.routes)) rawRoutes = top.routes;
+  else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
   const parsedRoutes = rawRoutes.map((route, index) => schemas.route.parse(route, context.at("routes").at(index)));
 
   const listeners = parsedListeners === INVALID ? [] : parsedListeners.map((listener) => Object.freeze({ ...listener, name: listener.name ?? `${listener.protocol}-${listener.port}` }));

@@ -23,12 +23,14 @@ import { jsonFrameFormat } from "../frames/json-frame-format.js";
 import { protobufFrameFormat } from "../frames/protobuf-frame-format.js";
 import { xmlFrameFormat } from "../frames/xml-frame-format.js";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- each registry holds factories of different option types */
+// Each registry holds factories of different option types; a factory's own schema types its options.
 export interface Plugins {
+  // biome-ignore-start lint/suspicious/noExplicitAny: options are typed per factory, not per registry
   readonly listeners: Registry<ListenerFactory<any>>;
   readonly endpoints: Registry<EndpointFactory<any, any>>;
   readonly filters: Registry<FilterFactory<any>>;
   readonly codecs: Registry<CodecFactory<any>>;
+  // biome-ignore-end lint/suspicious/noExplicitAny: options are typed per factory, not per registry
   readonly frameFormats: Registry<FrameFormatFactory>;
 }
 

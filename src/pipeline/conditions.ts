@@ -39,7 +39,7 @@ function compileValueMatch(match: Parsed<Infer<typeof valueMatchSchema>>, contex
   if (given.length !== 1) return context.report(ConfigErrorCode.VALUE, "give exactly one of exact, prefix, regex, present");
   const { exact, prefix, regex, present } = match;
   if (exact !== undefined) return (value) => value === exact;
-  if (prefix !== undefined) return (value) => value !== undefined && value.startsWith(prefix);
+  if (prefix !== undefined) return (value) => value?.startsWith(prefix) === true;
   if (present !== undefined) return (value) => (value !== undefined) === present;
   let pattern: RegExp;
   try {

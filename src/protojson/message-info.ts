@@ -81,9 +81,9 @@ function fieldInfo(field: protobuf.Field): FieldInfo {
   const map = field instanceof protobuf.MapField;
   const kind = resolved instanceof protobuf.Enum ? "enum" : resolved instanceof protobuf.Type ? "message" : "scalar";
   const scalar = kind === "scalar" ? (field.type as ScalarType) : undefined;
-  const explicitJsonName = field.options?.["json_name"] as string | undefined;
+  const explicitJsonName = field.options?.json_name as string | undefined;
   const oneof = field.partOf?.name;
-  const proto3Optional = field.options?.["proto3_optional"] === true || (oneof !== undefined && oneof.startsWith("_") && field.partOf!.oneof.length === 1 && field.partOf!.name === `_${field.name}`);
+  const proto3Optional = field.options?.proto3_optional === true || (oneof?.startsWith("_") === true && field.partOf!.oneof.length === 1 && field.partOf!.name === `_${field.name}`);
   const wireType = kind === "enum" ? WireType.VARINT : kind === "message" ? WireType.LENGTH_DELIMITED : scalarWireTypes[scalar!];
   return {
     field,

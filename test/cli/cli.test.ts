@@ -32,7 +32,7 @@ function run(args: string[], untilOutput?: RegExp): { done: Promise<{ code: numb
   let markReady: (text: string) => void;
   const ready = new Promise<string>((resolve) => (markReady = resolve));
   const check = () => {
-    if (untilOutput !== undefined && untilOutput.test(stdout + stderr)) markReady(stdout + stderr);
+    if (untilOutput?.test(stdout + stderr)) markReady(stdout + stderr);
   };
   child.stdout.on("data", (chunk) => { stdout += chunk; check(); });
   child.stderr.on("data", (chunk) => { stderr += chunk; check(); });

@@ -36,7 +36,7 @@ function qualify(root: protobuf.Root, fullName: string, message: DescriptorMessa
   if (!(type instanceof protobuf.Type)) return;
   for (const field of message.field ?? []) {
     // protoc always writes json_name; protobufjs (keepCase) does not.
-    field.jsonName = (type.fieldsById[field.number]?.options?.["json_name"] as string | undefined) ?? defaultJsonName(field.name);
+    field.jsonName = (type.fieldsById[field.number]?.options?.json_name as string | undefined) ?? defaultJsonName(field.name);
     if (field.typeName === undefined || field.typeName === "" || field.typeName.startsWith(".")) continue;
     const reflected = type.fieldsById[field.number]?.resolve();
     // A map field refers to its entry type, nested in this message; others to their resolved type.

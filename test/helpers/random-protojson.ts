@@ -1,4 +1,4 @@
-import protobuf from "protobufjs";
+import type protobuf from "protobufjs";
 import { messageInfo, type FieldInfo, type ScalarType } from "../../src/protojson/message-info.js";
 import type { ProtoRegistry } from "../../src/protos/proto-registry.js";
 

@@ -21,7 +21,7 @@ function walk(value: unknown, path: string): string | undefined {
     return undefined;
   }
   if (Object.hasOwn(value, "__proto__")) return `"__proto__" at ${path}`;
-  const constructorValue = (value as Record<string, unknown>)["constructor"];
+  const constructorValue = (value as Record<string, unknown>).constructor;
   if (Object.hasOwn(value, "constructor") && typeof constructorValue === "object" && constructorValue !== null && Object.hasOwn(constructorValue, "prototype")) {
     return `"constructor.prototype" at ${path}`;
   }

@@ -26,12 +26,12 @@ export function locateSyntaxError(text: string): { offset: number; reason: strin
       if (code < 0x20) fail("control character in a string");
       if (text[position] === "\\") {
         position++;
-        const escape = text[position];
-        if (escape === "u") {
+        const escaped = text[position];
+        if (escaped === "u") {
           if (!/^[0-9a-fA-F]{4}$/.test(text.slice(position + 1, position + 5))) fail("invalid \\u escape");
           position += 4;
-        } else if (escape === undefined || !'"\\/bfnrt'.includes(escape)) {
-          fail(`invalid escape '\\${escape ?? ""}'`);
+        } else if (escaped === undefined || !'"\\/bfnrt'.includes(escaped)) {
+          fail(`invalid escape '\\${escaped ?? ""}'`);
         }
       }
       position++;
@@ -71,7 +71,10 @@ export function locateSyntaxError(text: string): { offset: number; reason: strin
         fail(`expected ',' or ']' but found ${describe()}`);
       }
     }
-    if (char === '"') return parseString();
+    if (char === '"') {
+      parseString();
+      return;
+    }
     const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(position, position + 400));
     if (literal === null) fail(position >= text.length ? "the input ends where a value is expected" : `unexpected ${describe()}`);
     position += literal![0].length;

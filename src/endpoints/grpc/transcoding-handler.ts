@@ -3,7 +3,7 @@ import { bytesBody, emptyBody, valueBody, type Body, type StreamFormat } from ".
 import { Readable } from "node:stream";
 import type { Metadata } from "@grpc/grpc-js";
 import { fullNameOf } from "../../protos/proto-registry.js";
-import { type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
+import type { HeaderMap, RequestEnvelope, ResponseEnvelope } from "../../core/envelope.js";
 import type { Handler } from "../../core/handler.js";
 import { readBodyBytes } from "../../core/read-body.js";
 import { messageShape, type MessageShape } from "../../protojson/message-shape.js";

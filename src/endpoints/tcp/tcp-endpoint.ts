@@ -1,5 +1,5 @@
 import { bytesBody, emptyBody, valueBody, type Body } from "../../core/body.js";
-import { type HeaderMap, type RequestEnvelope, type ResponseEnvelope } from "../../core/envelope.js";
+import type { HeaderMap, RequestEnvelope, ResponseEnvelope } from "../../core/envelope.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { isMalformedReply } from "../malformed-reply.js";
 import type { Handler } from "../../core/handler.js";
@@ -68,7 +68,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     let previous: TargetState<TargetPool> | undefined;
     for (let attempt = 0; ; attempt++) {
       const state = this.#balancer.pick(previous);
-      let connection;
+      let connection: Awaited<ReturnType<TargetPool["acquire"]>>;
       try {
         connection = await state.target.acquire();
       } catch (error) {

@@ -59,9 +59,15 @@ export function ownPassiveSetup(session: PassiveSession, connector: Connector): 
     const idle = setTimeout(() => connector.closeServer(), connectTimeoutMs).unref();
     connector.dataServer = server;
     await new Promise<void>((resolve, reject) => {
-      const fail = (error: Error) => (clearTimeout(idle), reject(error));
+      const fail = (error: Error) => {
+        clearTimeout(idle);
+        reject(error);
+      };
       server.once("error", fail);
-      server.listen(port, session.server.url.hostname, () => (server.off("error", fail), resolve()));
+      server.listen(port, session.server.url.hostname, () => {
+        server.off("error", fail);
+        resolve();
+      });
     });
     return server;
   };

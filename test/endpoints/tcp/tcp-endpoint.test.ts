@@ -100,7 +100,9 @@ test("many calls share the pooled connections, matched by the echoed id even whe
   const before = frames.connections.length;
   const delays = [300, 10, 200, 0, 100, 50, 250, 5];
   const replies = await Promise.all(delays.map((delay, index) => fetch(`${gateway.url}/items/${index}?delay=${delay}`).then((response) => response.json() as Promise<{ path: string }>)));
-  replies.forEach((reply, index) => assert.is(reply.path, `/stock/${index}?delay=${delays[index]}`));
+  replies.forEach((reply, index) => {
+    assert.is(reply.path, `/stock/${index}?delay=${delays[index]}`);
+  });
   assert.ok(frames.connections.length <= 2, `opened ${frames.connections.length - before} more connections, pool is 2`);
 });
 

@@ -63,7 +63,10 @@ async function received(socket: import("node:net").Socket, bytes: number): Promi
   let count = 0;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 10_000);
-    const done = () => (clearTimeout(timer), resolve());
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
     socket.on("data", (chunk: Buffer) => ((count += chunk.byteLength) >= bytes ? done() : undefined));
     socket.once("close", done);
   });
@@ -160,7 +163,10 @@ test("after all that the process lives, logged no unhandled error, and serves an
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     let size = 0;
-    await client.downloadTo(new Writable({ write: (chunk: Buffer, _encoding, callback) => ((size += chunk.byteLength), callback()) }), "/big.json");
+    await client.downloadTo(new Writable({ write: (chunk: Buffer, _encoding, callback) => {
+      size += chunk.byteLength;
+      callback();
+    } }), "/big.json");
     assert.is(size, Buffer.byteLength(bigReply));
     assert.is(exited, undefined, `the gateway exited: ${output}`);
     assert.not.match(output, /Unhandled|uncaught|ERR_|Error:/i);

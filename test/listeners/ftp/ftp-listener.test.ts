@@ -39,7 +39,10 @@ async function session<T>(script: (client: Client) => Promise<T>, user = "alice"
 /** RETR into memory. */
 async function download(client: Client, path: string): Promise<string> {
   const chunks: Buffer[] = [];
-  await client.downloadTo(new Writable({ write: (chunk: Buffer, _encoding, callback) => (chunks.push(chunk), callback()) }), path);
+  await client.downloadTo(new Writable({ write: (chunk: Buffer, _encoding, callback) => {
+    chunks.push(chunk);
+    callback();
+  } }), path);
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -104,7 +107,10 @@ test("PASV hoarding: each PASV closes the previous data listener, so a session h
   }
   const reachable = await Promise.all(ports.map((port) => new Promise<boolean>((resolve) => {
     const probe = createConnection({ host: "127.0.0.1", port });
-    probe.once("connect", () => (probe.destroy(), resolve(true)));
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
     probe.once("error", () => resolve(false));
   })));
   assert.equal(reachable, [false, false, false, false, true]);

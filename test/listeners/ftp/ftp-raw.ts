@@ -27,7 +27,12 @@ export async function rawControl(port: number, localAddress = "127.0.0.1", readG
       if (closed) return "closed";
       if (Date.now() > deadline) throw new Error(`no FTP reply within ${replyTimeoutMs} ms; got ${JSON.stringify(buffer)}`);
       await new Promise<void>((resolve) => {
-        const done = () => (socket.off("data", done), socket.off("close", done), clearTimeout(timer), resolve());
+        const done = () => {
+          socket.off("data", done);
+          socket.off("close", done);
+          clearTimeout(timer);
+          resolve();
+        };
         const timer = setTimeout(done, 200);
         socket.on("data", done).on("close", done);
       });

@@ -146,12 +146,12 @@ slow("a body that would pass the listener's bodyBufferBytes streams; one that fi
     const holder = await open(gateway.port);
     const held = readAll(holder);
     // Budgets are charged as bytes arrive: the holder has 8000 of its 9000 bytes in.
-    holder.write("POST /fits HTTP/1.1\r\nhost: a\r\ncontent-length: 9000\r\nconnection: close\r\n\r\n" + "a".repeat(8000));
+    holder.write(`POST /fits HTTP/1.1\r\nhost: a\r\ncontent-length: 9000\r\nconnection: close\r\n\r\n${"a".repeat(8000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const streamer = await open(gateway.port);
     const streamed = readAll(streamer);
     const arrived = new Promise<void>((resolve) => (context.onArrival = resolve));
-    streamer.write("POST /no-room HTTP/1.1\r\nhost: a\r\ncontent-length: 8000\r\nconnection: close\r\n\r\n" + "b".repeat(4000));
+    streamer.write(`POST /no-room HTTP/1.1\r\nhost: a\r\ncontent-length: 8000\r\nconnection: close\r\n\r\n${"b".repeat(4000)}`);
     await arrived;
     assert.equal(arrivals.map((arrival) => arrival.url), ["/no-room"], "only the body without room streamed before its end");
     assert.is(arrivals[0]!.body, undefined);
