@@ -9,7 +9,7 @@ const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toF
 
 async function loopStats(process_: BenchProcess): Promise<{ p50: number; p99: number; max: number }> {
   const response = await fetch(`http://127.0.0.1:${process_.info.statsPort as number}/`);
-  return await response.json() as { p50: number; p99: number; max: number };
+  return (await response.json()) as { p50: number; p99: number; max: number };
 }
 
 /**
@@ -47,14 +47,12 @@ export async function benchEventLoop(script: (name: string) => string, seconds: 
         // Warm-up: JIT, the workers, the upstream connection.
         await Promise.all([runWrk(bookUrl, 2, 1, xmlScript, 10), runWrk(bookUrl, 2, 1, jsonScript, 10), runWrk(`${base}/api/orders/1`, 2, 4)]);
         await loopStats(rosetta);
-        const [big, bigJson, small] = await Promise.all([
-          runWrk(bookUrl, seconds, 4, xmlScript, 10),
-          runWrk(bookUrl, seconds, 2, jsonScript, 10),
-          runWrk(`${base}/api/orders/1`, seconds, 4),
-        ]);
+        const [big, bigJson, small] = await Promise.all([runWrk(bookUrl, seconds, 4, xmlScript, 10), runWrk(bookUrl, seconds, 2, jsonScript, 10), runWrk(`${base}/api/orders/1`, seconds, 4)]);
         const loop = await loopStats(rosetta);
         const errors = big.errors + bigJson.errors + small.errors;
-        lines.push(`| ${config.label} | ${fixed(small.requestsPerSecond)} | ${fixed(small.p99Ms, 1)} | ${fixed(loop.p99, 1)} | ${fixed(loop.max, 1)} | ${fixed(big.requestsPerSecond, 1)} | ${fixed(bigJson.requestsPerSecond, 1)} | ${errors} |`);
+        lines.push(
+          `| ${config.label} | ${fixed(small.requestsPerSecond)} | ${fixed(small.p99Ms, 1)} | ${fixed(loop.p99, 1)} | ${fixed(loop.max, 1)} | ${fixed(big.requestsPerSecond, 1)} | ${fixed(bigJson.requestsPerSecond, 1)} | ${errors} |`,
+        );
         process.stderr.write(`event loop, ${config.label}: small p99 ${fixed(small.p99Ms, 1)} ms, loop p99 ${fixed(loop.p99, 1)} ms (max ${fixed(loop.max, 1)})\n`);
       } finally {
         await rosetta.stop();
@@ -64,7 +62,9 @@ export async function benchEventLoop(script: (name: string) => string, seconds: 
     await Promise.all([upstream.stop(), httpUpstream.stop()]);
     rmSync(directory, { recursive: true, force: true });
   }
-  process.stdout.write(`\nEvent loop under big bodies (issue 10 item 5): 4 callers PATCH ${xml.length}-byte XML and 2 callers ${json.length}-byte JSON to gRPC while 4 callers GET a small order from an HTTP upstream, ${seconds}s each; wrk ×3, both upstreams and Rosetta (with its workers) share the 2 cores unpinned\n\n${lines.join("\n")}\n`);
+  process.stdout.write(
+    `\nEvent loop under big bodies (issue 10 item 5): 4 callers PATCH ${xml.length}-byte XML and 2 callers ${json.length}-byte JSON to gRPC while 4 callers GET a small order from an HTTP upstream, ${seconds}s each; wrk ×3, both upstreams and Rosetta (with its workers) share the 2 cores unpinned\n\n${lines.join("\n")}\n`,
+  );
   return lines;
 }
 
@@ -93,26 +93,28 @@ export async function benchSlowloris(script: (name: string) => string, sockets =
   const connections: Socket[] = [];
   try {
     const started = performance.now();
-    await Promise.all(Array.from({ length: sockets }, async () => {
-      const socket = await open(rosetta.port);
-      connections.push(socket);
-      socket.on("error", () => undefined);
-      socket.on("data", (chunk: Buffer) => {
-        if (chunk.toString("latin1").startsWith("HTTP/1.1 408")) answered408++;
-      });
-      socket.write("GET /api/orders/1 HTTP/1.1\r\nHost: bench\r\nX-Slow: ");
-      const timer = setInterval(() => socket.writable && socket.write("a"), 1000);
-      timers.push(timer);
-      await new Promise<void>((resolve) => {
-        const limit = setTimeout(resolve, limitSeconds * 1000);
-        socket.once("close", () => {
-          clearTimeout(limit);
-          closedAfter.push((performance.now() - started) / 1000);
-          resolve();
+    await Promise.all(
+      Array.from({ length: sockets }, async () => {
+        const socket = await open(rosetta.port);
+        connections.push(socket);
+        socket.on("error", () => undefined);
+        socket.on("data", (chunk: Buffer) => {
+          if (chunk.toString("latin1").startsWith("HTTP/1.1 408")) answered408++;
         });
-      });
-      clearInterval(timer);
-    }));
+        socket.write("GET /api/orders/1 HTTP/1.1\r\nHost: bench\r\nX-Slow: ");
+        const timer = setInterval(() => socket.writable && socket.write("a"), 1000);
+        timers.push(timer);
+        await new Promise<void>((resolve) => {
+          const limit = setTimeout(resolve, limitSeconds * 1000);
+          socket.once("close", () => {
+            clearTimeout(limit);
+            closedAfter.push((performance.now() - started) / 1000);
+            resolve();
+          });
+        });
+        clearInterval(timer);
+      }),
+    );
   } finally {
     for (const timer of timers) clearInterval(timer);
     for (const socket of connections) socket.destroy();
@@ -124,7 +126,9 @@ export async function benchSlowloris(script: (name: string) => string, sockets =
     "|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| ${sockets} | 10s | ${sorted.length} | ${sockets - sorted.length} | ${fixed(sorted[0] ?? Number.NaN, 1)} | ${fixed(sorted.length === 0 ? Number.NaN : median(sorted), 1)} | ${fixed(sorted.at(-1) ?? Number.NaN, 1)} | ${answered408} |`,
   ];
-  process.stdout.write(`\nSlowloris (issue 10 item 3): ${sockets} sockets send a partial head, then one header byte a second, against headersTimeout 10s; times from the first connect; the sockets live in the benchmark process, Rosetta and the upstream share the 2 cores with it unpinned\n\n${lines.join("\n")}\n`);
+  process.stdout.write(
+    `\nSlowloris (issue 10 item 3): ${sockets} sockets send a partial head, then one header byte a second, against headersTimeout 10s; times from the first connect; the sockets live in the benchmark process, Rosetta and the upstream share the 2 cores with it unpinned\n\n${lines.join("\n")}\n`,
+  );
   return lines;
 }
 
@@ -175,6 +179,8 @@ export async function benchSlowBody(script: (name: string) => string, seconds: n
     `| under attack (${attackers} slow bodies, ${stillOpen} still open at the end) | ${fixed(attacked.requestsPerSecond)} | ${p99(attacked)} | ${attacked.errors} |`,
     `| rate under attack / without | ${fixed(attacked.requestsPerSecond / calm.requestsPerSecond, 2)} | | |`,
   ];
-  process.stdout.write(`\nSlow request bodies (issue 10 item 2): ${attackers} clients send 1 MiB bodies at one byte every 2 s while wrk -t1 -c50 GETs through Rosetta to a node:http upstream, ${seconds}s each; wrk, the attackers (this process), Rosetta and the upstream share the 2 cores unpinned\n\n${lines.join("\n")}\n`);
+  process.stdout.write(
+    `\nSlow request bodies (issue 10 item 2): ${attackers} clients send 1 MiB bodies at one byte every 2 s while wrk -t1 -c50 GETs through Rosetta to a node:http upstream, ${seconds}s each; wrk, the attackers (this process), Rosetta and the upstream share the 2 cores unpinned\n\n${lines.join("\n")}\n`,
+  );
   return lines;
 }

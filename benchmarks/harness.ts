@@ -22,12 +22,16 @@ export async function startProcess(name: string, script: string, args: readonly 
   });
   const info = JSON.parse(firstLine) as { port: number };
   return {
-    name, port: info.port, info, pid: child.pid!,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    }),
+    name,
+    port: info.port,
+    info,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
   };
 }
 
@@ -56,7 +60,7 @@ export function hasWrk(): boolean {
 export function wrkRequestScript(directory: string, name: string, method: string, body: string, headers: Readonly<Record<string, string>>): string {
   const bodyFile = join(directory, `${name}.body`);
   writeFileSync(bodyFile, body);
-  const lines = [`wrk.method = ${JSON.stringify(method)}`, `local file = io.open(${JSON.stringify(bodyFile)}, "rb")`, "wrk.body = file:read(\"*a\")", "file:close()"];
+  const lines = [`wrk.method = ${JSON.stringify(method)}`, `local file = io.open(${JSON.stringify(bodyFile)}, "rb")`, 'wrk.body = file:read("*a")', "file:close()"];
   for (const [header, value] of Object.entries(headers)) lines.push(`wrk.headers[${JSON.stringify(header)}] = ${JSON.stringify(value)}`);
   const scriptFile = join(directory, `${name}.lua`);
   writeFileSync(scriptFile, `${lines.join("\n")}\n`);

@@ -18,7 +18,10 @@ export async function benchListeners(script: (name: string) => string, seconds: 
   const httpUpstream = await startProcess("upstream", script("upstream"));
   const rosetta = await startProcess("rosetta-frames", script("rosetta-frames"), [`127.0.0.1:${grpcUpstream.port}`, `http://127.0.0.1:${httpUpstream.port}`]);
   const ports = rosetta.info as Record<string, number>;
-  const upstreams = [{ name: "gRPC", path: "/v1/shelves/1" }, { name: "HTTP", path: "/api/orders/1" }];
+  const upstreams = [
+    { name: "gRPC", path: "/v1/shelves/1" },
+    { name: "HTTP", path: "/api/orders/1" },
+  ];
   const listeners = ["HTTP", "WebSocket", "TCP", "UDP"];
   const rows = new Map<string, Row>();
   const measure = async (listener: string, path: string): Promise<LoadResult> => {
@@ -38,19 +41,32 @@ export async function benchListeners(script: (name: string) => string, seconds: 
         const key = `${listener}→${upstream.name}`;
         const row = rows.get(key) ?? rows.set(key, { listener, upstream: upstream.name, runs: [] }).get(key)!;
         row.runs.push({ ...load, gatewayCpuMicros, versusHttp: load.requestsPerSecond / httpRate });
-        process.stderr.write(`round ${round + 1} ${key}: ${load.requestsPerSecond.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(2)} ms, ${gatewayCpuMicros.toFixed(1)} µs Rosetta CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
+        process.stderr.write(
+          `round ${round + 1} ${key}: ${load.requestsPerSecond.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(2)} ms, ${gatewayCpuMicros.toFixed(1)} µs Rosetta CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`,
+        );
       }
     }
   }
   await Promise.all([rosetta, grpcUpstream, httpUpstream].map((child) => child.stop()));
   const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
-  const lines = [
-    "| caller → upstream | requests/s | p50 ms | p99 ms | Rosetta CPU µs/request | × HTTP listener (req/s) |",
-    "|---|---:|---:|---:|---:|---:|",
-  ];
+  const lines = ["| caller → upstream | requests/s | p50 ms | p99 ms | Rosetta CPU µs/request | × HTTP listener (req/s) |", "|---|---:|---:|---:|---:|---:|"];
   for (const row of rows.values()) {
     const pick = (field: (run: Row["runs"][number]) => number) => median(row.runs.map(field));
-    lines.push(`| ${row.listener} → ${row.upstream} | ${fixed(pick((run) => run.requestsPerSecond))} | ${fixed(pick((run) => run.p50Ms), 2)} | ${fixed(pick((run) => run.p99Ms), 2)} | ${fixed(pick((run) => run.gatewayCpuMicros), 1)} | ${fixed(pick((run) => run.versusHttp), 2)} |`);
+    lines.push(
+      `| ${row.listener} → ${row.upstream} | ${fixed(pick((run) => run.requestsPerSecond))} | ${fixed(
+        pick((run) => run.p50Ms),
+        2,
+      )} | ${fixed(
+        pick((run) => run.p99Ms),
+        2,
+      )} | ${fixed(
+        pick((run) => run.gatewayCpuMicros),
+        1,
+      )} | ${fixed(
+        pick((run) => run.versusHttp),
+        2,
+      )} |`,
+    );
   }
   return lines;
 }

@@ -41,7 +41,9 @@ interface Target {
   readonly process: BenchProcess;
 }
 
-process.stderr.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}; Node ${process.version}; wrk -t1 -c${connections}, ${seconds}s per target per round, ${rounds} rounds; all processes unpinned on all cores\n`);
+process.stderr.write(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}; Node ${process.version}; wrk -t1 -c${connections}, ${seconds}s per target per round, ${rounds} rounds; all processes unpinned on all cores\n`,
+);
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 
 if (sections.has("http")) {
@@ -74,20 +76,21 @@ if (sections.has("http")) {
       const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate, cpuVersusProbe: Number.NaN };
       entries.push(entry);
       (results.get(target.name) ?? results.set(target.name, []).get(target.name)!).push(entry);
-      process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${entry.cpuMicrosPerRequest.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
+      process.stderr.write(
+        `round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${entry.cpuMicrosPerRequest.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`,
+      );
     }
     const probeCpu = entries[2]!.cpuMicrosPerRequest;
     for (const entry of entries.slice(1)) entry.cpuVersusProbe = entry.cpuMicrosPerRequest / probeCpu;
   }
   await Promise.all([...peers, upstream].map((child) => child.stop()));
 
-  const lines = [
-    "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe |",
-    "|---|---:|---:|---:|---:|---:|---:|",
-  ];
+  const lines = ["| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe |", "|---|---:|---:|---:|---:|---:|---:|"];
   for (const target of targets) {
     const runs = results.get(target.name)!;
-    lines.push(`| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} |`);
+    lines.push(
+      `| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} |`,
+    );
   }
   process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
@@ -106,7 +109,9 @@ if (sections.has("grpc")) {
     const load = await runWrk(grpcUrl, seconds, connections);
     const rosetta = { ...load, cpuMicrosPerRequest: (cpuMicros(rosettaGrpc.pid) - before) / load.requests };
     grpcRuns.push({ direct, rosetta });
-    process.stderr.write(`round ${round + 1} gRPC direct: ${direct.requestsPerSecond.toFixed(0)} calls/s, ${direct.cpuMicrosPerRequest.toFixed(1)} µs CPU/call; Rosetta REST→gRPC: ${load.requestsPerSecond.toFixed(0)} req/s, ${rosetta.cpuMicrosPerRequest.toFixed(1)} µs CPU/req\n`);
+    process.stderr.write(
+      `round ${round + 1} gRPC direct: ${direct.requestsPerSecond.toFixed(0)} calls/s, ${direct.cpuMicrosPerRequest.toFixed(1)} µs CPU/call; Rosetta REST→gRPC: ${load.requestsPerSecond.toFixed(0)} req/s, ${rosetta.cpuMicrosPerRequest.toFixed(1)} µs CPU/req\n`,
+    );
   }
   await Promise.all([rosettaGrpc.stop(), grpcUpstream.stop()]);
   const grpcLines = [
@@ -120,13 +125,17 @@ if (sections.has("grpc")) {
 
 if (sections.has("xml")) {
   const xml = await benchXmlVersusJson(script, seconds, rounds, connections);
-  process.stdout.write(`\nXML → gRPC → XML next to JSON → gRPC → JSON (PATCH UpdateBook, the book echoed back), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${xml.lines.join("\n")}\n`);
+  process.stdout.write(
+    `\nXML → gRPC → XML next to JSON → gRPC → JSON (PATCH UpdateBook, the book echoed back), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${xml.lines.join("\n")}\n`,
+  );
   process.stdout.write(`\nEvent-loop delay while 4 callers send 1 MiB XML bodies (and get 1 MiB XML back), ${seconds}s\n\n${xml.loopLines.join("\n")}\n`);
 }
 
 if (sections.has("listeners")) {
   const lines = await benchListeners(script, seconds, rounds, connections);
-  process.stdout.write(`\nOne small unary call over each listener to the same gRPC and HTTP upstreams (one Rosetta process), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
+  process.stdout.write(
+    `\nOne small unary call over each listener to the same gRPC and HTTP upstreams (one Rosetta process), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`,
+  );
 }
 
 if (sections.has("eventloop")) await benchEventLoop(script, seconds);
@@ -135,5 +144,7 @@ if (sections.has("slowbody")) await benchSlowBody(script, seconds);
 
 if (sections.has("router")) {
   const router = benchRouter();
-  process.stdout.write(`\nRouter, ${router.routes} routes: trie ${router.trieNsPerMatch.toFixed(0)} ns/match; linear regex scan ${(router.linearNsPerMatch / 1000).toFixed(1)} µs/match (${(router.linearNsPerMatch / router.trieNsPerMatch).toFixed(0)}× slower)\n`);
+  process.stdout.write(
+    `\nRouter, ${router.routes} routes: trie ${router.trieNsPerMatch.toFixed(0)} ns/match; linear regex scan ${(router.linearNsPerMatch / 1000).toFixed(1)} µs/match (${(router.linearNsPerMatch / router.trieNsPerMatch).toFixed(0)}× slower)\n`,
+  );
 }

@@ -6,13 +6,20 @@ import { cpuMicros, median, runWrk, startProcess, wrkRequestScript, type BenchPr
 /** A Book with `tags` tags and `labels` labels: the small and the ~10 KiB message, in both formats. */
 export function book(tags: number, labels: number): { json: string; xml: string } {
   const value = {
-    name: "shelves/1/books/1", author: "Ursula K. Le Guin", genre: "GENRE_FICTION", published: "2024-01-02T03:04:05Z", pageCount: "9007199254740993",
+    name: "shelves/1/books/1",
+    author: "Ursula K. Le Guin",
+    genre: "GENRE_FICTION",
+    published: "2024-01-02T03:04:05Z",
+    pageCount: "9007199254740993",
     tags: Array.from({ length: tags }, (_, index) => `tag-number-${index}`),
     labels: Object.fromEntries(Array.from({ length: labels }, (_, index) => [`label-${index}`, `value-${index}`])),
   };
-  const xml = `<book><name>${value.name}</name><author>${value.author}</author><genre>${value.genre}</genre><published>${value.published}</published>` +
+  const xml =
+    `<book><name>${value.name}</name><author>${value.author}</author><genre>${value.genre}</genre><published>${value.published}</published>` +
     value.tags.map((tag) => `<tags>${tag}</tags>`).join("") +
-    Object.entries(value.labels).map(([key, label]) => `<labels><key>${key}</key><value>${label}</value></labels>`).join("") +
+    Object.entries(value.labels)
+      .map(([key, label]) => `<labels><key>${key}</key><value>${label}</value></labels>`)
+      .join("") +
     `<pageCount>${value.pageCount}</pageCount></book>`;
   return { json: JSON.stringify(value), xml };
 }
@@ -39,7 +46,12 @@ export async function benchXmlVersusJson(script: (name: string) => string, secon
     { size: "~10 KiB", message: book(250, 120) },
   ].flatMap(({ size, message }) => [
     { name: `JSON ${size}`, size, bytes: message.json.length, script: wrkRequestScript(directory, `json-${size.length}`, "PATCH", message.json, { "content-type": "application/json" }) },
-    { name: `XML ${size}`, size, bytes: message.xml.length, script: wrkRequestScript(directory, `xml-${size.length}`, "PATCH", message.xml, { "content-type": "application/xml", accept: "application/xml" }) },
+    {
+      name: `XML ${size}`,
+      size,
+      bytes: message.xml.length,
+      script: wrkRequestScript(directory, `xml-${size.length}`, "PATCH", message.xml, { "content-type": "application/xml", accept: "application/xml" }),
+    },
   ]);
   const runs = new Map<string, { rate: number; p99: number; cpu: number }[]>();
   try {
@@ -58,21 +70,28 @@ export async function benchXmlVersusJson(script: (name: string) => string, secon
       const own = runs.get(entry.name)!;
       const json = runs.get(`JSON ${entry.size}`)!;
       const ratio = median(own.map((run, index) => run.cpu / json[index]!.cpu));
-      lines.push(`| ${entry.size} | ${entry.name.split(" ")[0]} | ${entry.bytes} | ${median(own.map((run) => run.rate)).toFixed(0)} | ${median(own.map((run) => run.p99)).toFixed(2)} | ${median(own.map((run) => run.cpu)).toFixed(1)} | ${ratio.toFixed(2)} |`);
+      lines.push(
+        `| ${entry.size} | ${entry.name.split(" ")[0]} | ${entry.bytes} | ${median(own.map((run) => run.rate)).toFixed(0)} | ${median(own.map((run) => run.p99)).toFixed(2)} | ${median(own.map((run) => run.cpu)).toFixed(1)} | ${ratio.toFixed(2)} |`,
+      );
     }
     const loopLines = ["| big XML parses on | 1 MiB XML req/s | event-loop delay p99 ms | max ms |", "|---|---:|---:|---:|"];
     const huge = book(35_000, 0).xml;
     const hugeScript = wrkRequestScript(directory, "xml-1mib", "PATCH", huge, { "content-type": "application/xml", accept: "application/xml" });
     const mainThread = await startProcess("rosetta-library-main-thread", script("rosetta-library"), [target, "0"]);
     try {
-      for (const [label, process_] of [["a worker thread", rosetta], ["the main thread", mainThread]] as [string, BenchProcess][]) {
+      for (const [label, process_] of [
+        ["a worker thread", rosetta],
+        ["the main thread", mainThread],
+      ] as [string, BenchProcess][]) {
         const hugeUrl = `http://127.0.0.1:${process_.port}/v1/shelves/1/books/1`;
         await runWrk(hugeUrl, 2, 4, hugeScript);
         await loopStats(process_);
         const load = await runWrk(hugeUrl, seconds, 4, hugeScript);
         const loop = await loopStats(process_);
         loopLines.push(`| ${label} | ${load.requestsPerSecond.toFixed(1)} | ${loop.p99.toFixed(1)} | ${loop.max.toFixed(1)} |`);
-        process.stderr.write(`1 MiB XML (${huge.length} bytes), parses on ${label}: ${load.requestsPerSecond.toFixed(1)} req/s, loop delay p99 ${loop.p99.toFixed(1)} ms${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
+        process.stderr.write(
+          `1 MiB XML (${huge.length} bytes), parses on ${label}: ${load.requestsPerSecond.toFixed(1)} req/s, loop delay p99 ${loop.p99.toFixed(1)} ms${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`,
+        );
       }
     } finally {
       await mainThread.stop();
@@ -86,5 +105,5 @@ export async function benchXmlVersusJson(script: (name: string) => string, secon
 
 async function loopStats(process_: BenchProcess): Promise<{ p99: number; max: number }> {
   const response = await fetch(`http://127.0.0.1:${process_.info.statsPort as number}/`);
-  return await response.json() as { p99: number; max: number };
+  return (await response.json()) as { p99: number; max: number };
 }

@@ -18,9 +18,19 @@ export { loadConfigFile } from "./gateway/load-config.js";
 export type { RequestEnvelope, ResponseEnvelope, HeaderMap, Peer, TraceContext } from "./core/envelope.js";
 export { mediaTypeOf } from "./core/envelope.js";
 export {
-  emptyBody, bytesBody, valueBody,
-  type Body, type EmptyBody, type BytesBody, type ValueBody, type ReadableBody, type PushBody, type MessagesBody,
-  type PushSource, type PushSink, type StreamFormat,
+  emptyBody,
+  bytesBody,
+  valueBody,
+  type Body,
+  type EmptyBody,
+  type BytesBody,
+  type ValueBody,
+  type ReadableBody,
+  type PushBody,
+  type MessagesBody,
+  type PushSource,
+  type PushSink,
+  type StreamFormat,
 } from "./core/body.js";
 export { readBodyBytes, bodyTooLarge } from "./core/read-body.js";
 export { createRequestEnvelope, type RequestInit } from "./core/request.js";

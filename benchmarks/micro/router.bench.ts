@@ -27,7 +27,12 @@ export function benchRouter(count = 10_000, iterations = 200_000): RouterFigures
   const requests = Array.from({ length: 1000 }, (_, index) => {
     const target = (index * 7919) % count;
     return createRequestEnvelope({
-      method: "GET", path: `/api/v${target % 10}/resource${target}/abc/items/42`, rawQuery: "", headers: {}, body: emptyBody, requestId: "b",
+      method: "GET",
+      path: `/api/v${target % 10}/resource${target}/abc/items/42`,
+      rawQuery: "",
+      headers: {},
+      body: emptyBody,
+      requestId: "b",
       peer: { address: "127.0.0.1", port: 0, listener: "bench", protocol: "http", scheme: "http" },
     });
   });

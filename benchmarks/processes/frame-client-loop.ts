@@ -70,11 +70,12 @@ if (protocol === "ws") {
   // A lost datagram would stall its slot: re-issue calls unanswered for a second.
   setInterval(() => {
     const now = process.hrtime.bigint();
-    for (const [id, at] of started) if (now - at > 1_000_000_000n) {
-      started.delete(id);
-      errors++;
-      if (running) issue();
-    }
+    for (const [id, at] of started)
+      if (now - at > 1_000_000_000n) {
+        started.delete(id);
+        errors++;
+        if (running) issue();
+      }
   }, 200).unref();
 }
 

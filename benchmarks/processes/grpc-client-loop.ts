@@ -41,12 +41,14 @@ const elapsed = (Date.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 latencies.sort((a, b) => a - b);
 const at = (quantile: number) => latencies[Math.min(latencies.length - 1, Math.floor(quantile * latencies.length))] ?? Number.NaN;
-process.stdout.write(`${JSON.stringify({
-  requests: latencies.length,
-  requestsPerSecond: latencies.length / elapsed,
-  p50Ms: at(0.5),
-  p99Ms: at(0.99),
-  errors,
-  cpuMicrosPerRequest: (cpu.user + cpu.system) / latencies.length,
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    requests: latencies.length,
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    errors,
+    cpuMicrosPerRequest: (cpu.user + cpu.system) / latencies.length,
+  })}\n`,
+);
 client.close();

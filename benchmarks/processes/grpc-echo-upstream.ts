@@ -12,7 +12,8 @@ const registry = await ProtoRegistry.load(["test/protos"], ["rosetta/test/v1/lib
 const server = new Server({ "grpc.max_receive_message_length": 64 * 1024 * 1024 });
 const shelf = { id: "1", theme: "Poetry" };
 server.addService(serviceDefinition(registry.findService("rosetta.test.v1.Library")!), {
-  UpdateBook: (call: { request: { book: object } }, callback: (error: null, value: object) => void) => callback(null, smallReplies ? { name: (call.request.book as { name?: string }).name } : call.request.book),
+  UpdateBook: (call: { request: { book: object } }, callback: (error: null, value: object) => void) =>
+    callback(null, smallReplies ? { name: (call.request.book as { name?: string }).name } : call.request.book),
   GetShelf: (_call: unknown, callback: (error: null, value: object) => void) => callback(null, shelf),
 });
 server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, port) => {

@@ -15,16 +15,19 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
  */
 const [target, origin, codecs] = process.argv.slice(2);
 const plugins = builtinPlugins();
-const config = validateGatewayConfig({
-  listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s", maxBodyBytes: "8MiB" }],
-  protos: { include: ["test/protos"] },
-  codecs: JSON.parse(codecs ?? "{}") as unknown,
-  services: {
-    library: { protocol: "grpc", targets: [target!], protos: ["rosetta/test/v1/library.proto"], maxReceiveMessageSize: "16MiB", maxSendMessageSize: "16MiB" },
-    orders: { protocol: "http", targets: [origin!] },
+const config = validateGatewayConfig(
+  {
+    listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s", maxBodyBytes: "8MiB" }],
+    protos: { include: ["test/protos"] },
+    codecs: JSON.parse(codecs ?? "{}") as unknown,
+    services: {
+      library: { protocol: "grpc", targets: [target!], protos: ["rosetta/test/v1/library.proto"], maxReceiveMessageSize: "16MiB", maxSendMessageSize: "16MiB" },
+      orders: { protocol: "http", targets: [origin!] },
+    },
+    routes: [{ id: "get-order", match: { path: "/api/orders/{id}", methods: ["GET"] }, upstream: { service: "orders", path: "/v2/orders/{id}" } }],
   },
-  routes: [{ id: "get-order", match: { path: "/api/orders/{id}", methods: ["GET"] }, upstream: { service: "orders", path: "/v2/orders/{id}" } }],
-}, plugins);
+  plugins,
+);
 const gateway = await Gateway.start(config, plugins, silentLogger);
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();

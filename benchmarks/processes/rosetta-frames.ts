@@ -10,19 +10,22 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
  */
 const [grpcTarget, httpOrigin] = process.argv.slice(2) as [string, string];
 const plugins = builtinPlugins();
-const config = validateGatewayConfig({
-  listeners: [
-    { name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s" },
-    { name: "ws", protocol: "ws", host: "127.0.0.1", port: 0, maxInFlight: 1000 },
-    { name: "tcp", protocol: "tcp", host: "127.0.0.1", port: 0, maxInFlight: 1000 },
-    { name: "udp", protocol: "udp", host: "127.0.0.1", port: 0, ratePerSource: 1_000_000, maxInFlight: 10_000 },
-  ],
-  services: {
-    bookstore: { protocol: "grpc", targets: [grpcTarget], protos: ["rosetta/demo/v1/bookstore.proto"] },
-    orders: { protocol: "http", targets: [httpOrigin] },
+const config = validateGatewayConfig(
+  {
+    listeners: [
+      { name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s" },
+      { name: "ws", protocol: "ws", host: "127.0.0.1", port: 0, maxInFlight: 1000 },
+      { name: "tcp", protocol: "tcp", host: "127.0.0.1", port: 0, maxInFlight: 1000 },
+      { name: "udp", protocol: "udp", host: "127.0.0.1", port: 0, ratePerSource: 1_000_000, maxInFlight: 10_000 },
+    ],
+    services: {
+      bookstore: { protocol: "grpc", targets: [grpcTarget], protos: ["rosetta/demo/v1/bookstore.proto"] },
+      orders: { protocol: "http", targets: [httpOrigin] },
+    },
+    routes: [{ id: "order", match: { path: "/api/orders/{id}" }, upstream: { service: "orders", path: "/v2/orders/{id}" } }],
   },
-  routes: [{ id: "order", match: { path: "/api/orders/{id}" }, upstream: { service: "orders", path: "/v2/orders/{id}" } }],
-}, plugins);
+  plugins,
+);
 const gateway = await Gateway.start(config, plugins, silentLogger);
 const ports = Object.fromEntries(gateway.listeners.map((listener) => [listener.name, listener.address().port]));
 process.stdout.write(`${JSON.stringify({ port: ports.web, ...ports })}\n`);

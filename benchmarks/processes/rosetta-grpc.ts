@@ -6,11 +6,14 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
 /** Rosetta transcoding REST/JSON → gRPC for the benchmark: the Bookstore's annotated routes, request-id on. */
 const target = process.argv[2]!;
 const plugins = builtinPlugins();
-const config = validateGatewayConfig({
-  listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s" }],
-  services: { bookstore: { protocol: "grpc", targets: [target], protos: ["rosetta/demo/v1/bookstore.proto"] } },
-  filters: ["request-id"],
-}, plugins);
+const config = validateGatewayConfig(
+  {
+    listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s" }],
+    services: { bookstore: { protocol: "grpc", targets: [target], protos: ["rosetta/demo/v1/bookstore.proto"] } },
+    filters: ["request-id"],
+  },
+  plugins,
+);
 const gateway = await Gateway.start(config, plugins, silentLogger);
 process.stdout.write(`${JSON.stringify({ port: gateway.listeners[0]!.address().port })}\n`);
 process.on("SIGINT", () => void gateway.stop(0).then(() => process.exit(0)));

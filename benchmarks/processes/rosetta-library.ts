@@ -12,12 +12,15 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
  */
 const [target, workers] = process.argv.slice(2);
 const plugins = builtinPlugins();
-const config = validateGatewayConfig({
-  listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s", maxBodyBytes: "2MiB" }],
-  protos: { include: ["test/protos"] },
-  codecs: { xml: { workers: Number(workers ?? 1), maxElements: 1_000_000 } },
-  services: { library: { protocol: "grpc", targets: [target!], protos: ["rosetta/test/v1/library.proto"], maxReceiveMessageSize: "16MiB", maxSendMessageSize: "16MiB" } },
-}, plugins);
+const config = validateGatewayConfig(
+  {
+    listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s", maxBodyBytes: "2MiB" }],
+    protos: { include: ["test/protos"] },
+    codecs: { xml: { workers: Number(workers ?? 1), maxElements: 1_000_000 } },
+    services: { library: { protocol: "grpc", targets: [target!], protos: ["rosetta/test/v1/library.proto"], maxReceiveMessageSize: "16MiB", maxSendMessageSize: "16MiB" } },
+  },
+  plugins,
+);
 const gateway = await Gateway.start(config, plugins, silentLogger);
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();

@@ -10,25 +10,25 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
  */
 const upstream = process.argv[2]!;
 const plugins = builtinPlugins();
-const config = validateGatewayConfig({
-  listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s" }],
-  services: { orders: { protocol: "http", targets: [upstream] } },
-  filters: [
-    "request-id",
-    { "request-headers": { set: { "x-gateway": "rosetta" }, remove: ["x-debug"] } },
-    { "response-headers": { set: { "x-served-by": "rosetta" } } },
-  ],
-  routes: [
-    { id: "list", match: { path: "/api/orders", methods: ["GET"] }, upstream: { service: "orders", path: "/v2/orders" } },
-    { id: "delete", match: { path: "/api/orders/{id}", methods: ["DELETE"] }, upstream: { service: "orders", path: "/v2/orders/{id}" } },
-    {
-      id: "get", match: { path: "/api/orders/{id}", methods: ["GET"] },
-      filters: [{ "response-headers": { remove: ["x-powered-by"] } }],
-      upstream: { service: "orders", path: "/v2/orders/{id}" },
-    },
-    { id: "other", match: { path: "/api/{rest=**}" }, upstream: { service: "orders" } },
-  ],
-}, plugins);
+const config = validateGatewayConfig(
+  {
+    listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s" }],
+    services: { orders: { protocol: "http", targets: [upstream] } },
+    filters: ["request-id", { "request-headers": { set: { "x-gateway": "rosetta" }, remove: ["x-debug"] } }, { "response-headers": { set: { "x-served-by": "rosetta" } } }],
+    routes: [
+      { id: "list", match: { path: "/api/orders", methods: ["GET"] }, upstream: { service: "orders", path: "/v2/orders" } },
+      { id: "delete", match: { path: "/api/orders/{id}", methods: ["DELETE"] }, upstream: { service: "orders", path: "/v2/orders/{id}" } },
+      {
+        id: "get",
+        match: { path: "/api/orders/{id}", methods: ["GET"] },
+        filters: [{ "response-headers": { remove: ["x-powered-by"] } }],
+        upstream: { service: "orders", path: "/v2/orders/{id}" },
+      },
+      { id: "other", match: { path: "/api/{rest=**}" }, upstream: { service: "orders" } },
+    ],
+  },
+  plugins,
+);
 const gateway = await Gateway.start(config, plugins, silentLogger);
 process.stdout.write(`${JSON.stringify({ port: gateway.listeners[0]!.address().port })}\n`);
 // Exit through Node (not the default signal action) so --cpu-prof can write its profile.

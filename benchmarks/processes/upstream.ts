@@ -2,8 +2,13 @@ import { createServer } from "node:http";
 
 /** The benchmark upstream: a plain node:http server answering a ~200-byte JSON document (after reading the body, if any). */
 const body = JSON.stringify({
-  id: "order-000123", item: "The Left Hand of Darkness", quantity: 2, status: "shipped",
-  customer: { id: "c-42", name: "Genly Ai" }, tags: ["sf", "classic"], total: "17.90",
+  id: "order-000123",
+  item: "The Left Hand of Darkness",
+  quantity: 2,
+  status: "shipped",
+  customer: { id: "c-42", name: "Genly Ai" },
+  tags: ["sf", "classic"],
+  total: "17.90",
 });
 const server = createServer((req, res) => {
   const answer = () => {

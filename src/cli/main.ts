@@ -94,7 +94,12 @@ async function main(argv: string[]): Promise<number> {
       const { port } = gateway.listeners[0]!.address();
       const url = `http://127.0.0.1:${port}`;
       const tcpFramesPort = gateway.listeners[1]!.address().port;
-      process.stdout.write(`\nRosetta demo gateway on ${url} (TCP frames on ${tcpFramesPort})\nTry:\n${demo.examples(url, tcpFramesPort).map((line) => `  ${line}`).join("\n")}\n\nCtrl-C stops it (in-flight requests finish first).\n`);
+      process.stdout.write(
+        `\nRosetta demo gateway on ${url} (TCP frames on ${tcpFramesPort})\nTry:\n${demo
+          .examples(url, tcpFramesPort)
+          .map((line) => `  ${line}`)
+          .join("\n")}\n\nCtrl-C stops it (in-flight requests finish first).\n`,
+      );
     }
     await waitForSignal();
     logger.info("shutting down");
@@ -129,7 +134,9 @@ main(process.argv.slice(2)).then(
       process.exit(1);
     }
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.problems.length} ${error.problems.length === 1 ? "problem" : "problems"} in the config:\n${error.problems.map((problem) => `  ${formatProblem(problem)}`).join("\n")}\n`);
+      process.stderr.write(
+        `${error.problems.length} ${error.problems.length === 1 ? "problem" : "problems"} in the config:\n${error.problems.map((problem) => `  ${formatProblem(problem)}`).join("\n")}\n`,
+      );
       process.exit(1);
     }
     process.stderr.write(`rosetta: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -90,4 +90,3 @@ export class WorkerPool<Job, Reply extends { readonly id: number }, Result> {
     return pooled;
   }
 }
-

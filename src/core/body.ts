@@ -9,14 +9,31 @@ import type { BodyShape } from "./body-shape.js";
  */
 export type Body = EmptyBody | BytesBody | ValueBody | ReadableBody | PushBody | MessagesBody;
 
-export interface EmptyBody { readonly kind: "empty" }
-export interface BytesBody { readonly kind: "bytes"; readonly bytes: Uint8Array }
+export interface EmptyBody {
+  readonly kind: "empty";
+}
+export interface BytesBody {
+  readonly kind: "bytes";
+  readonly bytes: Uint8Array;
+}
 /** A decoded value in canonical (ProtoJSON-shaped) form; the caller's codec encodes it, typed by the shape when there is one. */
-export interface ValueBody { readonly kind: "value"; readonly value: unknown; readonly shape?: BodyShape | undefined }
+export interface ValueBody {
+  readonly kind: "value";
+  readonly value: unknown;
+  readonly shape?: BodyShape | undefined;
+}
 /** A Node stream, e.g. an incoming HTTP request body. */
-export interface ReadableBody { readonly kind: "readable"; readonly stream: Readable; readonly length: number | undefined }
+export interface ReadableBody {
+  readonly kind: "readable";
+  readonly stream: Readable;
+  readonly length: number | undefined;
+}
 /** A push source, e.g. an upstream response body arriving from the socket. */
-export interface PushBody { readonly kind: "push"; readonly source: PushSource; readonly length: number | undefined }
+export interface PushBody {
+  readonly kind: "push";
+  readonly source: PushSource;
+  readonly length: number | undefined;
+}
 
 /**
  * A stream of decoded messages (canonical values), e.g. a gRPC server stream.

@@ -2,8 +2,18 @@ import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnary
 import { ProtoRegistry } from "../protos/proto-registry.js";
 import { serviceDefinition } from "./grpc-service-definition.js";
 
-interface Shelf { id: string; theme: string; created: { seconds: string } }
-interface Book { id: string; title: string; author: string; genre: string; shelf_id: string }
+interface Shelf {
+  id: string;
+  theme: string;
+  created: { seconds: string };
+}
+interface Book {
+  id: string;
+  title: string;
+  author: string;
+  genre: string;
+  shelf_id: string;
+}
 
 type Unary<Request, Response> = (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void;
 
@@ -73,8 +83,7 @@ export async function startBookstoreService(): Promise<{ target: string; stop():
     ListBooks: listBooks,
     WatchShelf: watchShelf,
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
   return {
     target: `127.0.0.1:${port}`,
     stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),

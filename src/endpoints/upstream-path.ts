@@ -10,8 +10,9 @@ import { refine, string } from "../options/schema.js";
 export const upstreamTemplate = refine(string(), (value, context) => {
   const parsed = parsePathTemplate(value);
   if (!parsed.ok) return context.report(ConfigErrorCode.TEMPLATE, parsed.error);
-  const bare = parsed.template.segments.some((segment, index) =>
-    segment.kind !== "literal" && !parsed.template.variables.some((variable) => index >= variable.start && (variable.length < 0 || index < variable.start + variable.length)));
+  const bare = parsed.template.segments.some(
+    (segment, index) => segment.kind !== "literal" && !parsed.template.variables.some((variable) => index >= variable.start && (variable.length < 0 || index < variable.start + variable.length)),
+  );
   if (bare) return context.report(ConfigErrorCode.TEMPLATE, `upstream path "${value}" has a wildcard outside a variable; there is nothing to fill it with`);
   return parsed.template;
 });
@@ -105,5 +106,8 @@ const unreserved = /^[A-Za-z0-9\-._~]*$/;
 function encodePathValue(value: string, multiSegment: boolean): string {
   if (unreserved.test(value)) return value;
   if (!multiSegment) return encodeURIComponent(value);
-  return value.split("/").map((part) => part.split(/%2F/i).map(encodeURIComponent).join("%2F")).join("/");
+  return value
+    .split("/")
+    .map((part) => part.split(/%2F/i).map(encodeURIComponent).join("%2F"))
+    .join("/");
 }

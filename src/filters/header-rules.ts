@@ -6,12 +6,15 @@ const headerName = string({ pattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, patternHin
 const headerValue = string({ pattern: /^[\t\x20-\x7e\x80-\xff]*$/, patternHint: "a header value without control characters" });
 
 export const headerRulesSchema = refine(
-  object({
-    rename: optional(map(headerName), "old name → new name; the value moves over"),
-    remove: optional(list(headerName), "names to delete"),
-    set: optional(map(headerValue), "name → value; replaces any value present"),
-    add: optional(map(headerValue), "name → value; appended to any value present"),
-  }, "header rules"),
+  object(
+    {
+      rename: optional(map(headerName), "old name → new name; the value moves over"),
+      remove: optional(list(headerName), "names to delete"),
+      set: optional(map(headerValue), "name → value; replaces any value present"),
+      add: optional(map(headerValue), "name → value; appended to any value present"),
+    },
+    "header rules",
+  ),
   (rules, context) => (Object.values(rules).some((rule) => rule !== undefined) ? rules : context.report(ConfigErrorCode.VALUE, "give at least one of rename, remove, set, add")),
 );
 

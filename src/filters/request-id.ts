@@ -1,10 +1,13 @@
 import { boolean, object, string, withDefault, type Infer } from "../options/schema.js";
 import type { FilterFactory } from "./filter-factory.js";
 
-const requestIdSchema = object({
-  header: withDefault(string({ pattern: /^[a-z0-9-]+$/, patternHint: "a lower-case header name" }), "x-request-id", "the header that carries the id"),
-  echo: withDefault(boolean(), true, "also return the id to the caller in a response header"),
-}, "request-id options");
+const requestIdSchema = object(
+  {
+    header: withDefault(string({ pattern: /^[a-z0-9-]+$/, patternHint: "a lower-case header name" }), "x-request-id", "the header that carries the id"),
+    echo: withDefault(boolean(), true, "also return the id to the caller in a response header"),
+  },
+  "request-id options",
+);
 
 const validRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -25,13 +25,14 @@ export interface Frame {
  * A body inside a frame: a decoded value (JSON frames carry JSON bodies
  * inline) or bytes in the media type the frame's `content-type` names.
  */
-export type FrameBody =
-  | { readonly kind: "value"; readonly value: unknown }
-  | { readonly kind: "bytes"; readonly bytes: Uint8Array };
+export type FrameBody = { readonly kind: "value"; readonly value: unknown } | { readonly kind: "bytes"; readonly bytes: Uint8Array };
 
 /** A frame could not be read: the reason, and the id when it was readable (so the error reply can name the call). */
 export class FrameError extends Error {
-  constructor(message: string, readonly id: string | undefined) {
+  constructor(
+    message: string,
+    readonly id: string | undefined,
+  ) {
     super(message);
   }
 }

@@ -6,10 +6,7 @@ import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
-import {
-  INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault,
-  type Fields, type Schema, ParseContext,
-} from "../options/schema.js";
+import { INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault, type Fields, type Schema, ParseContext } from "../options/schema.js";
 
 export interface FilterEntry {
   readonly name: string;
@@ -93,17 +90,27 @@ const upstreamReferenceSchema: Schema<{ readonly service: string; readonly rest:
 };
 
 function routeSchema(plugins: Plugins) {
-  const matchSchema = object({
-    path: optional(templateSchema, "google.api.http path template; default: every path"),
-    methods: optional(list(methodSchema, { minItems: 1 }), "accepted methods (HEAD is accepted where GET is); default: every method"),
-    ...conditionFields(),
-  }, "route match");
-  return object({
-    id: required(nameSchema, "a unique id, used in logs and errors"),
-    match: withDefault(matchSchema, { path: undefined, methods: undefined, host: undefined, headers: undefined, query: undefined, listeners: undefined, all: undefined, any: undefined, not: undefined }, "which requests this route takes"),
-    filters: withDefault(list(filterEntrySchema(plugins)), [], "filters for this route, after the global ones, in this order"),
-    upstream: required(upstreamReferenceSchema, "the service (and its route options) that answers"),
-  }, "route");
+  const matchSchema = object(
+    {
+      path: optional(templateSchema, "google.api.http path template; default: every path"),
+      methods: optional(list(methodSchema, { minItems: 1 }), "accepted methods (HEAD is accepted where GET is); default: every method"),
+      ...conditionFields(),
+    },
+    "route match",
+  );
+  return object(
+    {
+      id: required(nameSchema, "a unique id, used in logs and errors"),
+      match: withDefault(
+        matchSchema,
+        { path: undefined, methods: undefined, host: undefined, headers: undefined, query: undefined, listeners: undefined, all: undefined, any: undefined, not: undefined },
+        "which requests this route takes",
+      ),
+      filters: withDefault(list(filterEntrySchema(plugins)), [], "filters for this route, after the global ones, in this order"),
+      upstream: required(upstreamReferenceSchema, "the service (and its route options) that answers"),
+    },
+    "route",
+  );
 }
 
 /**
@@ -124,22 +131,27 @@ export function sectionSchemas(plugins: Plugins) {
     },
     (protocol) => plugins.endpoints.unknownMessage(protocol),
   );
-  const codecFields: Fields = Object.fromEntries(plugins.codecs.keys().map((name) => {
-    const factory = plugins.codecs.get(name);
-    return [name, withDefault(factory.optionsSchema, schemaDefaults(factory.optionsSchema), `options of the ${name} codec`)];
-  }));
+  const codecFields: Fields = Object.fromEntries(
+    plugins.codecs.keys().map((name) => {
+      const factory = plugins.codecs.get(name);
+      return [name, withDefault(factory.optionsSchema, schemaDefaults(factory.optionsSchema), `options of the ${name} codec`)];
+    }),
+  );
   const codecs = object(codecFields, "codecs");
   const shutdown = object({ timeout: withDefault(duration(), 10_000, "how long in-flight requests may take to finish on SIGINT/SIGTERM") }, "shutdown");
   return {
-    top: object({
-      listeners: required(anything("list of listeners"), "sockets Rosetta accepts requests on"),
-      services: withDefault(anything("mapping of services"), {}, "upstream services by name"),
-      filters: withDefault(anything("list of filters"), [], "global filters, applied to every request before routing, in this order"),
-      routes: withDefault(anything("list of routes"), [], "routes, most specific path first, then in this order"),
-      codecs: withDefault(anything("codec options"), {}, "codec limits"),
-      protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
-      shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
-    }, "gateway config"),
+    top: object(
+      {
+        listeners: required(anything("list of listeners"), "sockets Rosetta accepts requests on"),
+        services: withDefault(anything("mapping of services"), {}, "upstream services by name"),
+        filters: withDefault(anything("list of filters"), [], "global filters, applied to every request before routing, in this order"),
+        routes: withDefault(anything("list of routes"), [], "routes, most specific path first, then in this order"),
+        codecs: withDefault(anything("codec options"), {}, "codec limits"),
+        protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
+        shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
+      },
+      "gateway config",
+    ),
     listeners: list(listenerSchema, { minItems: 1 }),
     services: map(serviceSchema, { keyPattern: /^[A-Za-z0-9_.-]+$/, keyHint: "a name of letters, digits, _ . -" }),
     filters: list(filterEntrySchema(plugins)),
@@ -173,13 +185,21 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const parsedRoutes = rawRoutes.map((route, index) => schemas.route.parse(route, context.at("routes").at(index)));
 
   const listeners = parsedListeners === INVALID ? [] : parsedListeners.map((listener) => Object.freeze({ ...listener, name: listener.name ?? `${listener.protocol}-${listener.port}` }));
-  checkUnique(listeners.map((listener) => listener.name), (index) => context.at("listeners").at(index).at("name"), "listener name");
+  checkUnique(
+    listeners.map((listener) => listener.name),
+    (index) => context.at("listeners").at(index).at("name"),
+    "listener name",
+  );
   checkUnique(
     listeners.map((listener) => (listener.port === 0 ? undefined : `${listener.host}:${listener.port}`)),
     (index) => context.at("listeners").at(index).at("port"),
     "listener address",
   );
-  checkUnique(parsedRoutes.map((route) => (route === INVALID ? undefined : route.id)), (index) => context.at("routes").at(index).at("id"), "route id");
+  checkUnique(
+    parsedRoutes.map((route) => (route === INVALID ? undefined : route.id)),
+    (index) => context.at("routes").at(index).at("id"),
+    "route id",
+  );
 
   // Names are taken from the file itself, so a service with a mistake in it is still known by name.
   const listenerNames = parsedListeners === INVALID ? undefined : listeners.map((listener) => listener.name);
@@ -190,12 +210,17 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     const at = context.at("routes").at(index);
     route.match.listeners?.forEach((name, position) => {
       if (listenerNames !== undefined && !listenerNames.includes(name)) {
-        at.at("match").at("listeners").at(position).report(ConfigErrorCode.REFERENCE, unknownName("listener", name, listenerNames));
+        at.at("match")
+          .at("listeners")
+          .at(position)
+          .report(ConfigErrorCode.REFERENCE, unknownName("listener", name, listenerNames));
       }
     });
     const { service, rest } = route.upstream;
     if (!serviceNames.includes(service)) {
-      at.at("upstream").at("service").report(ConfigErrorCode.REFERENCE, unknownName("service", service, serviceNames));
+      at.at("upstream")
+        .at("service")
+        .report(ConfigErrorCode.REFERENCE, unknownName("service", service, serviceNames));
       return;
     }
     const serviceConfig = services === INVALID ? undefined : services[service];
@@ -203,16 +228,18 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     const upstream = plugins.endpoints.get(serviceConfig.protocol).upstreamSchema.parse(rest, at.at("upstream"));
     if (upstream === INVALID) return;
     const { path, methods, ...conditions } = route.match;
-    routes.push(Object.freeze({
-      id: route.id,
-      configPath: `routes[${index}]`,
-      template: path,
-      methods: methods === undefined ? undefined : new Set(methods),
-      condition: compileConditions(conditions),
-      filters: route.filters,
-      service,
-      upstream,
-    }));
+    routes.push(
+      Object.freeze({
+        id: route.id,
+        configPath: `routes[${index}]`,
+        template: path,
+        methods: methods === undefined ? undefined : new Set(methods),
+        condition: compileConditions(conditions),
+        filters: route.filters,
+        service,
+        upstream,
+      }),
+    );
   });
   if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID) {
     throw new ConfigError(context.problems);

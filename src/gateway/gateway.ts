@@ -46,10 +46,14 @@ export class Gateway {
   static async create(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
     const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])));
     const names = Object.keys(config.services);
-    const created = await Promise.allSettled(names.map((name) => {
-      const service = config.services[name]!;
-      return plugins.endpoints.get(service.protocol).create(name, service.options, { codecs, frameFormats: plugins.frameFormats, logger, protoIncludes: config.protoIncludes, configPath: `services.${name}` });
-    }));
+    const created = await Promise.allSettled(
+      names.map((name) => {
+        const service = config.services[name]!;
+        return plugins.endpoints
+          .get(service.protocol)
+          .create(name, service.options, { codecs, frameFormats: plugins.frameFormats, logger, protoIncludes: config.protoIncludes, configPath: `services.${name}` });
+      }),
+    );
     const problems: ConfigProblem[] = [];
     const endpoints = new Map<string, Endpoint<unknown>>();
     created.forEach((result, index) => {
@@ -80,7 +84,10 @@ export class Gateway {
       await codecs.close();
       throw new ConfigError(problems);
     }
-    const handle = createGatewayHandler(routes, config.filters.map((entry) => entry.factory.create(entry.options)));
+    const handle = createGatewayHandler(
+      routes,
+      config.filters.map((entry) => entry.factory.create(entry.options)),
+    );
     const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger }));
     return new Gateway(config, logger, handle, [...endpoints.values()], codecs, listeners);
   }

@@ -27,10 +27,12 @@ export function parseConfigText(text: string, file: string, plugins: Plugins): G
   if (file.endsWith(".json")) checkJsonSyntax(text, file);
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0) {
-    throw new ConfigError(document.errors.map((error) => {
-      const position = lineCounter.linePos(error.pos[0]);
-      return { code: ConfigErrorCode.PARSE, path: "", message: error.message.split("\n")[0]!, location: `${file}:${position.line}:${position.col}` };
-    }));
+    throw new ConfigError(
+      document.errors.map((error) => {
+        const position = lineCounter.linePos(error.pos[0]);
+        return { code: ConfigErrorCode.PARSE, path: "", message: error.message.split("\n")[0]!, location: `${file}:${position.line}:${position.col}` };
+      }),
+    );
   }
   try {
     return validateGatewayConfig(document.toJS({ maxAliasCount: 100 }), plugins, dirname(resolve(file)));

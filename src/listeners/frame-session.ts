@@ -103,7 +103,12 @@ export class FrameSession {
       const decoded = this.#format.decode(bytes);
       if (decoded instanceof Promise) {
         this.#pending++;
-        decoded.then((frame) => this.#act(frame), (error: unknown) => this.reject(error)).finally(() => this.#unpend());
+        decoded
+          .then(
+            (frame) => this.#act(frame),
+            (error: unknown) => this.reject(error),
+          )
+          .finally(() => this.#unpend());
       } else {
         this.#dispatch(decoded);
       }
@@ -123,7 +128,7 @@ export class FrameSession {
   /** An error reply for input that is not a usable frame (the id, when known, names the call). */
   reject(reason: unknown, status = StatusCode.INVALID_ARGUMENT): void {
     const error = reason instanceof FrameError ? new GatewayError(status, reason.message) : GatewayError.from(reason);
-    this.#send(reason instanceof FrameError ? reason.id ?? "" : "", errorResponse(error), this.#plain);
+    this.#send(reason instanceof FrameError ? (reason.id ?? "") : "", errorResponse(error), this.#plain);
   }
 
   /** The connection is gone: every open call is cancelled upstream. */

@@ -39,7 +39,11 @@ export interface ListenerBaseOptions {
 
 export function listenerBaseFields() {
   return {
-    name: withDefault<string | undefined>(string({ pattern: /^[A-Za-z0-9_.-]+$/, patternHint: "a name of letters, digits, _ . -" }), undefined, "a unique name, used in route conditions and logs (default: <protocol>-<port>)"),
+    name: withDefault<string | undefined>(
+      string({ pattern: /^[A-Za-z0-9_.-]+$/, patternHint: "a name of letters, digits, _ . -" }),
+      undefined,
+      "a unique name, used in route conditions and logs (default: <protocol>-<port>)",
+    ),
     protocol: required(string(), "the wire protocol: http, ws, tcp, udp, ftp"),
     host: withDefault(string(), "0.0.0.0", "the address to bind"),
     port: required(integer({ min: 0, max: 65_535 }), "the port to bind; 0 picks a free one"),

@@ -14,7 +14,5 @@ export function requestIdOf(headers: HeaderMap): string {
 /** The caller's W3C trace context when its traceparent is well-formed. */
 export function traceOf(headers: HeaderMap): TraceContext | undefined {
   const traceparent = headers.traceparent;
-  return typeof traceparent === "string" && validTraceparent.test(traceparent)
-    ? { traceparent, tracestate: typeof headers.tracestate === "string" ? headers.tracestate : undefined }
-    : undefined;
+  return typeof traceparent === "string" && validTraceparent.test(traceparent) ? { traceparent, tracestate: typeof headers.tracestate === "string" ? headers.tracestate : undefined } : undefined;
 }

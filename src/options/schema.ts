@@ -20,7 +20,11 @@ export type RegisteredNames = (kind: RegisteredKind) => readonly string[];
 const noNames: RegisteredNames = () => [];
 
 export class ParseContext {
-  constructor(readonly problems: ConfigProblem[] = [], readonly path = "", readonly names: RegisteredNames = noNames) {}
+  constructor(
+    readonly problems: ConfigProblem[] = [],
+    readonly path = "",
+    readonly names: RegisteredNames = noNames,
+  ) {}
 
   at(key: string | number): ParseContext {
     const segment = typeof key === "number" ? `[${key}]` : this.path === "" ? key : `.${key}`;
@@ -149,8 +153,7 @@ export function byteSize(options: { readonly min?: number } = {}): Schema<number
   return {
     typeName: "size",
     parse(input, context) {
-      const bytes =
-        typeof input === "number" && Number.isInteger(input) ? input : typeof input === "string" ? parseByteSize(input) : undefined;
+      const bytes = typeof input === "number" && Number.isInteger(input) ? input : typeof input === "string" ? parseByteSize(input) : undefined;
       if (bytes === undefined) return typeError(context, 'a size such as 1048576, "512KiB" or "1MiB"', input);
       if (bytes < min) return context.report(ConfigErrorCode.VALUE, `${input} is smaller than ${min} bytes`);
       return bytes;
@@ -275,20 +278,14 @@ export function object<F extends Fields>(fields: F, typeName = "mapping"): Objec
  * `protocol`. The variants come from a registry, so adding a protocol adds a
  * variant without touching this file.
  */
-export function tagged<T>(
-  tagKey: string,
-  variant: (tag: string) => Schema<T> | undefined,
-  unknownTagMessage: (tag: string) => string,
-): Schema<T> {
+export function tagged<T>(tagKey: string, variant: (tag: string) => Schema<T> | undefined, unknownTagMessage: (tag: string) => string): Schema<T> {
   return {
     typeName: `mapping with "${tagKey}"`,
     parse(input, context) {
       if (!isMapping(input)) return typeError(context, "a mapping", input);
       const tag = input[tagKey];
       if (typeof tag !== "string") {
-        return tag === undefined
-          ? context.at(tagKey).report(ConfigErrorCode.REQUIRED, `"${tagKey}" is required`)
-          : typeError(context.at(tagKey), "a string", tag);
+        return tag === undefined ? context.at(tagKey).report(ConfigErrorCode.REQUIRED, `"${tagKey}" is required`) : typeError(context.at(tagKey), "a string", tag);
       }
       const schema = variant(tag);
       if (schema === undefined) return context.at(tagKey).report(ConfigErrorCode.REFERENCE, unknownTagMessage(tag));

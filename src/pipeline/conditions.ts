@@ -1,9 +1,6 @@
 import type { RequestEnvelope } from "../core/envelope.js";
 import { ConfigErrorCode } from "../options/error-codes.js";
-import {
-  INVALID, boolean, list, map, object, optional, refine, string,
-  type Infer, type ParseContext, type Parsed, type Schema,
-} from "../options/schema.js";
+import { INVALID, boolean, list, map, object, optional, refine, string, type Infer, type ParseContext, type Parsed, type Schema } from "../options/schema.js";
 
 /**
  * Route conditions beyond path and method: host, headers, query parameters
@@ -124,8 +121,9 @@ export function compileConditions(fields: ConditionFields): Condition | undefine
 const lazyCondition: Schema<Condition> = {
   typeName: "condition",
   parse(input, context) {
-    return refine(object(conditionFields(), "condition"), (fields, nestedContext) =>
-      compileConditions(fields) ?? nestedContext.report(ConfigErrorCode.VALUE, "an empty condition matches everything; remove it"),
+    return refine(
+      object(conditionFields(), "condition"),
+      (fields, nestedContext) => compileConditions(fields) ?? nestedContext.report(ConfigErrorCode.VALUE, "an empty condition matches everything; remove it"),
     ).parse(input, context);
   },
 };

@@ -29,11 +29,14 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
       }
     }
     if (outcome.kind === "method-not-allowed") {
-      return Promise.resolve(errorResponse(new GatewayError(
-        StatusCode.UNIMPLEMENTED,
-        `method ${request.method} is not allowed on ${request.path}; allowed: ${outcome.allow.join(", ")}`,
-        { httpStatus: 405, metadata: { allow: outcome.allow.join(", ") } },
-      )));
+      return Promise.resolve(
+        errorResponse(
+          new GatewayError(StatusCode.UNIMPLEMENTED, `method ${request.method} is not allowed on ${request.path}; allowed: ${outcome.allow.join(", ")}`, {
+            httpStatus: 405,
+            metadata: { allow: outcome.allow.join(", ") },
+          }),
+        ),
+      );
     }
     return Promise.resolve(errorResponse(new GatewayError(StatusCode.NOT_FOUND, `no route for ${request.method} ${request.path}`)));
   };

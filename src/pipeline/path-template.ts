@@ -10,10 +10,7 @@
  *
  * `**` may only be the last segment (before the verb), as in the spec.
  */
-export type TemplateSegment =
-  | { readonly kind: "literal"; readonly value: string }
-  | { readonly kind: "wildcard" }
-  | { readonly kind: "deep-wildcard" };
+export type TemplateSegment = { readonly kind: "literal"; readonly value: string } | { readonly kind: "wildcard" } | { readonly kind: "deep-wildcard" };
 
 export interface TemplateVariable {
   /** The dotted field path, e.g. `book.name`. */
@@ -119,7 +116,10 @@ export function decodeSegment(raw: string, multiSegment: boolean): string {
   if (!raw.includes("%")) return raw;
   try {
     if (!multiSegment) return decodeURIComponent(raw);
-    return raw.split(/%2F/i).map((piece) => decodeURIComponent(piece)).join("%2F");
+    return raw
+      .split(/%2F/i)
+      .map((piece) => decodeURIComponent(piece))
+      .join("%2F");
   } catch {
     return raw;
   }

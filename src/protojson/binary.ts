@@ -78,21 +78,36 @@ function readValue(field: FieldInfo, reader: protobuf.Reader, end: number, paren
 
 function readScalar(scalar: ScalarType, reader: protobuf.Reader, end: number, field: FieldInfo): RawScalar {
   switch (scalar) {
-    case "double": return reader.double();
-    case "float": return reader.float();
-    case "int32": return reader.int32();
-    case "uint32": return reader.uint32();
-    case "sint32": return reader.sint32();
-    case "fixed32": return reader.fixed32();
-    case "sfixed32": return reader.sfixed32();
-    case "int64": return longString(reader.int64());
-    case "uint64": return longString(reader.uint64());
-    case "sint64": return longString(reader.sint64());
-    case "fixed64": return longString(reader.fixed64());
-    case "sfixed64": return longString(reader.sfixed64());
-    case "bool": return reader.bool();
-    case "string": return readString(reader, end, `field ${field.id} (${field.protoName})`);
-    case "bytes": return readBytes(reader, end, `field ${field.id} (${field.protoName})`);
+    case "double":
+      return reader.double();
+    case "float":
+      return reader.float();
+    case "int32":
+      return reader.int32();
+    case "uint32":
+      return reader.uint32();
+    case "sint32":
+      return reader.sint32();
+    case "fixed32":
+      return reader.fixed32();
+    case "sfixed32":
+      return reader.sfixed32();
+    case "int64":
+      return longString(reader.int64());
+    case "uint64":
+      return longString(reader.uint64());
+    case "sint64":
+      return longString(reader.sint64());
+    case "fixed64":
+      return longString(reader.fixed64());
+    case "sfixed64":
+      return longString(reader.sfixed64());
+    case "bool":
+      return reader.bool();
+    case "string":
+      return readString(reader, end, `field ${field.id} (${field.protoName})`);
+    case "bytes":
+      return readBytes(reader, end, `field ${field.id} (${field.protoName})`);
   }
 }
 
@@ -125,11 +140,20 @@ export function defaultValue(field: FieldInfo): RawValue {
 
 export function defaultScalar(scalar: ScalarType): RawScalar {
   switch (scalar) {
-    case "bool": return false;
-    case "string": return "";
-    case "bytes": return new Uint8Array(0);
-    case "int64": case "uint64": case "sint64": case "fixed64": case "sfixed64": return "0";
-    default: return 0;
+    case "bool":
+      return false;
+    case "string":
+      return "";
+    case "bytes":
+      return new Uint8Array(0);
+    case "int64":
+    case "uint64":
+    case "sint64":
+    case "fixed64":
+    case "sfixed64":
+      return "0";
+    default:
+      return 0;
   }
 }
 
@@ -199,20 +223,50 @@ function writeScalar(scalar: ScalarType, value: RawScalar, id: number, writer: p
 
 function writeScalarValue(scalar: ScalarType, value: RawScalar, writer: protobuf.Writer): void {
   switch (scalar) {
-    case "double": writer.double(value as number); return;
-    case "float": writer.float(value as number); return;
-    case "int32": writer.int32(value as number); return;
-    case "uint32": writer.uint32(value as number); return;
-    case "sint32": writer.sint32(value as number); return;
-    case "fixed32": writer.fixed32(value as number); return;
-    case "sfixed32": writer.sfixed32(value as number); return;
-    case "int64": writer.int64(value as string); return;
-    case "uint64": writer.uint64(value as string); return;
-    case "sint64": writer.sint64(value as string); return;
-    case "fixed64": writer.fixed64(value as string); return;
-    case "sfixed64": writer.sfixed64(value as string); return;
-    case "bool": writer.bool(value as boolean); return;
-    case "string": writer.string(value as string); return;
-    case "bytes": writer.bytes(value as Uint8Array); return;
+    case "double":
+      writer.double(value as number);
+      return;
+    case "float":
+      writer.float(value as number);
+      return;
+    case "int32":
+      writer.int32(value as number);
+      return;
+    case "uint32":
+      writer.uint32(value as number);
+      return;
+    case "sint32":
+      writer.sint32(value as number);
+      return;
+    case "fixed32":
+      writer.fixed32(value as number);
+      return;
+    case "sfixed32":
+      writer.sfixed32(value as number);
+      return;
+    case "int64":
+      writer.int64(value as string);
+      return;
+    case "uint64":
+      writer.uint64(value as string);
+      return;
+    case "sint64":
+      writer.sint64(value as string);
+      return;
+    case "fixed64":
+      writer.fixed64(value as string);
+      return;
+    case "sfixed64":
+      writer.sfixed64(value as string);
+      return;
+    case "bool":
+      writer.bool(value as boolean);
+      return;
+    case "string":
+      writer.string(value as string);
+      return;
+    case "bytes":
+      writer.bytes(value as Uint8Array);
+      return;
   }
 }

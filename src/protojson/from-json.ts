@@ -10,7 +10,10 @@ import { wellKnownFromJson } from "./well-known-from-json.js";
 
 /** A JSON value that does not fit the message, with the JSON path of the offending field. */
 export class JsonMappingError extends GatewayError {
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(StatusCode.INVALID_ARGUMENT, `${path === "" ? "" : `${path}: `}${detail}`);
   }
 }

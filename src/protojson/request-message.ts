@@ -153,7 +153,7 @@ function textToJson(field: FieldInfo, text: string, what: string): unknown {
   if (field.kind === "message") {
     const name = field.messageType!.fullName.slice(1);
     if (name === "google.protobuf.BoolValue") return parseBool(text, what);
-    if (["google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"].includes(name) || name.endsWith("Value") && name !== "google.protobuf.Value") return text;
+    if (["google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"].includes(name) || (name.endsWith("Value") && name !== "google.protobuf.Value")) return text;
     throw invalid(`${what}: the message field "${field.protoName}" (${name}) cannot be set from text`);
   }
   return field.scalar === "bool" ? parseBool(text, what) : text;

@@ -80,15 +80,22 @@ function decodeBase64(value: unknown): Uint8Array {
 /** A JSON (or query-string) value → the raw form of a scalar field. */
 export function parseScalar(scalar: ScalarType, value: unknown): RawScalar {
   switch (scalar) {
-    case "int32": case "sint32": case "sfixed32":
+    case "int32":
+    case "sint32":
+    case "sfixed32":
       return Number(inRange(parseInteger(value), int32Range, scalar));
-    case "uint32": case "fixed32":
+    case "uint32":
+    case "fixed32":
       return Number(inRange(parseInteger(value), uint32Range, scalar));
-    case "int64": case "sint64": case "sfixed64":
+    case "int64":
+    case "sint64":
+    case "sfixed64":
       return inRange(parseInteger(value), int64Range, scalar).toString();
-    case "uint64": case "fixed64":
+    case "uint64":
+    case "fixed64":
       return inRange(parseInteger(value), uint64Range, scalar).toString();
-    case "float": case "double":
+    case "float":
+    case "double":
       return parseFloating(value, scalar);
     case "bool":
       if (typeof value === "boolean") return value;

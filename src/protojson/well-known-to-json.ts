@@ -8,8 +8,15 @@ import { formatDuration, formatTimestamp } from "./time-formats.js";
 import { mapToJson, messageToJson, singleToJson } from "./to-json.js";
 
 const wrapperTypes = new Set([
-  "google.protobuf.DoubleValue", "google.protobuf.FloatValue", "google.protobuf.Int64Value", "google.protobuf.UInt64Value",
-  "google.protobuf.Int32Value", "google.protobuf.UInt32Value", "google.protobuf.BoolValue", "google.protobuf.StringValue", "google.protobuf.BytesValue",
+  "google.protobuf.DoubleValue",
+  "google.protobuf.FloatValue",
+  "google.protobuf.Int64Value",
+  "google.protobuf.UInt64Value",
+  "google.protobuf.Int32Value",
+  "google.protobuf.UInt32Value",
+  "google.protobuf.BoolValue",
+  "google.protobuf.StringValue",
+  "google.protobuf.BytesValue",
 ]);
 
 export function isWellKnownType(fullName: string): boolean {
@@ -17,8 +24,14 @@ export function isWellKnownType(fullName: string): boolean {
 }
 
 const specialNames = new Set([
-  "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask", "google.protobuf.Struct",
-  "google.protobuf.Value", "google.protobuf.ListValue", "google.protobuf.Empty", "google.protobuf.Any",
+  "google.protobuf.Timestamp",
+  "google.protobuf.Duration",
+  "google.protobuf.FieldMask",
+  "google.protobuf.Struct",
+  "google.protobuf.Value",
+  "google.protobuf.ListValue",
+  "google.protobuf.Empty",
+  "google.protobuf.Any",
 ]);
 
 /**

@@ -45,8 +45,10 @@ function httpRules(file: Uint8Array, ruleType: protobuf.Type): Array<[string, st
   let packageName = "";
   const services: Uint8Array[] = [];
   forEachField(file, (id, reader) => {
-    if (id === 2) packageName = reader.string(); // FileDescriptorProto.package
-    else if (id === 6) services.push(reader.bytes()); // FileDescriptorProto.service
+    if (id === 2)
+      packageName = reader.string(); // FileDescriptorProto.package
+    else if (id === 6)
+      services.push(reader.bytes()); // FileDescriptorProto.service
     else return false;
     return true;
   });
@@ -54,8 +56,10 @@ function httpRules(file: Uint8Array, ruleType: protobuf.Type): Array<[string, st
     let serviceName = "";
     const methods: Uint8Array[] = [];
     forEachField(service, (id, reader) => {
-      if (id === 1) serviceName = reader.string(); // ServiceDescriptorProto.name
-      else if (id === 2) methods.push(reader.bytes()); // ServiceDescriptorProto.method
+      if (id === 1)
+        serviceName = reader.string(); // ServiceDescriptorProto.name
+      else if (id === 2)
+        methods.push(reader.bytes()); // ServiceDescriptorProto.method
       else return false;
       return true;
     });
@@ -63,8 +67,10 @@ function httpRules(file: Uint8Array, ruleType: protobuf.Type): Array<[string, st
       let methodName = "";
       let rule: Record<string, unknown> | undefined;
       forEachField(method, (id, reader) => {
-        if (id === 1) methodName = reader.string(); // MethodDescriptorProto.name
-        else if (id === 4) { // MethodDescriptorProto.options
+        if (id === 1)
+          methodName = reader.string(); // MethodDescriptorProto.name
+        else if (id === 4) {
+          // MethodDescriptorProto.options
           forEachField(reader.bytes(), (optionId, optionReader) => {
             if (optionId !== httpRuleExtension) return false;
             rule = ruleType.toObject(ruleType.decode(optionReader.bytes()), { defaults: false, arrays: true });

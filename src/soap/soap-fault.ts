@@ -12,8 +12,16 @@ import { soap11, type SoapVersion } from "./soap-version.js";
 
 /** Codes that blame the request: SOAP 1.1 Client, SOAP 1.2 Sender. The rest blame the service. */
 const senderCodes = new Set<StatusCode>([
-  StatusCode.CANCELLED, StatusCode.INVALID_ARGUMENT, StatusCode.NOT_FOUND, StatusCode.ALREADY_EXISTS, StatusCode.PERMISSION_DENIED,
-  StatusCode.RESOURCE_EXHAUSTED, StatusCode.FAILED_PRECONDITION, StatusCode.OUT_OF_RANGE, StatusCode.UNIMPLEMENTED, StatusCode.UNAUTHENTICATED,
+  StatusCode.CANCELLED,
+  StatusCode.INVALID_ARGUMENT,
+  StatusCode.NOT_FOUND,
+  StatusCode.ALREADY_EXISTS,
+  StatusCode.PERMISSION_DENIED,
+  StatusCode.RESOURCE_EXHAUSTED,
+  StatusCode.FAILED_PRECONDITION,
+  StatusCode.OUT_OF_RANGE,
+  StatusCode.UNIMPLEMENTED,
+  StatusCode.UNAUTHENTICATED,
 ]);
 
 /**
@@ -43,7 +51,7 @@ export function faultResponse(version: SoapVersion, error: GatewayError, xml: Xm
  * fault code rides in an ErrorInfo and the detail, as JSON, in a Struct.
  */
 export function faultToError(version: SoapVersion, fault: XmlNode, xml: XmlCodec): GatewayError {
-  const child = (node: XmlNode | undefined, name: string) => node === undefined ? undefined : childrenOf(node).find(([qualified]) => localName(qualified) === name)?.[1][0];
+  const child = (node: XmlNode | undefined, name: string) => (node === undefined ? undefined : childrenOf(node).find(([qualified]) => localName(qualified) === name)?.[1][0]);
   const faultCode = version === soap11 ? textOf(child(fault, "faultcode") ?? "") : textOf(child(child(fault, "Code"), "Value") ?? "");
   const reason = version === soap11 ? textOf(child(fault, "faultstring") ?? "") : textOf(child(child(fault, "Reason"), "Text") ?? "");
   const detail = child(fault, version === soap11 ? "detail" : "Detail");

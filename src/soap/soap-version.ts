@@ -8,7 +8,12 @@ export interface SoapVersion {
 }
 
 export const soap11: SoapVersion = Object.freeze({ name: "1.1", envelopeNamespace: "http://schemas.xmlsoap.org/soap/envelope/", mediaType: "text/xml", contentType: "text/xml; charset=utf-8" });
-export const soap12: SoapVersion = Object.freeze({ name: "1.2", envelopeNamespace: "http://www.w3.org/2003/05/soap-envelope", mediaType: "application/soap+xml", contentType: "application/soap+xml; charset=utf-8" });
+export const soap12: SoapVersion = Object.freeze({
+  name: "1.2",
+  envelopeNamespace: "http://www.w3.org/2003/05/soap-envelope",
+  mediaType: "application/soap+xml",
+  contentType: "application/soap+xml; charset=utf-8",
+});
 
 export function soapVersionOfMediaType(mediaType: string | undefined): SoapVersion | undefined {
   return mediaType === soap12.mediaType ? soap12 : mediaType === soap11.mediaType ? soap11 : undefined;
@@ -22,7 +27,7 @@ export function soapVersionOfNamespace(namespace: string | undefined): SoapVersi
 export function soapActionOf(version: SoapVersion, soapActionHeader: string | undefined, contentType: string | undefined): string {
   if (version === soap11) return (soapActionHeader ?? "").trim().replace(/^"(.*)"$/, "$1");
   const match = /;\s*action\s*=\s*("([^"]*)"|[^;\s]+)/i.exec(contentType ?? "");
-  return match === null ? "" : match[2] ?? match[1]!;
+  return match === null ? "" : (match[2] ?? match[1]!);
 }
 
 /** The action a SOAP client sends for an operation (what the WSDL declares). */

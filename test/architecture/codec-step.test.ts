@@ -20,9 +20,11 @@ function negotiatingLines(files: ReadonlyMap<string, string>): string[] {
   const found: string[] = [];
   for (const [path, text] of files) {
     if (path.startsWith("codecs/")) continue;
-    withoutComments(text).split("\n").forEach((line, index) => {
-      if (negotiation.test(line)) found.push(`src/${path}:${index + 1}: ${line.trim()}`);
-    });
+    withoutComments(text)
+      .split("\n")
+      .forEach((line, index) => {
+        if (negotiation.test(line)) found.push(`src/${path}:${index + 1}: ${line.trim()}`);
+      });
   }
   return found;
 }
@@ -44,7 +46,10 @@ test("the rule itself: negotiation outside src/codecs/ is found, named accessors
     ["listeners/ftp/w.ts", "const codec = codecs.find(name) ?? codecs.json; // codecs.accepted(accept) in a comment"],
     ["codecs/codec-step.ts", "const asked = codecs.accepted(inputs.accept);"],
   ]);
-  assert.equal(negotiatingLines(files).map((line) => line.split(":")[0]), ["src/listeners/http/x.ts", "src/endpoints/grpc/y.ts", "src/endpoints/http/z.ts"]);
+  assert.equal(
+    negotiatingLines(files).map((line) => line.split(":")[0]),
+    ["src/listeners/http/x.ts", "src/endpoints/grpc/y.ts", "src/endpoints/http/z.ts"],
+  );
 });
 
 test("no file outside src/codecs/ calls .accepted(, .forMediaType( or .negotiate(", () => {

@@ -12,15 +12,20 @@ import { fileURLToPath } from "node:url";
  */
 const layers: Readonly<Record<string, number>> = {
   core: 0,
-  options: 1, observability: 1,
+  options: 1,
+  observability: 1,
   protos: 2,
   protojson: 3,
   codecs: 4,
-  frames: 5, soap: 5,
-  pipeline: 6, filters: 6,
-  endpoints: 7, listeners: 7,
+  frames: 5,
+  soap: 5,
+  pipeline: 6,
+  filters: 6,
+  endpoints: 7,
+  listeners: 7,
   gateway: 8,
-  index: 9, demo: 9,
+  index: 9,
+  demo: 9,
   cli: 10,
 };
 /** An HTTP port upgrades to WebSocket: the one protocol folder that uses another. */

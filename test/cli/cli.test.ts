@@ -15,7 +15,7 @@ const bin = fileURLToPath(new URL("../../../bin/rosetta.js", import.meta.url));
 
 function shell(line: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile("sh", ["-c", line], { timeout: 10_000 }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : (error.code as number | null) ?? 1, stdout, stderr }));
+    const child = execFile("sh", ["-c", line], { timeout: 10_000 }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : ((error.code as number | null) ?? 1), stdout, stderr }));
     child.stdin?.end();
   });
 }
@@ -34,8 +34,14 @@ function run(args: string[], untilOutput?: RegExp): { done: Promise<{ code: numb
   const check = () => {
     if (untilOutput?.test(stdout + stderr)) markReady(stdout + stderr);
   };
-  child.stdout.on("data", (chunk) => { stdout += chunk; check(); });
-  child.stderr.on("data", (chunk) => { stderr += chunk; check(); });
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+    check();
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+    check();
+  });
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
   return { done, ready, kill: (signal) => child.kill(signal) };
 }
@@ -146,14 +152,20 @@ test("rosetta start (demo): the printed curl examples work", async () => {
     const stockXml = await request(`${url}/v1/stock/earthsea`, { headers: { accept: "application/xml" } });
     assert.match(await stockXml.body.text(), "<root><sku>earthsea</sku><title>A Wizard of Earthsea</title><quantity>3</quantity></root>");
     // The printed WebSocket and TCP one-liners, run exactly as printed (with this Node).
-    const oneLiners = output.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("node "));
+    const oneLiners = output
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith("node "));
     assert.is(oneLiners.length, 2);
     for (const line of oneLiners) {
       const printed = await shell(line);
       assert.is(printed.code, 0, printed.stderr);
       assert.match(printed.stdout, /"status":200/);
     }
-    const ncLine = output.split("\n").map((line) => line.trim()).find((line) => line.includes("| nc "));
+    const ncLine = output
+      .split("\n")
+      .map((line) => line.trim())
+      .find((line) => line.includes("| nc "));
     assert.ok(ncLine, "the nc example is printed");
     if (await hasCommand("nc")) assert.match((await shell(ncLine!.replace(/\s+#.*$/, ""))).stdout, /"quantity"/);
     const tcpPort = Number(/TCP frames on (\d+)/.exec(output)![1]);
@@ -208,7 +220,11 @@ test("rosetta start: SIGHUP is logged and ignored", async () => {
   const gateway = run(["start", "-c", file], /"msg":"listening"/);
   await gateway.ready;
   const ignored = run.lastChild!;
-  const logged = new Promise<void>((resolve) => ignored.stderr!.on("data", (chunk: Buffer) => { if (String(chunk).includes("SIGHUP ignored")) resolve(); }));
+  const logged = new Promise<void>((resolve) =>
+    ignored.stderr!.on("data", (chunk: Buffer) => {
+      if (String(chunk).includes("SIGHUP ignored")) resolve();
+    }),
+  );
   gateway.kill("SIGHUP");
   await logged;
   assert.is(ignored.exitCode, null, "still running after SIGHUP");
@@ -221,12 +237,15 @@ test("rosetta validate: a proto that cannot be loaded names the file, the line a
   writeFileSync(join(directory, "broken.proto"), 'syntax = "proto3";\npackage x;\nmessage A {\n  int32 a = 1\n}\n');
   writeFileSync(join(directory, "importer.proto"), 'syntax = "proto3";\nimport "missing/thing.proto";\n');
   const file = join(directory, "gateway.yaml");
-  writeFileSync(file, `listeners: [ { protocol: http, port: 0 } ]
+  writeFileSync(
+    file,
+    `listeners: [ { protocol: http, port: 0 } ]
 protos: { include: [ "${directory}" ] }
 services:
   a: { protocol: grpc, targets: ["127.0.0.1:1"], protos: ["broken.proto"] }
   b: { protocol: grpc, targets: ["127.0.0.1:1"], protos: ["importer.proto"] }
-`);
+`,
+  );
   const { code, stderr } = await run(["validate", "-c", file]).done;
   assert.is(code, 1);
   assert.match(stderr, /services\.a\.protos: cannot load protos: \S*broken\.proto:5: illegal token '}', ';' expected/);

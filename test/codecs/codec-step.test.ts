@@ -13,8 +13,17 @@ import { jsonCodecFactory } from "../../src/codecs/json/json-codec.js";
 import { xmlCodecFactory } from "../../src/codecs/xml/xml-codec.js";
 import { protobufCodecFactory } from "../../src/codecs/protobuf/protobuf-codec.js";
 import {
-  beginCodecStep, chooseCodecs, codecChoice, codecOf, decodeReplyBody, decodeRequestBody, decodeStreamMessage,
-  encodeReply, encodeStreamMessage, encodeValue, type CodecInputs,
+  beginCodecStep,
+  chooseCodecs,
+  codecChoice,
+  codecOf,
+  decodeReplyBody,
+  decodeRequestBody,
+  decodeStreamMessage,
+  encodeReply,
+  encodeStreamMessage,
+  encodeValue,
+  type CodecInputs,
 } from "../../src/codecs/codec-step.js";
 
 /** The codec step over the real codecs: who reads the request, who writes the reply, for every way a caller says it. */
@@ -61,7 +70,15 @@ for (const [what, inputs, asked, sent, request, reply] of table) {
 }
 
 function envelope(headers: HeaderMap, body: Body = emptyBody): RequestEnvelope {
-  return createRequestEnvelope({ method: "POST", path: "/x", rawQuery: "", headers, body, peer: { address: "127.0.0.1", port: 1, listener: "test", protocol: "http", scheme: "http" }, requestId: "r" });
+  return createRequestEnvelope({
+    method: "POST",
+    path: "/x",
+    rawQuery: "",
+    headers,
+    body,
+    peer: { address: "127.0.0.1", port: 1, listener: "test", protocol: "http", scheme: "http" },
+    requestId: "r",
+  });
 }
 
 test("codecChoice: the listener's inputs decide, once; later header rewrites do not change it", () => {
@@ -117,7 +134,12 @@ test("decodeRequestBody: an unknown type uses the fallback, else is refused with
 
 test("decodeRequestBody: the smaller of the caller's limit and the codec's own refuses a longer declared body before reading it", async () => {
   let read = false;
-  const stream = new Readable({ read() { read = true; this.push(null); } });
+  const stream = new Readable({
+    read() {
+      read = true;
+      this.push(null);
+    },
+  });
   const request = envelope({}, { kind: "readable", stream, length: 10_000_000 });
   try {
     await decodeRequestBody(codecs, request, undefined, { maxBytes: 100_000_000 });
@@ -133,7 +155,10 @@ test("stream messages are JSON both ways", () => {
   const bytes = encodeStreamMessage(codecs, { n: "1" });
   assert.is(Buffer.from(bytes).toString(), '{"n":"1"}');
   assert.equal(decodeStreamMessage(codecs, bytes), { n: "1" });
-  assert.throws(() => decodeStreamMessage(codecs, Buffer.from("{")), (error: unknown) => error instanceof GatewayError && error.code === StatusCode.INVALID_ARGUMENT);
+  assert.throws(
+    () => decodeStreamMessage(codecs, Buffer.from("{")),
+    (error: unknown) => error instanceof GatewayError && error.code === StatusCode.INVALID_ARGUMENT,
+  );
 });
 
 test("decodeReplyBody: an unreadable upstream reply is a 502 naming the format", async () => {

@@ -49,16 +49,27 @@ interface Case {
   readonly status: number;
 }
 
-const book = { name: "shelves/9/books/other", author: "Le Guin", genre: "GENRE_POETRY", published: "2024-01-02T03:04:05.5Z", tags: ["one"], labels: { lang: "en" }, cover: "cG5n", pageCount: "9007199254740993", cents: "1299" };
-const bookXml = "<book><name>shelves/9/books/other</name><author>Le Guin</author><genre>GENRE_POETRY</genre><published>2024-01-02T03:04:05.5Z</published><tags>one</tags><labels><key>lang</key><value>en</value></labels><cover>cG5n</cover><pageCount>9007199254740993</pageCount><cents>1299</cents></book>";
+const book = {
+  name: "shelves/9/books/other",
+  author: "Le Guin",
+  genre: "GENRE_POETRY",
+  published: "2024-01-02T03:04:05.5Z",
+  tags: ["one"],
+  labels: { lang: "en" },
+  cover: "cG5n",
+  pageCount: "9007199254740993",
+  cents: "1299",
+};
+const bookXml =
+  "<book><name>shelves/9/books/other</name><author>Le Guin</author><genre>GENRE_POETRY</genre><published>2024-01-02T03:04:05.5Z</published><tags>one</tags><labels><key>lang</key><value>en</value></labels><cover>cG5n</cover><pageCount>9007199254740993</pageCount><cents>1299</cents></book>";
 const json = "application/json";
 const xml = "application/xml";
 
 const cases: Case[] = [
   { name: "JSON body field, the path variable wins over the body", method: "PATCH", path: "/v1/shelves/1/books/2", type: json, body: JSON.stringify(book), status: 200 },
   { name: "JSON body field with a query parameter", method: "POST", path: "/v1/shelves/3/books?bookId=b1", type: json, body: JSON.stringify(book), status: 200 },
-  { name: "JSON body \"*\" with a path variable", method: "POST", path: "/v1/shelves/1/books/2:archive", type: json, body: JSON.stringify({ name: "ignored", reason: "old" }), status: 200 },
-  { name: "JSON body \"*\" that is not an object", method: "POST", path: "/v1/shelves/1/books/2:archive", type: json, body: "[1,2]", status: 400 },
+  { name: 'JSON body "*" with a path variable', method: "POST", path: "/v1/shelves/1/books/2:archive", type: json, body: JSON.stringify({ name: "ignored", reason: "old" }), status: 200 },
+  { name: 'JSON body "*" that is not an object', method: "POST", path: "/v1/shelves/1/books/2:archive", type: json, body: "[1,2]", status: 400 },
   { name: "JSON syntax error", method: "PATCH", path: "/v1/shelves/1/books/2", type: json, body: '{"author": "x",\n "tags": [1,}', status: 400 },
   { name: "JSON unknown field", method: "PATCH", path: "/v1/shelves/1/books/2", type: json, body: '{"author": "x", "colour": "red"}', status: 400 },
   { name: "JSON value of the wrong type", method: "PATCH", path: "/v1/shelves/1/books/2", type: json, body: '{"pageCount": "many"}', status: 400 },
@@ -69,7 +80,7 @@ const cases: Case[] = [
   { name: "JSON with a query parameter that is no field (ignored)", method: "POST", path: "/v1/shelves/3/books?colour=red", type: json, body: JSON.stringify(book), status: 200 },
   { name: "JSON with a query parameter that cannot be a field path", method: "POST", path: "/v1/shelves/3/books?a..b=1", type: json, body: JSON.stringify(book), status: 400 },
   { name: "XML body field, typed by the message", method: "PATCH", path: "/v1/shelves/1/books/2", type: xml, body: bookXml, status: 200 },
-  { name: "XML body \"*\"", method: "POST", path: "/v1/shelves/1/books/2:archive", type: xml, body: "<a><reason>old</reason></a>", status: 200 },
+  { name: 'XML body "*"', method: "POST", path: "/v1/shelves/1/books/2:archive", type: xml, body: "<a><reason>old</reason></a>", status: 200 },
   { name: "XML unknown element", method: "PATCH", path: "/v1/shelves/1/books/2", type: xml, body: "<book><colour>red</colour></book>", status: 400 },
   { name: "XML text of the wrong type", method: "PATCH", path: "/v1/shelves/1/books/2", type: xml, body: "<book><pageCount>many</pageCount></book>", status: 400 },
   { name: "XML not well-formed", method: "PATCH", path: "/v1/shelves/1/books/2", type: xml, body: "<book><author>x</book>", status: 400 },
@@ -107,7 +118,10 @@ test("a big body bound for a message is offloaded by both codecs, and the bytes 
     const xmlBytes = Buffer.from(`<book><author>big</author>${tags.map((tag) => `<tags>${tag}</tags>`).join("")}</book>`);
     assert.ok(jsonBytes.byteLength >= 64 * 1024 && xmlBytes.byteLength >= 64 * 1024);
     const expected = protoJson.encode(type, { book: { author: "big", tags, name: "shelves/1/books/2" } });
-    for (const [codec, bytes] of [[jsonCodec, jsonBytes], [xmlCodec, xmlBytes]] as const) {
+    for (const [codec, bytes] of [
+      [jsonCodec, jsonBytes],
+      [xmlCodec, xmlBytes],
+    ] as const) {
       const pending = codec.toMessage?.(bytes, shape, binding);
       assert.ok(pending instanceof Promise, `${codec.name} offloads a ${bytes.byteLength}-byte body`);
       assert.equal(Buffer.from(await pending), Buffer.from(expected));

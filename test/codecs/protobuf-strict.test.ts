@@ -42,7 +42,11 @@ const malformed: Array<readonly [description: string, bytes: () => number[] | Ui
   ["field number 0", () => [0x02, 0x00], /field number 0/],
   ["a length past the end", () => [0x72, 0x05, 0x61, 0x62], /length of field 14 \(f_string\) at byte 1 is 5, past the end/],
   ["a length of 2^31", () => [0x72, 0x80, 0x80, 0x80, 0x80, 0x08, 0x61], /is 2147483648, at least 2\^31/],
-  ["a length past the end of a nested message (inside the buffer)", () => [0x8a, 0x01, 0x02, 0x0a, 0x05, 0x61, 0x62, 0x63, 0x64, 0x65], /length of field 1 \(name\) at byte 4 is 5, past the end of its message/],
+  [
+    "a length past the end of a nested message (inside the buffer)",
+    () => [0x8a, 0x01, 0x02, 0x0a, 0x05, 0x61, 0x62, 0x63, 0x64, 0x65],
+    /length of field 1 \(name\) at byte 4 is 5, past the end of its message/,
+  ],
   ["invalid UTF-8 in a string", () => [0x72, 0x02, 0xc3, 0x28], /field 14 \(f_string\) at byte 2 is not valid UTF-8/],
   ["an unpaired surrogate in a string", () => [0x72, 0x03, 0xed, 0xa0, 0x80], /not valid UTF-8/],
   ["a wire type that does not fit the field", () => [0x1a, 0x01, 0x00], /field 3 \(f_int32\) has wire type 2, not 0/],
@@ -79,7 +83,10 @@ test("accepted: nesting at the limit, unknown fields of every wire type (skipped
 test("codecs.protobuf.maxDepth sets the limit", () => {
   const shallow = createProtobufCodec({ maxBytes: 1024, maxDepth: 3 });
   assert.ok(shallow.decode(nested(3), kitchen));
-  assert.throws(() => shallow.decode(nested(4), kitchen), (error: unknown) => error instanceof GatewayError && /deeper than the limit of 3/.test(error.message));
+  assert.throws(
+    () => shallow.decode(nested(4), kitchen),
+    (error: unknown) => error instanceof GatewayError && /deeper than the limit of 3/.test(error.message),
+  );
 });
 
 /** Decoding either succeeds with a value that encodes again, or fails with INVALID_ARGUMENT — nothing else. */
@@ -106,17 +113,20 @@ test("fuzz: valid messages with bytes changed, inserted, removed", () => {
     message: fc.nat({ max: valid.length - 1 }),
     edits: fc.array(fc.record({ at: fc.nat(), kind: fc.constantFrom("set", "insert", "remove", "truncate"), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }),
   });
-  fc.assert(fc.property(mutation, ({ message, edits }) => {
-    const bytes = [...valid[message]!];
-    for (const { at, kind, byte } of edits) {
-      const index = at % (bytes.length + 1);
-      if (kind === "set" && index < bytes.length) bytes[index] = byte;
-      else if (kind === "insert") bytes.splice(index, 0, byte);
-      else if (kind === "remove") bytes.splice(index, 1);
-      else if (kind === "truncate") bytes.length = index;
-    }
-    return decodesOrRefuses(Uint8Array.from(bytes));
-  }), { numRuns: 3000, seed: 42 });
+  fc.assert(
+    fc.property(mutation, ({ message, edits }) => {
+      const bytes = [...valid[message]!];
+      for (const { at, kind, byte } of edits) {
+        const index = at % (bytes.length + 1);
+        if (kind === "set" && index < bytes.length) bytes[index] = byte;
+        else if (kind === "insert") bytes.splice(index, 0, byte);
+        else if (kind === "remove") bytes.splice(index, 1);
+        else if (kind === "truncate") bytes.length = index;
+      }
+      return decodesOrRefuses(Uint8Array.from(bytes));
+    }),
+    { numRuns: 3000, seed: 42 },
+  );
 });
 
 test.run();

@@ -23,7 +23,7 @@ function pool(size: number, known?: number[]): WorkerPool<Job, Reply, string> {
       seen.add(1);
       return { message: { id, ...job }, transfer: [] };
     },
-    settle: (reply) => (reply.error !== undefined ? new GatewayError(StatusCode.INVALID_ARGUMENT, reply.error) : reply.text ?? ""),
+    settle: (reply) => (reply.error !== undefined ? new GatewayError(StatusCode.INVALID_ARGUMENT, reply.error) : (reply.text ?? "")),
   });
 }
 
@@ -42,7 +42,10 @@ test("replies are matched to their calls by id, whatever order they come back in
 test("an error reply rejects only its own call, with the error the reply carries", async () => {
   const workers = pool(1);
   try {
-    const failed = workers.run({ action: "fail", text: "no such thing" }).then(() => undefined, (error: unknown) => error);
+    const failed = workers.run({ action: "fail", text: "no such thing" }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     const ok = workers.run({ action: "echo", text: "fine" });
     const error = await failed;
     assert.instance(error, GatewayError);
@@ -58,7 +61,10 @@ test("a worker that dies fails only its pending calls, and a new one takes the n
   try {
     // Slot 0 holds a call, slot 1 dies with one pending: only slot 1's call fails.
     const held = workers.run({ action: "hold", text: "held" });
-    const crashed = workers.run({ action: "crash", text: "" }).then(() => undefined, (error: unknown) => error);
+    const crashed = workers.run({ action: "crash", text: "" }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     const error = await crashed;
     assert.instance(error, GatewayError);
     assert.is((error as GatewayError).code, StatusCode.INTERNAL);

@@ -195,20 +195,34 @@ test("every listener and service protocol has its option tables", () => {
   const missing = [
     ...plugins.listeners.keys().map((protocol) => `\`listeners[]\` — protocol \`${protocol}\``),
     ...plugins.endpoints.keys().map((protocol) => `\`services.<name>\` — protocol \`${protocol}\``),
-    ...plugins.endpoints.keys().filter((protocol) => protocol !== "http").map((protocol) => `\`routes[].upstream\` for a \`${protocol}\` service`),
-    "`routes[]`", "`codecs`, `shutdown`",
+    ...plugins.endpoints
+      .keys()
+      .filter((protocol) => protocol !== "http")
+      .map((protocol) => `\`routes[].upstream\` for a \`${protocol}\` service`),
+    "`routes[]`",
+    "`codecs`, `shutdown`",
   ].filter((heading) => !headings.has(heading));
   assert.equal(missing, []);
 });
 
 test("the checker finds drift: a wrong default, an unknown key and a missing key are reported", () => {
-  const [grpc] = optionTables(readme.replace("| `timeout` | `15s` | deadline of every call", "| `timeout` | `20s` | deadline of every call").replace("| `reflection` |", "| `reflexion` |"))
-    .filter((table) => table.heading === "`services.<name>` — protocol `grpc`");
+  const [grpc] = optionTables(readme.replace("| `timeout` | `15s` | deadline of every call", "| `timeout` | `20s` | deadline of every call").replace("| `reflection` |", "| `reflexion` |")).filter(
+    (table) => table.heading === "`services.<name>` — protocol `grpc`",
+  );
   assert.ok(grpc !== undefined);
   const problems = drift([grpc]);
-  assert.ok(problems.some((problem) => problem.includes("`timeout` is documented with default `20s`, the schema's is 15000")), problems.join("\n"));
-  assert.ok(problems.some((problem) => problem.includes("`reflexion` is documented but no such option exists")), problems.join("\n"));
-  assert.ok(problems.some((problem) => problem.includes("`reflection` is not documented")), problems.join("\n"));
+  assert.ok(
+    problems.some((problem) => problem.includes("`timeout` is documented with default `20s`, the schema's is 15000")),
+    problems.join("\n"),
+  );
+  assert.ok(
+    problems.some((problem) => problem.includes("`reflexion` is documented but no such option exists")),
+    problems.join("\n"),
+  );
+  assert.ok(
+    problems.some((problem) => problem.includes("`reflection` is not documented")),
+    problems.join("\n"),
+  );
 });
 
 test.run();

@@ -63,7 +63,10 @@ const garbage = Buffer.from("\u0000\u00ff\u0013garbage \u0001\u0002 not a protoc
 async function outcome(url: string): Promise<string> {
   try {
     const response = await request(url);
-    const complete = await response.body.text().then((text) => text, () => undefined);
+    const complete = await response.body.text().then(
+      (text) => text,
+      () => undefined,
+    );
     if (complete === undefined) return `${response.statusCode} cut`;
     // A stream that failed after its head ends with an error line rather than a cut.
     const errorLine = /"error":\{"code":(\d+)/.exec(complete);

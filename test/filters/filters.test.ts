@@ -12,28 +12,27 @@ filters.before(async (context) => {
     headers: { "x-upstream-secret": "s", "x-old": "v", "content-type": "text/plain" },
     body: bytesBody(Buffer.from("ok")),
   }));
-  context.gateway = await createGateway({
-    listeners: [{ name: "web", protocol: "http", port: 0 }],
-    services: { up: { protocol: "echo" } },
-    filters: [
-      "request-id",
-      { "request-headers": { set: { "x-stage": "global" }, add: { "x-trail": "global" } } },
-      { "response-headers": { set: { "x-served-by": "rosetta" } } },
-    ],
-    routes: [
-      {
-        id: "decorated",
-        match: { path: "/gone" },
-        filters: [
-          { "request-headers": { rename: { "x-client": "x-caller" }, remove: ["x-debug"], add: { "x-trail": "route" } } },
-          { "response-headers": { remove: ["x-upstream-secret"], rename: { "x-old": "x-new" } } },
-          { "set-status": { from: [404], to: 410 } },
-        ],
-        upstream: { service: "up" },
-      },
-      { id: "plain", upstream: { service: "up" } },
-    ],
-  }, { plugins: context.upstream.plugins });
+  context.gateway = await createGateway(
+    {
+      listeners: [{ name: "web", protocol: "http", port: 0 }],
+      services: { up: { protocol: "echo" } },
+      filters: ["request-id", { "request-headers": { set: { "x-stage": "global" }, add: { "x-trail": "global" } } }, { "response-headers": { set: { "x-served-by": "rosetta" } } }],
+      routes: [
+        {
+          id: "decorated",
+          match: { path: "/gone" },
+          filters: [
+            { "request-headers": { rename: { "x-client": "x-caller" }, remove: ["x-debug"], add: { "x-trail": "route" } } },
+            { "response-headers": { remove: ["x-upstream-secret"], rename: { "x-old": "x-new" } } },
+            { "set-status": { from: [404], to: 410 } },
+          ],
+          upstream: { service: "up" },
+        },
+        { id: "plain", upstream: { service: "up" } },
+      ],
+    },
+    { plugins: context.upstream.plugins },
+  );
 });
 
 filters.after(async ({ gateway }) => {

@@ -15,10 +15,12 @@ import { lineFrameFormat } from "../../src/endpoints/tcp/line-frame-format.js";
  * names the call when its id could be read. Plus the TCP endpoint's line format.
  */
 const plugins = builtinPlugins();
-const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => {
-  const factory = plugins.codecs.get(name);
-  return factory.create(schemaDefaults(factory.optionsSchema));
-}));
+const codecs = new CodecRegistry(
+  plugins.codecs.keys().map((name) => {
+    const factory = plugins.codecs.get(name);
+    return factory.create(schemaDefaults(factory.optionsSchema));
+  }),
+);
 const formats: FrameFormat[] = plugins.frameFormats.keys().map((name) => plugins.frameFormats.get(name).create(codecs, { maxFrameBytes: 64 * 1024 }));
 
 test.after(() => codecs.close());
@@ -57,7 +59,7 @@ for (const format of formats) {
   const label = `${format.name} frames`;
 
   test(`${label}: a request frame round-trips field for field`, async () => {
-    const frame: Frame = { id: "call-1", method: "POST", path: "/v1/things?x=1&y=%20", headers: { accept: "application/json", "x-trace": "a b \"c\" <d>" } };
+    const frame: Frame = { id: "call-1", method: "POST", path: "/v1/things?x=1&y=%20", headers: { accept: "application/json", "x-trace": 'a b "c" <d>' } };
     const back = await roundTrip(format, frame);
     assert.equal([back.id, back.method, back.path, back.headers, back.body, back.status], [frame.id, frame.method, frame.path, frame.headers, undefined, undefined]);
   });
@@ -78,7 +80,7 @@ for (const format of formats) {
   });
 
   test(`${label}: a text body and a binary body come back as the same bytes`, async () => {
-    const text = Buffer.from(" line one\nline <two> & \"three\" é\n");
+    const text = Buffer.from(' line one\nline <two> & "three" é\n');
     const textBack = await roundTrip(format, { id: "2", status: 200, headers: { "content-type": "text/plain; charset=utf-8" }, body: { kind: "bytes", bytes: text } });
     assert.is(bytesOf(textBack.body), text.toString("hex"));
     assert.is(textBack.headers["content-type"], "text/plain; charset=utf-8");

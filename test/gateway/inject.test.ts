@@ -8,16 +8,22 @@ const inject = suite<{ echo: EchoEndpoint; gateway: Gateway }>("Gateway.inject: 
 
 inject.before(async (context) => {
   context.echo = echoEndpoint();
-  context.gateway = await createGateway({
-    // Never bound: inject needs no listener, routes only see their names.
-    listeners: [{ name: "web", protocol: "http", port: 0 }, { name: "admin", protocol: "http", port: 0 }],
-    services: { echo: { protocol: "echo" } },
-    routes: [
-      { id: "get-order", match: { path: "/api/orders/{id}", methods: ["GET"] }, upstream: { service: "echo" } },
-      { id: "create", match: { path: "/api/orders", methods: ["POST"] }, upstream: { service: "echo" } },
-      { id: "admin-only", match: { path: "/admin/**", listeners: ["admin"] }, upstream: { service: "echo" } },
-    ],
-  }, { plugins: context.echo.plugins });
+  context.gateway = await createGateway(
+    {
+      // Never bound: inject needs no listener, routes only see their names.
+      listeners: [
+        { name: "web", protocol: "http", port: 0 },
+        { name: "admin", protocol: "http", port: 0 },
+      ],
+      services: { echo: { protocol: "echo" } },
+      routes: [
+        { id: "get-order", match: { path: "/api/orders/{id}", methods: ["GET"] }, upstream: { service: "echo" } },
+        { id: "create", match: { path: "/api/orders", methods: ["POST"] }, upstream: { service: "echo" } },
+        { id: "admin-only", match: { path: "/admin/**", listeners: ["admin"] }, upstream: { service: "echo" } },
+      ],
+    },
+    { plugins: context.echo.plugins },
+  );
 });
 
 inject.after(({ gateway }) => gateway.stop());
@@ -119,9 +125,14 @@ streams("a message stream is NDJSON; a failure midway is a final {error} line", 
     throw new GatewayError(StatusCode.UNAVAILABLE, "upstream went away");
   }
   const echo = echoEndpoint(() => ({ status: 200, headers: {}, body: { kind: "messages", messages: messages(), format: "sse", cancel: () => {} } }));
-  const gateway = await createGateway({
-    listeners: [{ protocol: "http", port: 0 }], services: { echo: { protocol: "echo" } }, routes: [{ id: "all", upstream: { service: "echo" } }],
-  }, { plugins: echo.plugins });
+  const gateway = await createGateway(
+    {
+      listeners: [{ protocol: "http", port: 0 }],
+      services: { echo: { protocol: "echo" } },
+      routes: [{ id: "all", upstream: { service: "echo" } }],
+    },
+    { plugins: echo.plugins },
+  );
   try {
     const response = await gateway.inject({ path: "/watch" });
     assert.is(response.headers["content-type"], "application/x-ndjson");
@@ -135,9 +146,14 @@ streams("an endpoint that throws becomes an error response, never a rejection", 
   const echo = echoEndpoint(() => {
     throw new GatewayError(StatusCode.PERMISSION_DENIED, "not you");
   });
-  const gateway = await createGateway({
-    listeners: [{ protocol: "http", port: 0 }], services: { echo: { protocol: "echo" } }, routes: [{ id: "all", upstream: { service: "echo" } }],
-  }, { plugins: echo.plugins });
+  const gateway = await createGateway(
+    {
+      listeners: [{ protocol: "http", port: 0 }],
+      services: { echo: { protocol: "echo" } },
+      routes: [{ id: "all", upstream: { service: "echo" } }],
+    },
+    { plugins: echo.plugins },
+  );
   try {
     const response = await gateway.inject({ path: "/x" });
     assert.is(response.status, 403);

@@ -25,7 +25,10 @@ test("graceful shutdown: an in-flight slow request finishes, new connections are
     const [res] = (await arrived) as [ServerResponse];
     // stop() closes the listening socket before it returns its promise: no wait is needed to see the refusal.
     const stopped = gateway.stop(5000);
-    const refused = await rawRequest(gateway.port, "GET / HTTP/1.1\r\nhost: a\r\n\r\n", 1000).then(() => false, () => true);
+    const refused = await rawRequest(gateway.port, "GET / HTTP/1.1\r\nhost: a\r\n\r\n", 1000).then(
+      () => false,
+      () => true,
+    );
     assert.ok(refused, "a new connection was accepted while draining");
     res.writeHead(200, { "content-length": 4 }).end("done");
     const response = await inFlight;
@@ -47,7 +50,10 @@ test("graceful shutdown is bounded: a request slower than the grace period is cu
   });
   try {
     const arrived = nextEvent(arrivals, "request");
-    const inFlight = request(`${gateway.url}/never`).then(() => "answered", () => "cut");
+    const inFlight = request(`${gateway.url}/never`).then(
+      () => "answered",
+      () => "cut",
+    );
     await arrived;
     const started = Date.now();
     await gateway.stop(200);

@@ -1,7 +1,4 @@
-import {
-  builtinPlugins, options, readBodyBytes, valueBody,
-  type EndpointFactory, type HeaderMap, type Plugins, type RequestEnvelope, type ResponseEnvelope,
-} from "../../src/index.js";
+import { builtinPlugins, options, readBodyBytes, valueBody, type EndpointFactory, type HeaderMap, type Plugins, type RequestEnvelope, type ResponseEnvelope } from "../../src/index.js";
 
 /** What the echo endpoint received, after every filter ran. */
 export interface EchoedRequest {
@@ -35,8 +32,12 @@ export function echoEndpoint(respond?: (request: EchoedRequest) => ResponseEnvel
     create: async () => ({
       handlerFor: () => async (request: RequestEnvelope) => {
         const echoed: EchoedRequest = {
-          method: request.method, path: request.path, rawQuery: request.rawQuery, params: { ...request.params },
-          headers: { ...request.headers }, body: Buffer.from(await readBodyBytes(request.body, 1 << 20)),
+          method: request.method,
+          path: request.path,
+          rawQuery: request.rawQuery,
+          params: { ...request.params },
+          headers: { ...request.headers },
+          body: Buffer.from(await readBodyBytes(request.body, 1 << 20)),
         };
         received.push(echoed);
         if (respond !== undefined) return respond(echoed);

@@ -35,7 +35,6 @@ export async function startEchoServer(): Promise<EchoServer> {
   };
   const server = new Server();
   server.addService(serviceDefinition(registry.findService("rosetta.test.v1.Exact")!), implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
   return { target: `127.0.0.1:${port}`, received, close: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
 }

@@ -53,7 +53,11 @@ export async function startLibraryServer(): Promise<TestGrpcServer> {
       call.sendMetadata(header);
       const trailer = new Metadata();
       trailer.set("x-served-in", "3ms");
-      callback(null, book(call.request.name, { published: { seconds: "1700000000", nanos: 5000000 }, tags: ["classic"], labels: { lang: "en" }, cover: Buffer.from("png").toString("base64"), cents: "1299" }), trailer);
+      callback(
+        null,
+        book(call.request.name, { published: { seconds: "1700000000", nanos: 5000000 }, tags: ["classic"], labels: { lang: "en" }, cover: Buffer.from("png").toString("base64"), cents: "1299" }),
+        trailer,
+      );
     },
     CreateBook: (call: any, callback: any) => {
       record("CreateBook", call.request, call);
@@ -90,7 +94,10 @@ export async function startLibraryServer(): Promise<TestGrpcServer> {
       if (call.request.code === 3) {
         const rpcStatus = type("google.rpc.Status");
         const badRequest = type("google.rpc.BadRequest");
-        const detail = { type_url: "type.googleapis.com/google.rpc.BadRequest", value: badRequest.encode(badRequest.fromObject({ field_violations: [{ field: "name", description: "must not be empty" }] })).finish() };
+        const detail = {
+          type_url: "type.googleapis.com/google.rpc.BadRequest",
+          value: badRequest.encode(badRequest.fromObject({ field_violations: [{ field: "name", description: "must not be empty" }] })).finish(),
+        };
         trailer.set("grpc-status-details-bin", Buffer.from(rpcStatus.encode(rpcStatus.fromObject({ code: 3, message: "bad name", details: [detail] })).finish()));
       }
       if (call.request.code === 16) trailer.set("www-authenticate", 'Bearer realm="library"');
@@ -159,8 +166,7 @@ export async function startLibraryServer(): Promise<TestGrpcServer> {
   };
   const server = new Server();
   server.addService(serviceDefinition(service), implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
   return {
     port,
     target: `127.0.0.1:${port}`,

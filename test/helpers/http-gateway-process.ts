@@ -32,13 +32,19 @@ const upstream = createServer((req, res) => {
 await once(upstream, "listening");
 const origin = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
 const gateway = await startGateway({
-  listeners: [{
-    name: "web", protocol: "http", host: "127.0.0.1", port: 0,
-    maxHeaderCount: 20, maxBodyBytes: 256 * 1024,
-    // Bodies over 64 KiB stream, so the abuse stages reach a streamed body.
-    bufferBodyBytes: 64 * 1024,
-    websocket: { path: "/ws", maxConnections: 1 },
-  }],
+  listeners: [
+    {
+      name: "web",
+      protocol: "http",
+      host: "127.0.0.1",
+      port: 0,
+      maxHeaderCount: 20,
+      maxBodyBytes: 256 * 1024,
+      // Bodies over 64 KiB stream, so the abuse stages reach a streamed body.
+      bufferBodyBytes: 64 * 1024,
+      websocket: { path: "/ws", maxConnections: 1 },
+    },
+  ],
   services: {
     echo: { protocol: "http", targets: [origin] },
     // One pooled connection: a second request waits in the pool's queue with its body unread.

@@ -26,19 +26,34 @@ function randomBigInt(random: Random, signed: boolean): bigint {
   return signed && random() < 0.5 ? -magnitude : magnitude;
 }
 
-const strings = ["", "a", "hello world", "café ☕", "line\nbreak", "quote\"s", "🦀 rust", "__proto__"];
+const strings = ["", "a", "hello world", "café ☕", "line\nbreak", 'quote"s', "🦀 rust", "__proto__"];
 
 function randomScalar(scalar: ScalarType, random: Random): unknown {
   switch (scalar) {
-    case "int32": case "sint32": case "sfixed32": return integer(random, -(2 ** 31), 2 ** 31 - 1);
-    case "uint32": case "fixed32": return integer(random, 0, 2 ** 32 - 1);
-    case "int64": case "sint64": case "sfixed64": return randomBigInt(random, true).toString();
-    case "uint64": case "fixed64": return randomBigInt(random, false).toString();
+    case "int32":
+    case "sint32":
+    case "sfixed32":
+      return integer(random, -(2 ** 31), 2 ** 31 - 1);
+    case "uint32":
+    case "fixed32":
+      return integer(random, 0, 2 ** 32 - 1);
+    case "int64":
+    case "sint64":
+    case "sfixed64":
+      return randomBigInt(random, true).toString();
+    case "uint64":
+    case "fixed64":
+      return randomBigInt(random, false).toString();
     // Multiples of 1/4 print the same in every implementation; NaN and infinities as their strings.
-    case "float": case "double": return random() < 0.1 ? pick(random, ["NaN", "Infinity", "-Infinity"]) : integer(random, -4000, 4000) / 4;
-    case "bool": return random() < 0.5;
-    case "string": return pick(random, strings);
-    case "bytes": return Buffer.from(Array.from({ length: integer(random, 0, 12) }, () => integer(random, 0, 255))).toString("base64");
+    case "float":
+    case "double":
+      return random() < 0.1 ? pick(random, ["NaN", "Infinity", "-Infinity"]) : integer(random, -4000, 4000) / 4;
+    case "bool":
+      return random() < 0.5;
+    case "string":
+      return pick(random, strings);
+    case "bytes":
+      return Buffer.from(Array.from({ length: integer(random, 0, 12) }, () => integer(random, 0, 255))).toString("base64");
   }
 }
 
@@ -52,25 +67,38 @@ function randomTimestamp(random: Random): string {
 function randomValue(random: Random, depth: number): unknown {
   const kind = integer(random, 0, depth > 1 ? 3 : 5);
   switch (kind) {
-    case 0: return null;
-    case 1: return integer(random, -1000, 1000) / 2;
-    case 2: return pick(random, strings);
-    case 3: return random() < 0.5;
-    case 4: return Array.from({ length: integer(random, 0, 3) }, () => randomValue(random, depth + 1));
-    default: return Object.fromEntries(Array.from({ length: integer(random, 0, 3) }, (_, index) => [`k${index}`, randomValue(random, depth + 1)]));
+    case 0:
+      return null;
+    case 1:
+      return integer(random, -1000, 1000) / 2;
+    case 2:
+      return pick(random, strings);
+    case 3:
+      return random() < 0.5;
+    case 4:
+      return Array.from({ length: integer(random, 0, 3) }, () => randomValue(random, depth + 1));
+    default:
+      return Object.fromEntries(Array.from({ length: integer(random, 0, 3) }, (_, index) => [`k${index}`, randomValue(random, depth + 1)]));
   }
 }
 
 function randomWellKnown(type: protobuf.Type, random: Random, registry: ProtoRegistry, depth: number): { value: unknown } | undefined {
   const name = type.fullName.slice(1);
   switch (name) {
-    case "google.protobuf.Timestamp": return { value: randomTimestamp(random) };
-    case "google.protobuf.Duration": return { value: `${random() < 0.3 ? "-" : ""}${integer(random, 0, 100_000)}${pick(random, ["", ".5", ".000001", ".123456789"])}s` };
-    case "google.protobuf.FieldMask": return { value: pick(random, ["", "fInt32", "nested.name,fString", "rNested.children"]) };
-    case "google.protobuf.Empty": return { value: {} };
-    case "google.protobuf.Struct": return { value: Object.fromEntries(Array.from({ length: integer(random, 0, 3) }, (_, index) => [`f${index}`, randomValue(random, 1)])) };
-    case "google.protobuf.ListValue": return { value: Array.from({ length: integer(random, 0, 3) }, () => randomValue(random, 1)) };
-    case "google.protobuf.Value": return { value: randomValue(random, 0) };
+    case "google.protobuf.Timestamp":
+      return { value: randomTimestamp(random) };
+    case "google.protobuf.Duration":
+      return { value: `${random() < 0.3 ? "-" : ""}${integer(random, 0, 100_000)}${pick(random, ["", ".5", ".000001", ".123456789"])}s` };
+    case "google.protobuf.FieldMask":
+      return { value: pick(random, ["", "fInt32", "nested.name,fString", "rNested.children"]) };
+    case "google.protobuf.Empty":
+      return { value: {} };
+    case "google.protobuf.Struct":
+      return { value: Object.fromEntries(Array.from({ length: integer(random, 0, 3) }, (_, index) => [`f${index}`, randomValue(random, 1)])) };
+    case "google.protobuf.ListValue":
+      return { value: Array.from({ length: integer(random, 0, 3) }, () => randomValue(random, 1)) };
+    case "google.protobuf.Value":
+      return { value: randomValue(random, 0) };
     case "google.protobuf.Any": {
       if (random() < 0.5) return { value: { "@type": "type.googleapis.com/google.protobuf.Timestamp", value: randomTimestamp(random) } };
       const nested = registry.findType("rosetta.test.v1.Nested")!;

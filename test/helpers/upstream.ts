@@ -20,9 +20,7 @@ export interface TestUpstream {
  * A real node:http upstream on 127.0.0.1:0 that records what it received.
  * The default handler answers 200 with a JSON echo of the request.
  */
-export async function startUpstream(
-  handler?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void,
-): Promise<TestUpstream> {
+export async function startUpstream(handler?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<TestUpstream> {
   const received: ReceivedRequest[] = [];
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];

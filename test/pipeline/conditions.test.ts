@@ -16,7 +16,12 @@ function compile(input: unknown) {
 
 function request(host: string, headers: Record<string, string> = {}, rawQuery = "", listener = "web") {
   return createRequestEnvelope({
-    method: "GET", path: "/", rawQuery, headers: { host, ...headers }, body: emptyBody, requestId: "t",
+    method: "GET",
+    path: "/",
+    rawQuery,
+    headers: { host, ...headers },
+    body: emptyBody,
+    requestId: "t",
     peer: { address: "127.0.0.1", port: 1, listener, protocol: "http", scheme: "http" },
   });
 }

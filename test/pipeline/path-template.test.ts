@@ -20,7 +20,10 @@ for (const [description, source, expected] of valid) {
     assert.ok(result.ok, JSON.stringify(result));
     if (!result.ok) return;
     assert.is(result.template.segments.length, expected.segments);
-    assert.equal(result.template.variables.map((variable) => variable.fieldPath), expected.variables);
+    assert.equal(
+      result.template.variables.map((variable) => variable.fieldPath),
+      expected.variables,
+    );
     assert.is(result.template.verb, expected.verb);
   });
 }

@@ -15,7 +15,12 @@ function route(id: string, path: string, methods?: string[], condition?: Conditi
 
 function request(method: string, path: string, headers: Record<string, string> = {}): RequestEnvelope {
   return createRequestEnvelope({
-    method, path, rawQuery: "", headers, body: emptyBody, requestId: "t",
+    method,
+    path,
+    rawQuery: "",
+    headers,
+    body: emptyBody,
+    requestId: "t",
     peer: { address: "127.0.0.1", port: 1, listener: "web", protocol: "http", scheme: "http" },
   });
 }

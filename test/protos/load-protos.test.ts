@@ -10,7 +10,10 @@ test("loads a service's protos through the include roots", async () => {
 });
 
 test("a missing file is one ConfigError problem at <configPath>.protos, with the loader's reason", async () => {
-  const error = await loadServiceProtos(["test/protos"], ["rosetta/test/v1/missing.proto"], "services.library").then(() => undefined, (thrown: unknown) => thrown);
+  const error = await loadServiceProtos(["test/protos"], ["rosetta/test/v1/missing.proto"], "services.library").then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   assert.ok(error instanceof ConfigError, String(error));
   assert.is(error.problems.length, 1);
   const [problem] = error.problems;

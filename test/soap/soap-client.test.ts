@@ -17,11 +17,20 @@ import { createSoapFacade } from "../../src/soap/server/soap-facade.js";
 const xml = createXmlCodec({ ...schemaDefaults(xmlCodecFactory.optionsSchema), workers: 0 });
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 
-const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as GatewayError);
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error as GatewayError,
+  );
 
 test("soapCallOf: version by name, action <namespace>/<operation> unless the route names one", () => {
   assert.equal(soapCallOf({ version: "1.1", namespace: "urn:calc" }, { operation: "Add" }), { version: soap11, namespace: "urn:calc", operation: "Add", action: "urn:calc/Add" });
-  assert.equal(soapCallOf({ version: "1.2", namespace: "urn:calc" }, { operation: "Add", action: "urn:other#add" }), { version: soap12, namespace: "urn:calc", operation: "Add", action: "urn:other#add" });
+  assert.equal(soapCallOf({ version: "1.2", namespace: "urn:calc" }, { operation: "Add", action: "urn:other#add" }), {
+    version: soap12,
+    namespace: "urn:calc",
+    operation: "Add",
+    action: "urn:other#add",
+  });
 });
 
 test("writeSoapRequest 1.1: the operation element in the namespace, SOAPAction quoted, text/xml", async () => {
@@ -51,7 +60,8 @@ test("readSoapReply: the Body's element as a value, typed by the shape; an empty
 });
 
 test("readSoapReply: a Fault is the error it stands for (Client → INVALID_ARGUMENT, Server → INTERNAL), with the fault code in an ErrorInfo", async () => {
-  const fault = (code: string) => Buffer.from(`<s:Envelope xmlns:s="${soap11.envelopeNamespace}"><s:Body><s:Fault><faultcode>s:${code}</faultcode><faultstring>no such book</faultstring></s:Fault></s:Body></s:Envelope>`);
+  const fault = (code: string) =>
+    Buffer.from(`<s:Envelope xmlns:s="${soap11.envelopeNamespace}"><s:Body><s:Fault><faultcode>s:${code}</faultcode><faultstring>no such book</faultstring></s:Fault></s:Body></s:Envelope>`);
   const client = await failureOf(readSoapReply(fault("Client"), xml, undefined));
   assert.ok(client instanceof GatewayError);
   assert.is(client.code, StatusCode.INVALID_ARGUMENT);
@@ -61,7 +71,7 @@ test("readSoapReply: a Fault is the error it stands for (Client → INVALID_ARGU
 });
 
 test("readSoapReply: a reply that is no SOAP envelope, or not XML at all, is the upstream's failure: 502 INTERNAL", async () => {
-  for (const reply of ["<html><body>maintenance</body></html>", "{\"not\": \"xml\"}", `<Envelope xmlns="urn:not-soap"><Body/></Envelope>`]) {
+  for (const reply of ["<html><body>maintenance</body></html>", '{"not": "xml"}', `<Envelope xmlns="urn:not-soap"><Body/></Envelope>`]) {
     const error = await failureOf(readSoapReply(Buffer.from(reply), xml, undefined));
     assert.ok(error instanceof GatewayError, reply);
     assert.is(error.code, StatusCode.INTERNAL, reply);
@@ -73,15 +83,20 @@ test("readSoapReply: a reply that is no SOAP envelope, or not XML at all, is the
 test("client and facade agree: a request written by the client is served, and the facade's Fault keeps its google.rpc.Status code", async () => {
   const facade = createSoapFacade({
     serviceName: "Calculator",
-    operations: new Map([["Add", {
-      handler: async (request) => {
-        const { a, b } = (request.body.kind === "value" ? request.body.value : {}) as { a?: string; b?: string };
-        if (a === undefined) throw new GatewayError(StatusCode.NOT_FOUND, "a is missing");
-        return { status: 200, headers: {}, body: valueBody({ sum: Number(a) + Number(b) }) };
-      },
-      requestShape: documentShape("Add"),
-      responseShape: documentShape("AddResponse"),
-    }]]),
+    operations: new Map([
+      [
+        "Add",
+        {
+          handler: async (request) => {
+            const { a, b } = (request.body.kind === "value" ? request.body.value : {}) as { a?: string; b?: string };
+            if (a === undefined) throw new GatewayError(StatusCode.NOT_FOUND, "a is missing");
+            return { status: 200, headers: {}, body: valueBody({ sum: Number(a) + Number(b) }) };
+          },
+          requestShape: documentShape("Add"),
+          responseShape: documentShape("AddResponse"),
+        },
+      ],
+    ]),
     targetNamespace: "urn:calc",
     wsdl: () => "<definitions/>",
     xml,
@@ -92,7 +107,15 @@ test("client and facade agree: a request written by the client is served, and th
     const send = async (value: unknown) => {
       const headers: HeaderMap = {};
       const body = bytesBody(writeSoapRequest(call, value, undefined, xml, headers));
-      const request = createRequestEnvelope({ method: "POST", path: "/soap", rawQuery: "", headers, body, peer: { address: "127.0.0.1", port: 1, listener: "test", protocol: "http", scheme: "http" }, requestId: "r" });
+      const request = createRequestEnvelope({
+        method: "POST",
+        path: "/soap",
+        rawQuery: "",
+        headers,
+        body,
+        peer: { address: "127.0.0.1", port: 1, listener: "test", protocol: "http", scheme: "http" },
+        requestId: "r",
+      });
       const response = await facade(request);
       return readSoapReply(response.body.kind === "bytes" ? response.body.bytes : new Uint8Array(), xml, undefined);
     };

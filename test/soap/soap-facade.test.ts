@@ -19,7 +19,7 @@ const wsdlLocations: string[] = [];
 const add: SoapOperation = {
   handler: async (request) => {
     seen.push(request);
-    const value = request.body.kind === "value" ? request.body.value as { a: string; b: string } : { a: "0", b: "0" };
+    const value = request.body.kind === "value" ? (request.body.value as { a: string; b: string }) : { a: "0", b: "0" };
     return { status: 200, headers: { "x-handled": "add" }, body: valueBody({ sum: Number(value.a) + Number(value.b) }) };
   },
   requestShape: documentShape("Add"),
@@ -38,17 +38,24 @@ const facade = createSoapFacade({
 });
 
 function call(method: string, headers: HeaderMap, body: Body = { kind: "empty" }, rawQuery = ""): Promise<ResponseEnvelope> {
-  return facade(createRequestEnvelope({
-    method, path: "/soap/Calculator", rawQuery, headers: { host: "calc.example", ...headers }, body,
-    peer: { address: "127.0.0.1", port: 1, listener: "test", protocol: "http", scheme: "http" }, requestId: "r1",
-  }));
+  return facade(
+    createRequestEnvelope({
+      method,
+      path: "/soap/Calculator",
+      rawQuery,
+      headers: { host: "calc.example", ...headers },
+      body,
+      peer: { address: "127.0.0.1", port: 1, listener: "test", protocol: "http", scheme: "http" },
+      requestId: "r1",
+    }),
+  );
 }
 
 const envelope = (namespace: string, inner: string) => bytesBody(Buffer.from(`<s:Envelope xmlns:s="${namespace}"><s:Body>${inner}</s:Body></s:Envelope>`));
-const text = (response: ResponseEnvelope) => response.body.kind === "bytes" ? Buffer.from(response.body.bytes).toString() : "";
+const text = (response: ResponseEnvelope) => (response.body.kind === "bytes" ? Buffer.from(response.body.bytes).toString() : "");
 const bodyOf = async (response: ResponseEnvelope) => {
   const read = readEnvelope(await xml.parse(Buffer.from(text(response))));
-  return { read, value: read.body === undefined ? undefined : xml.toValue({ name: read.body.name, node: read.body.node }, undefined) as Record<string, any> };
+  return { read, value: read.body === undefined ? undefined : (xml.toValue({ name: read.body.name, node: read.body.node }, undefined) as Record<string, any>) };
 };
 
 test("POST a SOAP 1.1 envelope: the handler gets the operation as a value body; the answer is <OperationResponse> in the same version", async () => {
@@ -105,7 +112,10 @@ test("GET ?wsdl answers the closure's WSDL for the caller's location, built once
   assert.is(text(again), text(first));
   assert.is(text(forwarded), '<definitions location="https://public.example/soap/Calculator"/>');
   assert.equal(wsdlLocations.slice(before), ["http://calc.example/soap/Calculator", "https://public.example/soap/Calculator"]);
-  const plainGet = await call("GET", {}).then(() => "answered", (error: Error) => error.message);
+  const plainGet = await call("GET", {}).then(
+    () => "answered",
+    (error: Error) => error.message,
+  );
   assert.is(plainGet, "GET ?wsdl for the service description; SOAP calls are POSTed");
 });
 

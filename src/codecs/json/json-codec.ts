@@ -11,7 +11,11 @@ import { locateSyntaxError } from "./json-syntax-error.js";
 const optionsSchema = object({
   maxDepth: withDefault(integer({ min: 1, max: 10_000 }), 64, "deepest nesting of objects and arrays accepted"),
   maxBytes: withDefault(byteSize({ min: 2 }), 4 * 1024 * 1024, "largest JSON document decoded"),
-  offloadAbove: withDefault(byteSize({ min: 1 }), 64 * 1024, "bodies at least this big bound for a gRPC message are decoded and encoded to protobuf on a worker thread, so one big body never stalls other requests"),
+  offloadAbove: withDefault(
+    byteSize({ min: 1 }),
+    64 * 1024,
+    "bodies at least this big bound for a gRPC message are decoded and encoded to protobuf on a worker thread, so one big body never stalls other requests",
+  ),
   workers: withDefault(integer({ min: 0, max: 64 }), 1, "worker threads for big bodies; 0 keeps everything on the main thread"),
 });
 

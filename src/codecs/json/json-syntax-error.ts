@@ -54,7 +54,10 @@ export function locateSyntaxError(text: string): { offset: number; reason: strin
         expect(":");
         parseValue();
         skipSpace();
-        if (text[position] === ",") { position++; continue; }
+        if (text[position] === ",") {
+          position++;
+          continue;
+        }
         if (text[position] === "}") return void position++;
         fail(`expected ',' or '}' but found ${describe()}`);
       }
@@ -66,7 +69,10 @@ export function locateSyntaxError(text: string): { offset: number; reason: strin
       for (;;) {
         parseValue();
         skipSpace();
-        if (text[position] === ",") { position++; continue; }
+        if (text[position] === ",") {
+          position++;
+          continue;
+        }
         if (text[position] === "]") return void position++;
         fail(`expected ',' or ']' but found ${describe()}`);
       }

@@ -34,8 +34,13 @@ export function createMessageOffloadPool(size: number, data: MessageOffloadWorke
       // A copy the worker owns: the caller's buffer may be a slice of a shared pool.
       const copy = new Uint8Array(bytes);
       const message: MessageOffloadRequest = {
-        id, bytes: copy, rootId: root.id, root: knownRoots.has(root.id) ? undefined : root.descriptor,
-        type: shape.type.fullName, binding, options: shape.protoJson.options,
+        id,
+        bytes: copy,
+        rootId: root.id,
+        root: knownRoots.has(root.id) ? undefined : root.descriptor,
+        type: shape.type.fullName,
+        binding,
+        options: shape.protoJson.options,
       };
       knownRoots.add(root.id);
       return { message, transfer: [copy.buffer] };

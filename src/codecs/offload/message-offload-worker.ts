@@ -15,9 +15,7 @@ import { createXmlCodec } from "../xml/xml-codec.js";
 import type { XmlCodecOptions } from "../xml/xml-options.js";
 
 /** Which codec the worker decodes with, under the same options as the main thread's. */
-export type MessageOffloadWorkerData =
-  | { readonly codec: "json"; readonly options: JsonCodecOptions }
-  | { readonly codec: "xml"; readonly options: XmlCodecOptions };
+export type MessageOffloadWorkerData = { readonly codec: "json"; readonly options: JsonCodecOptions } | { readonly codec: "xml"; readonly options: XmlCodecOptions };
 
 export interface MessageOffloadRequest {
   readonly id: number;

@@ -8,10 +8,13 @@ import type { Codec, CodecFactory } from "../codec.js";
 import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { defaultProtoJsonOptions } from "../../protojson/protojson-options.js";
 
-const optionsSchema = object({
-  maxBytes: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest protobuf body decoded"),
-  maxDepth: withDefault(integer({ min: 1, max: 1000 }), 100, "deepest nesting of messages (and groups) accepted in a body"),
-}, "protobuf codec options");
+const optionsSchema = object(
+  {
+    maxBytes: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest protobuf body decoded"),
+    maxDepth: withDefault(integer({ min: 1, max: 1000 }), 100, "deepest nesting of messages (and groups) accepted in a body"),
+  },
+  "protobuf codec options",
+);
 
 export type ProtobufCodecOptions = Infer<typeof optionsSchema>;
 

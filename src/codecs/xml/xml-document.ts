@@ -87,6 +87,7 @@ function checkName(name: string): string {
 }
 
 function primitiveText(key: string, value: unknown): string {
-  if (value !== null && typeof value === "object" && !(value instanceof ExactNumber)) throw new GatewayError(StatusCode.INVALID_ARGUMENT, `"${key}" must be text, a number or a boolean to be written as XML`);
+  if (value !== null && typeof value === "object" && !(value instanceof ExactNumber))
+    throw new GatewayError(StatusCode.INVALID_ARGUMENT, `"${key}" must be text, a number or a boolean to be written as XML`);
   return value === null || value === undefined ? "" : String(value);
 }

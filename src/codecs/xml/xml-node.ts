@@ -19,12 +19,12 @@ export interface XmlDocument {
 const noAttributes: Readonly<Record<string, string>> = Object.freeze({});
 
 export function attributesOf(node: XmlNode): Readonly<Record<string, string>> {
-  return typeof node === "string" ? noAttributes : (node["@"] as Record<string, string> | undefined) ?? noAttributes;
+  return typeof node === "string" ? noAttributes : ((node["@"] as Record<string, string> | undefined) ?? noAttributes);
 }
 
 /** The element's own text (children's text excluded). */
 export function textOf(node: XmlNode): string {
-  return typeof node === "string" ? node : (node["#"] as string | undefined) ?? "";
+  return typeof node === "string" ? node : ((node["#"] as string | undefined) ?? "");
 }
 
 /** Child elements grouped by qualified name, in document order of first appearance. */

@@ -31,7 +31,7 @@ export function parseXml(bytes: Uint8Array, limits: XmlScanLimits): XmlDocument 
   });
   if (failure !== undefined || result === undefined || result === null) throw new GatewayError(StatusCode.INVALID_ARGUMENT, describeParseError(failure));
   const name = Object.keys(result)[0]!;
-  const node = (result[name] as [XmlElementNode | string] | XmlElementNode | string);
+  const node = result[name] as [XmlElementNode | string] | XmlElementNode | string;
   return { name, node: Array.isArray(node) ? node[0] : node };
 }
 

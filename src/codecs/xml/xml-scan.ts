@@ -8,7 +8,15 @@ export interface XmlScanLimits {
   readonly maxAttributeBytes: number;
 }
 
-const LT = 60, GT = 62, SLASH = 47, QUESTION = 63, BANG = 33, EQUALS = 61, QUOTE = 34, APOSTROPHE = 39, COLON = 58;
+const LT = 60,
+  GT = 62,
+  SLASH = 47,
+  QUESTION = 63,
+  BANG = 33,
+  EQUALS = 61,
+  QUOTE = 34,
+  APOSTROPHE = 39,
+  COLON = 58;
 
 /** Names that could reach an object's prototype once they become keys. */
 const forbiddenNames = new Set(["__proto__", "constructor", "prototype"]);

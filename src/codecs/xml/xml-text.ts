@@ -32,12 +32,18 @@ export function escapeAttribute(text: string): string {
   if (forbidden.test(text)) throw unrepresentable(text);
   return text.replace(/[&<"\t\n\r]/g, (char) => {
     switch (char) {
-      case "&": return "&amp;";
-      case "<": return "&lt;";
-      case '"': return "&quot;";
-      case "\t": return "&#9;";
-      case "\n": return "&#10;";
-      default: return "&#13;";
+      case "&":
+        return "&amp;";
+      case "<":
+        return "&lt;";
+      case '"':
+        return "&quot;";
+      case "\t":
+        return "&#9;";
+      case "\n":
+        return "&#10;";
+      default:
+        return "&#13;";
     }
   });
 }

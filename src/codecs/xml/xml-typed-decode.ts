@@ -148,7 +148,11 @@ function decodeScalar(scalar: ScalarType, text: string, path: string): unknown {
       if (trimmed === "NaN") return "NaN";
       if (!decimalText.test(trimmed)) throw mappingError(path, `"${trimmed}" is not a number`);
       return Number(trimmed);
-    case "int64": case "uint64": case "sint64": case "fixed64": case "sfixed64":
+    case "int64":
+    case "uint64":
+    case "sint64":
+    case "fixed64":
+    case "sfixed64":
       if (!integerText.test(trimmed)) throw mappingError(path, `"${trimmed}" is not an integer`);
       // Kept as text: an int64 must not pass through a double.
       return trimmed.startsWith("+") ? trimmed.slice(1) : trimmed;

@@ -8,12 +8,7 @@ import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
  * empty element for Empty, and `<x type="…">` plus the packed message's own
  * fields for Any.
  */
-export type XmlWellKnown =
-  | { readonly kind: "text" }
-  | { readonly kind: "wrapper"; readonly inner: FieldInfo }
-  | { readonly kind: "json" }
-  | { readonly kind: "empty" }
-  | { readonly kind: "any" };
+export type XmlWellKnown = { readonly kind: "text" } | { readonly kind: "wrapper"; readonly inner: FieldInfo } | { readonly kind: "json" } | { readonly kind: "empty" } | { readonly kind: "any" };
 
 const text = { kind: "text" } as const;
 const json = { kind: "json" } as const;
@@ -35,7 +30,7 @@ export function xmlWellKnown(type: protobuf.Type): XmlWellKnown | undefined {
   if (found === undefined) {
     const name = type.fullName.slice(1);
     const wrapper = name.startsWith("google.protobuf.") && wrappers.has(type.name);
-    found = wrapper ? { kind: "wrapper", inner: messageInfo(type).byId.get(1)! } : byName[name] ?? null;
+    found = wrapper ? { kind: "wrapper", inner: messageInfo(type).byId.get(1)! } : (byName[name] ?? null);
     cache.set(type, found);
   }
   return found ?? undefined;

@@ -53,9 +53,8 @@ export class GrpcChannels {
       return options.toError(status);
     };
     try {
-      const result = unary === undefined
-        ? await callUnary(client, { ...options, toError }, request)
-        : await unary.call(options.path, request, options.metadata, options.deadline, options.cancellation, toError);
+      const result =
+        unary === undefined ? await callUnary(client, { ...options, toError }, request) : await unary.call(options.path, request, options.metadata, options.deadline, options.cancellation, toError);
       this.#balancer.succeeded(state);
       return result;
     } catch (error) {

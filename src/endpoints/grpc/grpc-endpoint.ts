@@ -75,9 +75,13 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
             problems.push({ code: ConfigErrorCode.TEMPLATE, path: this.#context.configPath, message: `google.api.http of ${path}: ${parsed.error}` });
             return;
           }
-          routes.push(this.#route(`${this.#name}.${method.name}${index === 0 ? "" : `.${index}`}`, parsed.template, [binding.httpMethod], {
-            method: path, body: binding.body ?? "", responseBody: binding.responseBody,
-          }));
+          routes.push(
+            this.#route(`${this.#name}.${method.name}${index === 0 ? "" : `.${index}`}`, parsed.template, [binding.httpMethod], {
+              method: path,
+              body: binding.body ?? "",
+              responseBody: binding.responseBody,
+            }),
+          );
         });
         if (bindings.length === 0 && this.#options.unannotatedMethods) {
           const parsed = parsePathTemplate(`/${path}`);
@@ -99,7 +103,12 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     });
   }
 
-  #route(id: string, template: PathTemplate, httpMethods: readonly string[], upstream: Partial<Pick<GrpcUpstreamOptions, "method" | "soap" | "body" | "responseBody">>): EndpointRoute<GrpcUpstreamOptions> {
+  #route(
+    id: string,
+    template: PathTemplate,
+    httpMethods: readonly string[],
+    upstream: Partial<Pick<GrpcUpstreamOptions, "method" | "soap" | "body" | "responseBody">>,
+  ): EndpointRoute<GrpcUpstreamOptions> {
     return {
       id,
       template,
@@ -122,7 +131,9 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     const service = services.find((candidate) => fullNameOf(candidate) === serviceName);
     if (service === undefined) {
       const known = services.map(fullNameOf);
-      throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" has no proto service "${serviceName}" (services: ${known.join(", ")})` }]);
+      throw new ConfigError([
+        { code: ConfigErrorCode.REFERENCE, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" has no proto service "${serviceName}" (services: ${known.join(", ")})` },
+      ]);
     }
     const protoJson = route.upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(route.upstream.json);
     const operations = new Map<string, SoapOperation>();
@@ -130,7 +141,10 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     // Streaming methods have no request/response form in WSDL 1.1; they stay REST/NDJSON only.
     for (const method of service.methodsArray.filter((candidate) => candidate.requestStream !== true && candidate.responseStream !== true)) {
       const path = `${fullNameOf(service)}/${method.name}`;
-      const handler = this.#methodHandler({ ...route, template: undefined, methods: undefined, upstream: { ...route.upstream, soap: undefined, method: path, body: "*", responseBody: undefined, successStatus: 200 } }, path);
+      const handler = this.#methodHandler(
+        { ...route, template: undefined, methods: undefined, upstream: { ...route.upstream, soap: undefined, method: path, body: "*", responseBody: undefined, successStatus: 200 } },
+        path,
+      );
       methods.push(method);
       operations.set(method.name, {
         handler,
@@ -159,7 +173,11 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     if (method === undefined) {
       const known = this.#methodPaths();
       const hint = suggest(upstream.method, known);
-      throw problem(".upstream.method", ConfigErrorCode.REFERENCE, `service "${this.#name}" has no method "${upstream.method}"${hint === undefined ? ` (methods: ${known.join(", ")})` : ` (did you mean "${hint}"?)`}`);
+      throw problem(
+        ".upstream.method",
+        ConfigErrorCode.REFERENCE,
+        `service "${this.#name}" has no method "${upstream.method}"${hint === undefined ? ` (methods: ${known.join(", ")})` : ` (did you mean "${hint}"?)`}`,
+      );
     }
     const requestType = method.resolvedRequestType!;
     const responseType = method.resolvedResponseType!;
@@ -173,7 +191,8 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     const body = bodyField?.protoName ?? bodyOption;
     const pathFields = route.template?.variables.map((variable) => variable.fieldPath) ?? [];
     for (const fieldPath of pathFields) {
-      if (!fieldPathExists(requestType, fieldPath)) throw problem(route.configPath.startsWith("routes") ? ".match.path" : "", ConfigErrorCode.REFERENCE, `path variable {${fieldPath}} names no field of ${requestFields.fullName}`);
+      if (!fieldPathExists(requestType, fieldPath))
+        throw problem(route.configPath.startsWith("routes") ? ".match.path" : "", ConfigErrorCode.REFERENCE, `path variable {${fieldPath}} names no field of ${requestFields.fullName}`);
     }
     const responseField = upstream.responseBody === undefined ? undefined : messageInfo(responseType).byName.get(upstream.responseBody);
     if (upstream.responseBody !== undefined && responseField === undefined) {
@@ -222,7 +241,6 @@ export const grpcEndpointFactory: EndpointFactory<GrpcServiceOptions, GrpcUpstre
   protocol: "grpc",
   serviceSchema: grpcServiceSchema,
   upstreamSchema: grpcUpstreamSchema,
-  create: async (name, options, context) => new GrpcEndpoint(name, options, context, options.reflection
-    ? await loadByReflection(options, context)
-    : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
+  create: async (name, options, context) =>
+    new GrpcEndpoint(name, options, context, options.reflection ? await loadByReflection(options, context) : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
 };

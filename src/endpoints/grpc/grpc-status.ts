@@ -58,9 +58,7 @@ export function errorFromStatus(status: CallStatus, protoJson: ProtoJsonMapping,
     const challenge = metadata?.get("www-authenticate")[0];
     headers["www-authenticate"] = typeof challenge === "string" ? challenge : "Bearer";
   }
-  const message = code === StatusCode.UNAVAILABLE && status.details?.startsWith("No connection established")
-    ? `upstream "${service}" is unavailable: ${status.details}`
-    : status.details ?? "";
+  const message = code === StatusCode.UNAVAILABLE && status.details?.startsWith("No connection established") ? `upstream "${service}" is unavailable: ${status.details}` : (status.details ?? "");
   return new GatewayError(code, message, { details: detailsOf(metadata, protoJson, registry), metadata: headers });
 }
 

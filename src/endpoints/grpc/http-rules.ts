@@ -10,7 +10,11 @@ export interface HttpBinding {
 }
 
 interface HttpRule {
-  get?: string; put?: string; post?: string; delete?: string; patch?: string;
+  get?: string;
+  put?: string;
+  post?: string;
+  delete?: string;
+  patch?: string;
   custom?: { kind?: string; path?: string };
   body?: string;
   response_body?: string;

@@ -13,12 +13,21 @@ export interface Http2ChannelOptions {
 /** HTTP status of a non-gRPC answer → code, per the gRPC "HTTP to gRPC status code mapping". */
 function codeOfHttpStatus(status: number): StatusCode {
   switch (status) {
-    case 400: return StatusCode.INTERNAL;
-    case 401: return StatusCode.UNAUTHENTICATED;
-    case 403: return StatusCode.PERMISSION_DENIED;
-    case 404: return StatusCode.UNIMPLEMENTED;
-    case 429: case 502: case 503: case 504: return StatusCode.UNAVAILABLE;
-    default: return StatusCode.UNKNOWN;
+    case 400:
+      return StatusCode.INTERNAL;
+    case 401:
+      return StatusCode.UNAUTHENTICATED;
+    case 403:
+      return StatusCode.PERMISSION_DENIED;
+    case 404:
+      return StatusCode.UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return StatusCode.UNAVAILABLE;
+    default:
+      return StatusCode.UNKNOWN;
   }
 }
 
@@ -200,11 +209,13 @@ export class Http2UnaryChannel {
         const body = Buffer.concat(chunks, received);
         const parsed = parseSingleMessage(body);
         if (typeof parsed === "string") return malformed(parsed);
-        finish(() => resolve({
-          message: parsed,
-          headers: trailersOnly || responseHeaders === undefined ? undefined : Metadata.fromHttp2Headers(responseHeaders),
-          trailers: Metadata.fromHttp2Headers(source),
-        }));
+        finish(() =>
+          resolve({
+            message: parsed,
+            headers: trailersOnly || responseHeaders === undefined ? undefined : Metadata.fromHttp2Headers(responseHeaders),
+            trailers: Metadata.fromHttp2Headers(source),
+          }),
+        );
       };
 
       const frame = Buffer.allocUnsafe(5 + request.byteLength);
@@ -229,13 +240,14 @@ function parseSingleMessage(body: Buffer): Buffer | string {
   if (body[0] === 1) return "a compressed message, which was not negotiated";
   if (body[0] !== 0) return `a frame whose compressed flag is ${body[0]} (0 or 1 allowed)`;
   const length = body.readUInt32BE(1);
-  if (body.byteLength !== 5 + length) return body.byteLength < 5 + length ? `a frame whose length prefix (${length} bytes) runs past the end of the reply` : "more than one response message in a unary call";
+  if (body.byteLength !== 5 + length)
+    return body.byteLength < 5 + length ? `a frame whose length prefix (${length} bytes) runs past the end of the reply` : "more than one response message in a unary call";
   return body.subarray(5);
 }
 
 /** grpc-message is percent-encoded. */
 function decodeMessage(value: string | string[] | undefined): string {
-  const text = Array.isArray(value) ? value[0] ?? "" : value ?? "";
+  const text = Array.isArray(value) ? (value[0] ?? "") : (value ?? "");
   try {
     return decodeURIComponent(text);
   } catch {

@@ -33,11 +33,13 @@ export async function loadByReflection(options: GrpcServiceOptions, context: End
     }
     return await registryFromFileDescriptors([...files.values()]);
   } catch (error) {
-    throw new ConfigError([{
-      code: ConfigErrorCode.REFERENCE,
-      path: `${context.configPath}.reflection`,
-      message: `server reflection on ${target} failed: ${(error as { details?: string; message?: string }).details ?? (error as Error).message}`,
-    }]);
+    throw new ConfigError([
+      {
+        code: ConfigErrorCode.REFERENCE,
+        path: `${context.configPath}.reflection`,
+        message: `server reflection on ${target} failed: ${(error as { details?: string; message?: string }).details ?? (error as Error).message}`,
+      },
+    ]);
   } finally {
     client.close();
   }

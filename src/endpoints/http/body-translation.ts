@@ -30,7 +30,7 @@ export interface BodyTranslation {
  */
 export async function translateRequest(request: RequestEnvelope, translation: BodyTranslation): Promise<void> {
   const { codecs, soap } = translation;
-  const target = soap !== undefined ? translation.xml : translation.upstream ?? codecs.json;
+  const target = soap !== undefined ? translation.xml : (translation.upstream ?? codecs.json);
   const body = request.body;
   const headers = request.headers;
   const callerCodec = codecChoice(codecs, request).request;
@@ -79,11 +79,8 @@ export async function translateResponse(response: ResponseEnvelope, wanted: Code
   if (bytes.byteLength === 0) return response;
   // Error replies have their own shape: only successful ones are typed by the route.
   const shape = response.status < 400 ? translation.responseShape : undefined;
-  const value = soap !== undefined
-    ? await readSoapReply(bytes, xml, shape)
-    : await decodeReplyBody(source, bytes, shape);
+  const value = soap !== undefined ? await readSoapReply(bytes, xml, shape) : await decodeReplyBody(source, bytes, shape);
   response.headers["content-type"] = undefined;
   response.headers["content-length"] = undefined;
   return { ...response, body: valueBody(value, shape) };
 }
-

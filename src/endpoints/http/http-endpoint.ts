@@ -72,18 +72,20 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     this.#codecs = context.codecs;
     this.#configPath = context.configPath;
     this.#protoJson = registry === undefined ? undefined : ProtoJsonMapping.forRegistry(registry, options.json);
-    this.#targets = options.targets.map((origin): Target => ({
-      origin,
-      host: new URL(origin).host,
-      pool: new Pool(origin, {
-        connections: options.connections,
-        keepAliveTimeout: options.keepAliveTimeout,
-        connectTimeout: options.connectTimeout,
-        // The per-attempt deadline is ours (it also covers connecting and queueing).
-        headersTimeout: 0,
-        bodyTimeout: options.bodyTimeout,
+    this.#targets = options.targets.map(
+      (origin): Target => ({
+        origin,
+        host: new URL(origin).host,
+        pool: new Pool(origin, {
+          connections: options.connections,
+          keepAliveTimeout: options.keepAliveTimeout,
+          connectTimeout: options.connectTimeout,
+          // The per-attempt deadline is ours (it also covers connecting and queueing).
+          headersTimeout: 0,
+          bodyTimeout: options.bodyTimeout,
+        }),
       }),
-    }));
+    );
     this.#balancer = new TargetBalancer(this.#targets, options.ejection);
   }
 
@@ -117,7 +119,10 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     };
     let soap: SoapCall | undefined;
     if (options.codec === "soap") {
-      if (upstream.soap === undefined) throw new ConfigError([{ code: ConfigErrorCode.REQUIRED, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" speaks SOAP; the route must name the operation: soap: { operation: "…" }` }]);
+      if (upstream.soap === undefined)
+        throw new ConfigError([
+          { code: ConfigErrorCode.REQUIRED, path: `${route.configPath}.upstream.soap`, message: `service "${this.#name}" speaks SOAP; the route must name the operation: soap: { operation: "…" }` },
+        ]);
       soap = soapCallOf(options.soap!, upstream.soap);
     }
     return {
@@ -136,8 +141,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     const upstreamPath = route.upstream.path === undefined ? undefined : compileUpstreamPath(route.upstream.path, route.template);
     const timeout = route.upstream.timeout ?? this.#options.timeout;
     const method = this.#options.codec === "soap" ? "POST" : route.upstream.method;
-    const send = (request: RequestEnvelope, path: string) =>
-      this.#send(request, method ?? request.method, request.rawQuery === "" ? path : `${path}?${request.rawQuery}`, timeout);
+    const send = (request: RequestEnvelope, path: string) => this.#send(request, method ?? request.method, request.rawQuery === "" ? path : `${path}?${request.rawQuery}`, timeout);
     if (upstreamPath === undefined) return (request) => send(request, request.path);
     if (!upstreamPath.needsBody) {
       return (request) => {
@@ -234,6 +238,6 @@ export const httpEndpointFactory: EndpointFactory<HttpServiceOptions, HttpUpstre
   protocol: "http",
   serviceSchema: httpServiceSchema,
   upstreamSchema: httpUpstreamSchema,
-  create: async (name, options, context) => new HttpEndpoint(name, options, context,
-    options.protos.length === 0 ? undefined : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
+  create: async (name, options, context) =>
+    new HttpEndpoint(name, options, context, options.protos.length === 0 ? undefined : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
 };

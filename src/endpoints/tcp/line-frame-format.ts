@@ -15,9 +15,14 @@ export const lineFrameFormat: FrameFormat = {
   },
   encode(frame: Frame) {
     const body = frame.body;
-    const text = body === undefined
-      ? `${frame.method ?? "GET"} ${frame.path ?? "/"}`
-      : body.kind === "bytes" ? Buffer.from(body.bytes).toString() : typeof body.value === "string" ? body.value : JSON.stringify(body.value);
+    const text =
+      body === undefined
+        ? `${frame.method ?? "GET"} ${frame.path ?? "/"}`
+        : body.kind === "bytes"
+          ? Buffer.from(body.bytes).toString()
+          : typeof body.value === "string"
+            ? body.value
+            : JSON.stringify(body.value);
     if (/[\r\n]/.test(text)) throw new FrameError("a line protocol cannot carry a body with a line break", frame.id);
     return Buffer.from(text);
   },

@@ -99,7 +99,8 @@ export class TargetPool {
       this.#failures++;
       this.#lastError = code;
       this.#retryAt = Date.now() + Math.min(this.#options.reconnectDelay * 2 ** (this.#failures - 1), this.#options.maxReconnectDelay);
-      const what = code === "ECONNREFUSED" ? "refused the connection" : code === "ETIMEDOUT" ? `did not accept a connection within ${this.#options.connectTimeout}ms` : `could not be reached (${code})`;
+      const what =
+        code === "ECONNREFUSED" ? "refused the connection" : code === "ETIMEDOUT" ? `did not accept a connection within ${this.#options.connectTimeout}ms` : `could not be reached (${code})`;
       throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} ${what}`, { cause: error });
     } finally {
       this.#connecting--;

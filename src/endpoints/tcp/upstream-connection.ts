@@ -124,7 +124,11 @@ export class UpstreamConnection {
     for (const bytes of frames) {
       try {
         const decoded = this.#format.decode(bytes);
-        if (decoded instanceof Promise) decoded.then((frame) => this.#onFrame(frame), (error: unknown) => this.#onBadFrame(error));
+        if (decoded instanceof Promise)
+          decoded.then(
+            (frame) => this.#onFrame(frame),
+            (error: unknown) => this.#onBadFrame(error),
+          );
         else this.#onFrame(decoded);
       } catch (error) {
         this.#onBadFrame(error);

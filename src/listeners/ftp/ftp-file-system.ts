@@ -103,10 +103,13 @@ export class GatewayFileSystem {
       // The transfer completes (226) only once the gateway has answered and the reply is stored.
       final: (callback) => {
         const path = target.baseName.startsWith("new.") ? target.collectionPath : target.restPath;
-        this.#call("POST", path, codec, Buffer.concat(chunks, size)).then((reply) => {
-          this.#store(target.virtualPath, reply.bytes);
-          callback(reply.failure === undefined ? null : new FtpError(`${reply.failure}; the reply is in ${target.virtualPath}`));
-        }, (error: unknown) => callback(error as Error));
+        this.#call("POST", path, codec, Buffer.concat(chunks, size)).then(
+          (reply) => {
+            this.#store(target.virtualPath, reply.bytes);
+            callback(reply.failure === undefined ? null : new FtpError(`${reply.failure}; the reply is in ${target.virtualPath}`));
+          },
+          (error: unknown) => callback(error as Error),
+        );
       },
     });
     return { stream, clientPath: target.virtualPath };
@@ -143,7 +146,11 @@ export class GatewayFileSystem {
     const name = this.#options.extensions[target.extension];
     const codec = name === undefined ? undefined : this.#context.codecs.find(name);
     if (codec === undefined && required) {
-      throw new FtpError(`"${target.baseName}" needs an extension that names the format: ${Object.keys(this.#options.extensions).map((extension) => `.${extension}`).join(", ")}`);
+      throw new FtpError(
+        `"${target.baseName}" needs an extension that names the format: ${Object.keys(this.#options.extensions)
+          .map((extension) => `.${extension}`)
+          .join(", ")}`,
+      );
     }
     return codec;
   }

@@ -37,5 +37,8 @@ export function resolveFtpPath(cwd: string, argument: string): FtpTarget {
 
 /** Each segment percent-encoded, keeping `:` and `@` so custom verbs (`/v1/things/1:archive`) read as written. */
 function encodePath(path: string): string {
-  return path.split("/").map((segment) => encodeURIComponent(segment).replace(/%3A/gi, ":").replace(/%40/g, "@")).join("/");
+  return path
+    .split("/")
+    .map((segment) => encodeURIComponent(segment).replace(/%3A/gi, ":").replace(/%40/g, "@"))
+    .join("/");
 }

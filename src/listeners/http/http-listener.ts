@@ -156,7 +156,9 @@ class HttpListener implements Listener {
     const code = tooLarge ? StatusCode.RESOURCE_EXHAUSTED : timedOut ? StatusCode.DEADLINE_EXCEEDED : StatusCode.INVALID_ARGUMENT;
     const message = tooLarge
       ? `request headers exceed ${this.#options.maxHeaderBytes} bytes`
-      : timedOut ? "the request was not received in time" : `malformed HTTP request (${error.code ?? "parse error"})`;
+      : timedOut
+        ? "the request was not received in time"
+        : `malformed HTTP request (${error.code ?? "parse error"})`;
     const body = JSON.stringify({ code, message, details: [] });
     socket.write(
       `HTTP/1.1 ${status} ${tooLarge ? "Request Header Fields Too Large" : timedOut ? "Request Timeout" : "Bad Request"}\r\n` +

@@ -22,7 +22,11 @@ export const httpListenerSchema = object(
     maxHeaderCount: withDefault(integer({ min: 1, max: 10_000 }), 100, "request headers accepted; more → 431"),
     maxHeaderBytes: withDefault(byteSize({ min: 1024 }), 16 * 1024, "bytes of the request line and headers; more → 431"),
     maxBodyBytes: withDefault(byteSize({ min: 0 }), 10 * 1024 * 1024, "request body bytes; more → 413 (before reading when Content-Length says so)"),
-    bufferBodyBytes: withDefault(byteSize({ min: 0 }), 1024 * 1024, "request bodies up to this size (by Content-Length, or chunked ones that end before it) are received whole before the upstream call, so a caller trickling its body holds no upstream connection; larger ones stream"),
+    bufferBodyBytes: withDefault(
+      byteSize({ min: 0 }),
+      1024 * 1024,
+      "request bodies up to this size (by Content-Length, or chunked ones that end before it) are received whole before the upstream call, so a caller trickling its body holds no upstream connection; larger ones stream",
+    ),
     bodyBufferBytes: withDefault(byteSize({ min: 0 }), 64 * 1024 * 1024, "request-body bytes held in memory at once across the listener's requests; a body that does not fit streams"),
     bodyIdleTimeout: withDefault(duration({ min: 1 }), 10_000, "longest pause between request body bytes; longer → 408 and the connection closes"),
     headersTimeout: withDefault(duration({ min: 1 }), 10_000, "time to receive the request headers (→ 408, checked each second)"),

@@ -38,7 +38,7 @@ export function readIncoming(req: IncomingMessage, options: HttpListenerOptions,
 
   const url = req.url ?? "/";
   if (url.charCodeAt(0) !== 47 /* / */) {
-    return new GatewayError(StatusCode.INVALID_ARGUMENT, "only origin-form request targets (\"/path?query\") are accepted; Rosetta is not a forward proxy");
+    return new GatewayError(StatusCode.INVALID_ARGUMENT, 'only origin-form request targets ("/path?query") are accepted; Rosetta is not a forward proxy');
   }
   const questionMark = url.indexOf("?");
   const path = questionMark < 0 ? url : url.slice(0, questionMark);

@@ -43,9 +43,10 @@ export class TcpConnection implements FrameSink, DrainableConnection {
     const peer: Peer = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0, listener: options.name, protocol: "tcp", scheme: "http" };
     this.#session = new FrameSession(context, format, this, peer, options);
     socket.setNoDelay(true);
-    if (options.idleTimeout > 0) socket.setTimeout(options.idleTimeout, () => {
-      if (this.#session.inFlight === 0) this.end();
-    });
+    if (options.idleTimeout > 0)
+      socket.setTimeout(options.idleTimeout, () => {
+        if (this.#session.inFlight === 0) this.end();
+      });
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("end", () => this.#onEnd());
     socket.on("error", () => socket.destroy());

@@ -93,7 +93,12 @@ class DatagramSink implements FrameSink {
   #budget: number;
   readonly #received: number;
 
-  constructor(readonly socket: Socket, readonly format: FrameFormat, readonly remote: RemoteInfo, received: number) {
+  constructor(
+    readonly socket: Socket,
+    readonly format: FrameFormat,
+    readonly remote: RemoteInfo,
+    received: number,
+  ) {
     this.#budget = received;
     this.#received = received;
   }
@@ -105,7 +110,12 @@ class DatagramSink implements FrameSink {
       replaced = true;
       const message = `the reply of ${bytes.byteLength} bytes is larger than the request datagram (${this.#received} bytes); pad the request or use TCP`;
       const refusal = new GatewayError(StatusCode.RESOURCE_EXHAUSTED, message, { httpStatus: 413 });
-      bytes = this.format.encode({ id: frame.id, status: refusal.httpStatus, headers: { "content-type": "application/json" }, body: { kind: "bytes", bytes: Buffer.from(JSON.stringify(refusal.toStatus())) } });
+      bytes = this.format.encode({
+        id: frame.id,
+        status: refusal.httpStatus,
+        headers: { "content-type": "application/json" },
+        body: { kind: "bytes", bytes: Buffer.from(JSON.stringify(refusal.toStatus())) },
+      });
       if (bytes.byteLength > this.#budget) {
         this.#budget = 0;
         this.#finish(frame);

@@ -19,11 +19,14 @@ export function webSocketFields() {
 
 export const webSocketSchema = object(webSocketFields(), "websocket options");
 
-export const wsListenerSchema = object({
-  ...listenerBaseFields(),
-  ...webSocketFields(),
-  handshakeTimeout: withDefault(duration({ min: 100 }), 10_000, "time to receive the whole upgrade request; a slower one gets 408 and is closed (within a second of the limit)"),
-}, "ws listener");
+export const wsListenerSchema = object(
+  {
+    ...listenerBaseFields(),
+    ...webSocketFields(),
+    handshakeTimeout: withDefault(duration({ min: 100 }), 10_000, "time to receive the whole upgrade request; a slower one gets 408 and is closed (within a second of the limit)"),
+  },
+  "ws listener",
+);
 
 export type WebSocketOptions = Infer<typeof webSocketSchema>;
 export type WsListenerOptions = Infer<typeof wsListenerSchema>;

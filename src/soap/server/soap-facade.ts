@@ -71,7 +71,7 @@ export function createSoapFacade(spec: SoapFacadeSpec): Handler {
       throw new GatewayError(StatusCode.UNIMPLEMENTED, `${spec.serviceName} has no operation "${name}" (operations: ${names.join(", ")})`);
     }
     if (action !== "") {
-      const named = byAction.get(action) ?? names.find((candidate) => action === candidate || /[/#:]/.test(action.charAt(action.length - candidate.length - 1)) && action.endsWith(candidate));
+      const named = byAction.get(action) ?? names.find((candidate) => action === candidate || (/[/#:]/.test(action.charAt(action.length - candidate.length - 1)) && action.endsWith(candidate)));
       if (named !== name) throw new GatewayError(StatusCode.INVALID_ARGUMENT, `the SOAP action "${action}" does not name the operation in the Body (${name})`);
     }
     return { name, operation };

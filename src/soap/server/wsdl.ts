@@ -15,10 +15,21 @@ export interface WsdlService {
 }
 
 const xsdTypes: Readonly<Record<ScalarType, string>> = {
-  double: "xs:double", float: "xs:float",
-  int64: "xs:long", sint64: "xs:long", sfixed64: "xs:long", uint64: "xs:unsignedLong", fixed64: "xs:unsignedLong",
-  int32: "xs:int", sint32: "xs:int", sfixed32: "xs:int", uint32: "xs:unsignedInt", fixed32: "xs:unsignedInt",
-  bool: "xs:boolean", string: "xs:string", bytes: "xs:base64Binary",
+  double: "xs:double",
+  float: "xs:float",
+  int64: "xs:long",
+  sint64: "xs:long",
+  sfixed64: "xs:long",
+  uint64: "xs:unsignedLong",
+  fixed64: "xs:unsignedLong",
+  int32: "xs:int",
+  sint32: "xs:int",
+  sfixed32: "xs:int",
+  uint32: "xs:unsignedInt",
+  fixed32: "xs:unsignedInt",
+  bool: "xs:boolean",
+  string: "xs:string",
+  bytes: "xs:base64Binary",
 };
 
 /**
@@ -38,28 +49,40 @@ export function generateWsdl(spec: WsdlService): string {
   }
   const name = spec.service.name;
   const tns = escapeAttribute(spec.targetNamespace);
-  const messages = spec.methods.map((method) =>
-    `<wsdl:message name="${method.name}Input"><wsdl:part name="parameters" element="tns:${method.name}"/></wsdl:message>` +
-    `<wsdl:message name="${method.name}Output"><wsdl:part name="parameters" element="tns:${method.name}Response"/></wsdl:message>`).join("");
-  const operations = spec.methods.map((method) =>
-    `<wsdl:operation name="${method.name}"><wsdl:input message="tns:${method.name}Input"/><wsdl:output message="tns:${method.name}Output"/></wsdl:operation>`).join("");
+  const messages = spec.methods
+    .map(
+      (method) =>
+        `<wsdl:message name="${method.name}Input"><wsdl:part name="parameters" element="tns:${method.name}"/></wsdl:message>` +
+        `<wsdl:message name="${method.name}Output"><wsdl:part name="parameters" element="tns:${method.name}Response"/></wsdl:message>`,
+    )
+    .join("");
+  const operations = spec.methods
+    .map((method) => `<wsdl:operation name="${method.name}"><wsdl:input message="tns:${method.name}Input"/><wsdl:output message="tns:${method.name}Output"/></wsdl:operation>`)
+    .join("");
   const binding = (prefix: string, suffix: string) =>
     `<wsdl:binding name="${name}${suffix}Binding" type="tns:${name}PortType"><${prefix}:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>` +
-    spec.methods.map((method) =>
-      `<wsdl:operation name="${method.name}"><${prefix}:operation soapAction="${escapeAttribute(soapActionFor(spec.targetNamespace, method.name))}" style="document"/>` +
-      `<wsdl:input><${prefix}:body use="literal"/></wsdl:input><wsdl:output><${prefix}:body use="literal"/></wsdl:output></wsdl:operation>`).join("") +
+    spec.methods
+      .map(
+        (method) =>
+          `<wsdl:operation name="${method.name}"><${prefix}:operation soapAction="${escapeAttribute(soapActionFor(spec.targetNamespace, method.name))}" style="document"/>` +
+          `<wsdl:input><${prefix}:body use="literal"/></wsdl:input><wsdl:output><${prefix}:body use="literal"/></wsdl:output></wsdl:operation>`,
+      )
+      .join("") +
     "</wsdl:binding>";
   const location = escapeAttribute(spec.location);
-  return '<?xml version="1.0" encoding="UTF-8"?>' +
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
     `<wsdl:definitions name="${name}" targetNamespace="${tns}" xmlns:tns="${tns}" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" ` +
     'xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/" xmlns:xs="http://www.w3.org/2001/XMLSchema">' +
     `<wsdl:types><xs:schema targetNamespace="${tns}" elementFormDefault="qualified">${schema.toString()}</xs:schema></wsdl:types>` +
     messages +
     `<wsdl:portType name="${name}PortType">${operations}</wsdl:portType>` +
-    binding("soap", "Soap") + binding("soap12", "Soap12") +
+    binding("soap", "Soap") +
+    binding("soap12", "Soap12") +
     `<wsdl:service name="${name}"><wsdl:port name="${name}Soap" binding="tns:${name}SoapBinding"><soap:address location="${location}"/></wsdl:port>` +
     `<wsdl:port name="${name}Soap12" binding="tns:${name}Soap12Binding"><soap12:address location="${location}"/></wsdl:port></wsdl:service>` +
-    "</wsdl:definitions>";
+    "</wsdl:definitions>"
+  );
 }
 
 /** Collects the XSD declarations reachable from the operations' messages, each type once. */
@@ -101,12 +124,16 @@ class SchemaWriter {
     const { name, fresh } = this.#nameFor(type);
     if (!fresh) return `tns:${name}`;
     if (special?.kind === "any") {
-      this.#parts.push(`<xs:complexType name="${name}"><xs:sequence><xs:any minOccurs="0" maxOccurs="unbounded" processContents="lax"/></xs:sequence><xs:attribute name="type" type="xs:string"/></xs:complexType>`);
+      this.#parts.push(
+        `<xs:complexType name="${name}"><xs:sequence><xs:any minOccurs="0" maxOccurs="unbounded" processContents="lax"/></xs:sequence><xs:attribute name="type" type="xs:string"/></xs:complexType>`,
+      );
       return `tns:${name}`;
     }
     // Declared before its fields are visited, so a recursive message refers to itself.
     const index = this.#parts.push("") - 1;
-    const fields = messageInfo(type).fields.map((field) => this.#fieldElement(type, field)).join("");
+    const fields = messageInfo(type)
+      .fields.map((field) => this.#fieldElement(type, field))
+      .join("");
     this.#parts[index] = `<xs:complexType name="${name}"><xs:sequence>${fields}</xs:sequence></xs:complexType>`;
     return `tns:${name}`;
   }
@@ -115,8 +142,10 @@ class SchemaWriter {
     const name = this.#useProtoNames ? field.protoName : field.jsonName;
     if (field.map) {
       const entry = this.#nameFor({ name: `${owner.name}_${field.jsonName}Entry`, fullName: `${owner.fullName}.${field.protoName}$entry` }).name;
-      this.#parts.push(`<xs:complexType name="${entry}"><xs:sequence><xs:element name="key" type="${xsdTypes[field.mapKey!]}"/>` +
-        `<xs:element name="value" type="${this.#fieldType(field)}" minOccurs="0" nillable="true"/></xs:sequence></xs:complexType>`);
+      this.#parts.push(
+        `<xs:complexType name="${entry}"><xs:sequence><xs:element name="key" type="${xsdTypes[field.mapKey!]}"/>` +
+          `<xs:element name="value" type="${this.#fieldType(field)}" minOccurs="0" nillable="true"/></xs:sequence></xs:complexType>`,
+      );
       return `<xs:element name="${name}" type="tns:${entry}" minOccurs="0" maxOccurs="unbounded"/>`;
     }
     const wrapper = field.kind === "message" && xmlWellKnown(field.messageType!)?.kind === "wrapper";
@@ -128,7 +157,9 @@ class SchemaWriter {
     if (field.kind === "scalar") return xsdTypes[field.scalar!];
     const { name, fresh } = this.#nameFor(field.enumType!);
     if (fresh) {
-      const values = Object.keys(field.enumType!.values).map((value) => `<xs:enumeration value="${value}"/>`).join("");
+      const values = Object.keys(field.enumType!.values)
+        .map((value) => `<xs:enumeration value="${value}"/>`)
+        .join("");
       this.#parts.push(`<xs:simpleType name="${name}"><xs:restriction base="xs:string">${values}</xs:restriction></xs:simpleType>`);
     }
     return `tns:${name}`;

@@ -41,17 +41,27 @@ const failure = (run: () => unknown): GatewayError => {
 const table: [string, string, unknown][] = [
   ["a single element of a repeated field is a list", "<K><rString>one</rString></K>", { rString: ["one"] }],
   ["repeated siblings keep their order", "<K><rInt32>3</rInt32><fBool>true</fBool><rInt32>-1</rInt32></K>", { fBool: true, rInt32: [3, -1] }],
-  ["int64 edges keep every digit", "<K><fInt64>-9223372036854775808</fInt64><fUint64>18446744073709551615</fUint64><rInt64>9007199254740993</rInt64></K>",
-    { fInt64: "-9223372036854775808", fUint64: "18446744073709551615", rInt64: ["9007199254740993"] }],
+  [
+    "int64 edges keep every digit",
+    "<K><fInt64>-9223372036854775808</fInt64><fUint64>18446744073709551615</fUint64><rInt64>9007199254740993</rInt64></K>",
+    { fInt64: "-9223372036854775808", fUint64: "18446744073709551615", rInt64: ["9007199254740993"] },
+  ],
   ["enums by name and by number", "<K><color>COLOR_GREEN</color><rColor>1</rColor><rColor>COLOR_RED</rColor></K>", { color: "COLOR_GREEN", rColor: ["COLOR_RED", "COLOR_RED"] }],
   ["nested messages and recursive lists", "<K><nested><name>a</name><children><name>b</name></children></nested></K>", { nested: { name: "a", children: [{ name: "b" }] } }],
   ["a oneof member", "<K><choiceNumber>42</choiceNumber></K>", { choiceNumber: "42" }],
   ["maps as key/value entries", "<K><mString><key>x</key><value>1</value></mString><mBool><key>true</key><value>7</value></mBool></K>", { mString: { x: "1" }, mBool: { true: 7 } }],
   ["XML Schema spellings: INF, 1/0 booleans, whitespace around numbers", "<K><fDouble>-INF</fDouble><fBool>1</fBool><fInt32> 12 </fInt32></K>", { fDouble: "-Infinity", fBool: true, fInt32: 12 }],
-  ["well-known types in their JSON forms", "<K><when>2024-02-29T12:00:00.5Z</when><took>1.5s</took><wInt64>7</wInt64><wBool>false</wBool><data>{\"a\":[1,\"x\"]}</data></K>",
-    { when: "2024-02-29T12:00:00.500Z", took: "1.500s", wInt64: "7", wBool: false, data: { a: [1, "x"] } }],
+  [
+    "well-known types in their JSON forms",
+    '<K><when>2024-02-29T12:00:00.5Z</when><took>1.5s</took><wInt64>7</wInt64><wBool>false</wBool><data>{"a":[1,"x"]}</data></K>',
+    { when: "2024-02-29T12:00:00.500Z", took: "1.500s", wInt64: "7", wBool: false, data: { a: [1, "x"] } },
+  ],
   ["bytes as base64, line breaks allowed", "<K><fBytes>aGVs\n bG8=</fBytes></K>", { fBytes: "aGVsbG8=" }],
-  ["an Any by its type attribute", '<K><packed type="type.googleapis.com/rosetta.test.v1.Nested"><name>n</name></packed></K>', { packed: { "@type": "type.googleapis.com/rosetta.test.v1.Nested", name: "n" } }],
+  [
+    "an Any by its type attribute",
+    '<K><packed type="type.googleapis.com/rosetta.test.v1.Nested"><name>n</name></packed></K>',
+    { packed: { "@type": "type.googleapis.com/rosetta.test.v1.Nested", name: "n" } },
+  ],
   ["namespaces and prefixes are matched by local name", '<p:K xmlns:p="urn:x"><p:fString> spaced &amp; kept </p:fString></p:K>', { fString: " spaced & kept " }],
   ["proto names work as well as JSON names", "<K><f_int32>5</f_int32><r_string>a</r_string></K>", { fInt32: 5, rString: ["a"] }],
   ["unknown elements are ignored when lenient", "<K><nope>1</nope><fInt32>2</fInt32></K>", { fInt32: 2 }],
@@ -82,7 +92,10 @@ test("typed XML: errors name the element path", () => {
 
 test("typed XML: writing follows declaration order and XML Schema spellings", () => {
   const text = Buffer.from(xml.encode({ rInt32: [1, 2], fString: "a<b & \r", fDouble: "Infinity", color: "COLOR_RED", mString: { k: "v" } }, shape)).toString();
-  assert.is(text, '<?xml version="1.0" encoding="UTF-8"?><Kitchen><fDouble>INF</fDouble><fString>a&lt;b &amp; &#13;</fString><color>COLOR_RED</color><rInt32>1</rInt32><rInt32>2</rInt32><mString><key>k</key><value>v</value></mString></Kitchen>');
+  assert.is(
+    text,
+    '<?xml version="1.0" encoding="UTF-8"?><Kitchen><fDouble>INF</fDouble><fString>a&lt;b &amp; &#13;</fString><color>COLOR_RED</color><rInt32>1</rInt32><rInt32>2</rInt32><mString><key>k</key><value>v</value></mString></Kitchen>',
+  );
   assert.equal(decode(text), { fDouble: "Infinity", fString: "a<b & \r", color: "COLOR_RED", rInt32: [1, 2], mString: { k: "v" } });
 });
 
@@ -93,7 +106,10 @@ test("typed XML: a string XML 1.0 cannot carry is refused, not written broken", 
 test("document convention: text stays text, repeats become lists, declared lists are lists with one or no element", () => {
   const lists = documentShape("order", ["items", "tags"]);
   assert.equal(xml.decode(Buffer.from('<order id="7"><items><sku>a</sku></items><note>hi</note><note>there</note></order>'), lists), {
-    "@id": "7", items: [{ sku: "a" }], note: ["hi", "there"], tags: [],
+    "@id": "7",
+    items: [{ sku: "a" }],
+    note: ["hi", "there"],
+    tags: [],
   });
   assert.equal(xml.decode(Buffer.from("<x><n>12</n><b>true</b></x>")), { n: "12", b: "true" });
   assert.equal(xml.decode(Buffer.from('<x lang="en">text</x>')), { "@lang": "en", "#text": "text" });

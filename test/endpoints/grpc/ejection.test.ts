@@ -62,7 +62,10 @@ for (const transport of ["http2", "grpc-js"] as const) {
     try {
       const seen = await statuses(gateway, (index) => `/v1/shelves/${index}`, 20);
       const failures = seen.filter((status) => status !== 200);
-      assert.ok(failures.every((status) => status === 503), seen.join(","));
+      assert.ok(
+        failures.every((status) => status === 503),
+        seen.join(","),
+      );
       assert.ok(failures.length <= 2, `at most consecutiveFailures calls reach the refused target: ${seen.join(",")}`);
       assert.equal(seen.slice(-16), Array(16).fill(200));
       assert.is(shelfCalls(live), 20 - failures.length);
@@ -79,7 +82,10 @@ for (const transport of ["http2", "grpc-js"] as const) {
     try {
       const seen = await statuses(gateway, (index) => `/v1/shelves/${index}`, 12);
       const failures = seen.filter((status) => status !== 200);
-      assert.ok(failures.every((status) => status === 504), seen.join(","));
+      assert.ok(
+        failures.every((status) => status === 504),
+        seen.join(","),
+      );
       assert.ok(failures.length >= 1 && failures.length <= 2, seen.join(","));
       assert.equal(seen.slice(-8), Array(8).fill(200));
     } finally {

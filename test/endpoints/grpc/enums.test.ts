@@ -17,9 +17,7 @@ enums.before(async (context) => {
   context.gateway = await startGateway({
     protos: { include: ["test/protos"] },
     services: { exact: { protocol: "grpc", targets: [context.server.target], protos: ["rosetta/test/v1/exact.proto"] } },
-    routes: [
-      { id: "strict", match: { path: "/strict/echo", methods: ["POST"] }, upstream: { service: "exact", method: "rosetta.test.v1.Exact/Echo", json: { rejectUnknownFields: true } } },
-    ],
+    routes: [{ id: "strict", match: { path: "/strict/echo", methods: ["POST"] }, upstream: { service: "exact", method: "rosetta.test.v1.Exact/Echo", json: { rejectUnknownFields: true } } }],
   });
 });
 

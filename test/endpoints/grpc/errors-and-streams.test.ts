@@ -34,10 +34,22 @@ async function call(gateway: TestGateway, path: string, init: Parameters<typeof 
 }
 
 const mapping: Array<[number, string, number]> = [
-  [1, "CANCELLED", 499], [2, "UNKNOWN", 500], [3, "INVALID_ARGUMENT", 400], [4, "DEADLINE_EXCEEDED", 504], [5, "NOT_FOUND", 404],
-  [6, "ALREADY_EXISTS", 409], [7, "PERMISSION_DENIED", 403], [8, "RESOURCE_EXHAUSTED", 429], [9, "FAILED_PRECONDITION", 400],
-  [10, "ABORTED", 409], [11, "OUT_OF_RANGE", 400], [12, "UNIMPLEMENTED", 501], [13, "INTERNAL", 500], [14, "UNAVAILABLE", 503],
-  [15, "DATA_LOSS", 500], [16, "UNAUTHENTICATED", 401],
+  [1, "CANCELLED", 499],
+  [2, "UNKNOWN", 500],
+  [3, "INVALID_ARGUMENT", 400],
+  [4, "DEADLINE_EXCEEDED", 504],
+  [5, "NOT_FOUND", 404],
+  [6, "ALREADY_EXISTS", 409],
+  [7, "PERMISSION_DENIED", 403],
+  [8, "RESOURCE_EXHAUSTED", 429],
+  [9, "FAILED_PRECONDITION", 400],
+  [10, "ABORTED", 409],
+  [11, "OUT_OF_RANGE", 400],
+  [12, "UNIMPLEMENTED", 501],
+  [13, "INTERNAL", 500],
+  [14, "UNAVAILABLE", 503],
+  [15, "DATA_LOSS", 500],
+  [16, "UNAUTHENTICATED", 401],
 ];
 
 for (const [code, name, status] of mapping) {
@@ -106,8 +118,14 @@ grpc("server streaming: NDJSON by default, one {result} per line", async ({ gate
   const response = await call(gateway, "/v1/shelves/4/books:stream?pageSize=3");
   assert.is(response.status, 200);
   assert.is(response.headers["content-type"], "application/x-ndjson");
-  const lines = response.text.trim().split("\n").map((line) => JSON.parse(line));
-  assert.equal(lines.map((line) => line.result.name), ["shelves/4/books/1", "shelves/4/books/2", "shelves/4/books/3"]);
+  const lines = response.text
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+  assert.equal(
+    lines.map((line) => line.result.name),
+    ["shelves/4/books/1", "shelves/4/books/2", "shelves/4/books/3"],
+  );
 });
 
 grpc("server streaming: SSE when asked, JSON array as a route format", async ({ gateway }) => {
@@ -121,15 +139,24 @@ grpc("server streaming: SSE when asked, JSON array as a route format", async ({ 
 grpc("server streaming as a JSON array (route format); a failure cuts the connection instead of closing the array", async ({ gateway }) => {
   const response = await call(gateway, "/array/shelves/5?pageSize=2");
   assert.is(response.headers["content-type"], "application/json");
-  assert.equal(JSON.parse(response.text).map((book: { name: string }) => book.name), ["shelves/5/books/1", "shelves/5/books/2"]);
+  assert.equal(
+    JSON.parse(response.text).map((book: { name: string }) => book.name),
+    ["shelves/5/books/1", "shelves/5/books/2"],
+  );
   const cut = await request(`${gateway.url}/array/shelves/5?pageSize=1&tags=fail-midway`);
-  const outcome = await cut.body.text().then((text) => `complete: ${text}`, () => "cut");
+  const outcome = await cut.body.text().then(
+    (text) => `complete: ${text}`,
+    () => "cut",
+  );
   assert.is(outcome, "cut");
 });
 
 grpc("server streaming: a failure midway is an in-band error line, never a clean end", async ({ gateway }) => {
   const response = await call(gateway, "/v1/shelves/4/books:stream?pageSize=2&tags=fail-midway");
-  const lines = response.text.trim().split("\n").map((line) => JSON.parse(line));
+  const lines = response.text
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
   assert.is(lines.length, 3);
   assert.equal(lines[2], { error: { code: 15, message: "shelf burned down", details: [] } });
   const sse = await call(gateway, "/v1/shelves/4/books:stream?pageSize=1&tags=fail-midway", { headers: { accept: "text/event-stream" } });
@@ -148,7 +175,10 @@ grpc("client streaming: an NDJSON body feeds the stream, one message per line", 
   const response = await call(gateway, "/v1/books:collect", { method: "POST", headers: { "content-type": "application/x-ndjson" }, body });
   assert.is(response.status, 200, response.text);
   const result = JSON.parse(response.text);
-  assert.equal(result.books.map((book: { name: string }) => book.name), ["a", "b", "c"]);
+  assert.equal(
+    result.books.map((book: { name: string }) => book.name),
+    ["a", "b", "c"],
+  );
   assert.is(result.nextPageToken, "3");
   assert.equal(server.calls.at(-1)!.request, { books: [{ name: "a" }, { name: "b", author: "x" }, { name: "c" }] });
 });
@@ -161,7 +191,10 @@ grpc("client streaming: a malformed line is 400 naming the line", async ({ gatew
 
 grpc("bidi streaming over HTTP: NDJSON in, NDJSON out", async ({ gateway }) => {
   const response = await call(gateway, "/v1/books:chat", { method: "POST", body: '{"name":"one"}\n{"name":"two"}\n' });
-  const lines = response.text.trim().split("\n").map((line) => JSON.parse(line).result.name);
+  const lines = response.text
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line).result.name);
   assert.equal(lines, ["echo:one", "echo:two"]);
 });
 
@@ -193,8 +226,14 @@ grpc("config: an unknown method, body field or path variable is a start-up error
   } catch (error) {
     assert.instance(error, ConfigError);
     const problems = (error as ConfigError).problems;
-    assert.ok(problems.some((problem) => problem.path === "routes[0].upstream.method" && /did you mean "rosetta\.test\.v1\.Library\/GetShelf"/.test(problem.message)), JSON.stringify(problems));
-    assert.ok(problems.some((problem) => problem.path === "routes[1].match.path" && /\{shelve\}/.test(problem.message)), JSON.stringify(problems));
+    assert.ok(
+      problems.some((problem) => problem.path === "routes[0].upstream.method" && /did you mean "rosetta\.test\.v1\.Library\/GetShelf"/.test(problem.message)),
+      JSON.stringify(problems),
+    );
+    assert.ok(
+      problems.some((problem) => problem.path === "routes[1].match.path" && /\{shelve\}/.test(problem.message)),
+      JSON.stringify(problems),
+    );
   }
 });
 

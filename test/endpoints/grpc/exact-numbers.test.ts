@@ -46,10 +46,22 @@ const rows: Row[] = [
   { description: "2^53 - 1 (the largest safe integer)", body: '{"fInt64": 9007199254740991}', upstream: { f_int64: "9007199254740991" } },
   { description: "negative, below -2^53", body: '{"fInt64": -9007199254740993}', upstream: { f_int64: "-9007199254740993" } },
   { description: "int64 max and min", body: '{"fInt64": 9223372036854775807, "fSfixed64": -9223372036854775808}', upstream: { f_int64: "9223372036854775807", f_sfixed64: "-9223372036854775808" } },
-  { description: "uint64 max, fixed64, sint64", body: '{"fUint64": 18446744073709551615, "fFixed64": 18446744073709551614, "fSint64": -9007199254740995}', upstream: { f_uint64: "18446744073709551615", f_fixed64: "18446744073709551614", f_sint64: "-9007199254740995" } },
+  {
+    description: "uint64 max, fixed64, sint64",
+    body: '{"fUint64": 18446744073709551615, "fFixed64": 18446744073709551614, "fSint64": -9007199254740995}',
+    upstream: { f_uint64: "18446744073709551615", f_fixed64: "18446744073709551614", f_sint64: "-9007199254740995" },
+  },
   { description: "exponent notation, exactly", body: '{"fInt64": 9.007199254740993e15, "fUint64": 1e19}', upstream: { f_int64: "9007199254740993", f_uint64: "10000000000000000000" } },
-  { description: "repeated, nested and the Int64Value wrapper", body: '{"rInt64": [9007199254740993, -9007199254740995], "rNested": [{"count": 9007199254740997}], "wInt64": 9007199254740999}', upstream: { r_int64: ["9007199254740993", "-9007199254740995"], r_nested: [{ count: "9007199254740997" }], w_int64: { value: "9007199254740999" } } },
-  { description: "a double field and a Value take the nearest double", body: '{"fDouble": 9007199254740993, "anyValue": 9007199254740993}', upstream: { f_double: 9007199254740992, any_value: { numberValue: 9007199254740992 } } },
+  {
+    description: "repeated, nested and the Int64Value wrapper",
+    body: '{"rInt64": [9007199254740993, -9007199254740995], "rNested": [{"count": 9007199254740997}], "wInt64": 9007199254740999}',
+    upstream: { r_int64: ["9007199254740993", "-9007199254740995"], r_nested: [{ count: "9007199254740997" }], w_int64: { value: "9007199254740999" } },
+  },
+  {
+    description: "a double field and a Value take the nearest double",
+    body: '{"fDouble": 9007199254740993, "anyValue": 9007199254740993}',
+    upstream: { f_double: 9007199254740992, any_value: { numberValue: 9007199254740992 } },
+  },
   { description: "one past int64 max", body: '{"fInt64": 9223372036854775808}', refused: /^fInt64: 9223372036854775808 is out of range for int64/ },
   { description: "one past uint64 max", body: '{"fUint64": 18446744073709551616}', refused: /^fUint64: 18446744073709551616 is out of range for uint64/ },
   { description: "negative uint64", body: '{"fUint64": -18446744073709551615}', refused: /^fUint64: -18446744073709551615 is out of range for uint64/ },
@@ -78,13 +90,13 @@ exact("HTTP JSON bodies", async ({ gateway, server }) => {
   for (const row of rows) {
     const before = server.received.length;
     const response = await fetch(`${gateway.url}/v1/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: row.body });
-    await check(row, server, response.status, await response.json() as Record<string, string>, before, "HTTP");
+    await check(row, server, response.status, (await response.json()) as Record<string, string>, before, "HTTP");
   }
 });
 
 exact("the echoed reply carries the exact value as a string", async ({ gateway }) => {
   const response = await fetch(`${gateway.url}/v1/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"fInt64": 9007199254740993, "fUint64": 18446744073709551615}' });
-  const body = await response.json() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const body = (await response.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   assert.is(body.fInt64, "9007199254740993");
   assert.is(body.fUint64, "18446744073709551615");
 });
@@ -96,7 +108,10 @@ exact("WebSocket and TCP JSON frames", async ({ gateway, server }) => {
   try {
     let id = 0;
     for (const row of rows) {
-      for (const [via, client] of [["WebSocket", ws], ["TCP", tcp]] as const) {
+      for (const [via, client] of [
+        ["WebSocket", ws],
+        ["TCP", tcp],
+      ] as const) {
         const before = server.received.length;
         const frameId = String(++id);
         const frame = `{"id":"${frameId}","method":"POST","path":"/v1/echo","body":${row.body}}`;
@@ -116,7 +131,7 @@ exact("WebSocket and TCP JSON frames", async ({ gateway, server }) => {
 exact("NDJSON client streams", async ({ gateway }) => {
   const lines = ["9007199254740993", "-9223372036854775808", "9223372036854775807"].map((value) => `{"fInt64": ${value}}`).join("\n");
   const response = await fetch(`${gateway.url}/v1/collect`, { method: "POST", headers: { "content-type": "application/x-ndjson" }, body: lines });
-  const body = await response.json() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const body = (await response.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   assert.is(response.status, 200, JSON.stringify(body));
   assert.equal(body.rInt64, ["9007199254740993", "-9223372036854775808", "9223372036854775807"]);
   const refused = await fetch(`${gateway.url}/v1/collect`, { method: "POST", headers: { "content-type": "application/x-ndjson" }, body: '{"fInt64": 1}\n{"fInt64": 9223372036854775808}\n' });

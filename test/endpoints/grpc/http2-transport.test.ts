@@ -14,8 +14,7 @@ async function startShelfServer(port: number, theme: string): Promise<{ port: nu
   server.addService(serviceDefinition(registry.findService("rosetta.demo.v1.Bookstore")!), {
     GetShelf: (call: { request: { shelf?: string } }, callback: (error: null, value: object) => void) => callback(null, { id: call.request.shelf, theme }),
   });
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, actual) => (error ? reject(error) : resolve(actual))));
+  const bound = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, actual) => (error ? reject(error) : resolve(actual))));
   return { port: bound, server };
 }
 
@@ -25,7 +24,17 @@ for (const transport of ["http2", "grpc-js"] as const) {
   test(`${transport} transport: the upstream restarts (GOAWAY, then a new server on the same port) and calls go on`, async () => {
     const first = await startShelfServer(0, "before");
     const gateway = await startGateway({
-      services: { shelves: { protocol: "grpc", targets: [`127.0.0.1:${first.port}`], protos: ["rosetta/demo/v1/bookstore.proto"], unaryTransport: transport, timeout: "2s", keepaliveTime: "100ms", keepaliveTimeout: "1s" } },
+      services: {
+        shelves: {
+          protocol: "grpc",
+          targets: [`127.0.0.1:${first.port}`],
+          protos: ["rosetta/demo/v1/bookstore.proto"],
+          unaryTransport: transport,
+          timeout: "2s",
+          keepaliveTime: "100ms",
+          keepaliveTimeout: "1s",
+        },
+      },
     });
     try {
       const get = async () => {

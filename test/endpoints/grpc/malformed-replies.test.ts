@@ -106,7 +106,10 @@ for (const transport of transports) {
       const stream = await get(gateway, "/v1/shelves/1:watch");
       assert.is(stream.status, 200, stream.text);
       assert.is(stream.headers["grpc-metadata-x-watch-source"], "live");
-      for (const [name, headers] of [["unary", unary.headers], ["stream", stream.headers]] as const) {
+      for (const [name, headers] of [
+        ["unary", unary.headers],
+        ["stream", stream.headers],
+      ] as const) {
         const leaked = Object.keys(headers).filter((key) => /^grpc-(metadata|trailer)-(content-type|date|te|user-agent|content-length|grpc-|:)/.test(key));
         assert.equal(leaked, [], `${name}: ${leaked.join(", ")}`);
       }
@@ -152,7 +155,7 @@ const malformed: readonly { name: string; answer: (stream: ServerHttp2Stream) =>
       stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
       stream.end(frame(shelf, 1));
     },
-    message: /compressed/,  // grpc-js loses its own message here: "could not read (such as one compressed …)"
+    message: /compressed/, // grpc-js loses its own message here: "could not read (such as one compressed …)"
   },
   {
     name: "a length prefix past the end of the reply",

@@ -60,7 +60,11 @@ bodies("each malformed body is 400 naming the defect; the upstream receives noth
     assert.match(status.message, message, description);
   }
   assert.is(server.received.length, 0);
-  const valid = await fetch(`${gateway.url}/v1/echo`, { method: "POST", headers: { "content-type": "application/x-protobuf", accept: "application/json" }, body: Buffer.from([0x72, 0x02, 0x6f, 0x6b]) });
+  const valid = await fetch(`${gateway.url}/v1/echo`, {
+    method: "POST",
+    headers: { "content-type": "application/x-protobuf", accept: "application/json" },
+    body: Buffer.from([0x72, 0x02, 0x6f, 0x6b]),
+  });
   assert.is(valid.status, 200);
   assert.equal(server.received, [{ f_string: "ok" }]);
 });

@@ -50,15 +50,49 @@ test("descriptors: google.api.http options survive the trip through FileDescript
   // A file descriptor as protoc writes it: MethodOptions carrying extension 72295728 (google.api.http).
   const rules = (await ProtoRegistry.load([], ["google/api/http.proto"])).findType("google.api.HttpRule")!;
   const rule = rules.encode(rules.fromObject({ get: "/v1/things/{id}", additional_bindings: [{ post: "/v1/things", body: "*" }] })).finish();
-  const options = protobuf.Writer.create().uint32((72_295_728 << 3) | 2).bytes(rule).finish();
-  const field = (id: number, wire: number) => (id << 3) | wire;
-  const message = protobuf.Writer.create().uint32(field(1, 2)).string("Thing")
-    .uint32(field(2, 2)).fork().uint32(field(1, 2)).string("id").uint32(field(3, 0)).int32(1).uint32(field(4, 0)).int32(1).uint32(field(5, 0)).int32(9).ldelim()
+  const options = protobuf.Writer.create()
+    .uint32((72_295_728 << 3) | 2)
+    .bytes(rule)
     .finish();
-  const method = protobuf.Writer.create().uint32(field(1, 2)).string("GetThing").uint32(field(2, 2)).string(".demo.Thing").uint32(field(3, 2)).string(".demo.Thing").uint32(field(4, 2)).bytes(options).finish();
+  const field = (id: number, wire: number) => (id << 3) | wire;
+  const message = protobuf.Writer.create()
+    .uint32(field(1, 2))
+    .string("Thing")
+    .uint32(field(2, 2))
+    .fork()
+    .uint32(field(1, 2))
+    .string("id")
+    .uint32(field(3, 0))
+    .int32(1)
+    .uint32(field(4, 0))
+    .int32(1)
+    .uint32(field(5, 0))
+    .int32(9)
+    .ldelim()
+    .finish();
+  const method = protobuf.Writer.create()
+    .uint32(field(1, 2))
+    .string("GetThing")
+    .uint32(field(2, 2))
+    .string(".demo.Thing")
+    .uint32(field(3, 2))
+    .string(".demo.Thing")
+    .uint32(field(4, 2))
+    .bytes(options)
+    .finish();
   const service = protobuf.Writer.create().uint32(field(1, 2)).string("Things").uint32(field(2, 2)).bytes(method).finish();
-  const file = protobuf.Writer.create().uint32(field(1, 2)).string("demo/things.proto").uint32(field(2, 2)).string("demo")
-    .uint32(field(4, 2)).bytes(message).uint32(field(6, 2)).bytes(service).uint32(field(12, 2)).string("proto3").finish();
+  const file = protobuf.Writer.create()
+    .uint32(field(1, 2))
+    .string("demo/things.proto")
+    .uint32(field(2, 2))
+    .string("demo")
+    .uint32(field(4, 2))
+    .bytes(message)
+    .uint32(field(6, 2))
+    .bytes(service)
+    .uint32(field(12, 2))
+    .string("proto3")
+    .finish();
   const registry = await registryFromFileDescriptors([file]);
   const bindings = httpBindings(registry.findMethod("demo.Things/GetThing")!);
   assert.equal(bindings, [

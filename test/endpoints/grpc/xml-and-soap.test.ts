@@ -57,7 +57,7 @@ test("the same route answers XML to an XML caller and JSON to a JSON caller", as
   assert.match(text, "<published>2023-11-14T22:13:20.005Z</published>");
   const asJson = await fetch(`${gateway.url}/v1/shelves/1/books/2`);
   assert.is(asJson.headers.get("content-type"), "application/json");
-  assert.equal((await asJson.json() as { tags: string[] }).tags, ["classic"]);
+  assert.equal(((await asJson.json()) as { tags: string[] }).tags, ["classic"]);
 });
 
 test("errors reach XML callers as <Status> with the mapped HTTP status and details", async () => {
@@ -76,7 +76,10 @@ const envelope12 = (body: string) => `<e:Envelope xmlns:e="${soap12Namespace}"><
 const post = (body: string, headers: Record<string, string>) => fetch(soapUrl(), { method: "POST", headers, body });
 
 test("SOAP 1.1: SOAPAction and the body element name the operation; the answer is a 1.1 envelope", async () => {
-  const response = await post(envelope11('<l:GetShelf xmlns:l="urn:rosetta.test.v1.Library"><l:shelf>42</l:shelf></l:GetShelf>'), { "content-type": "text/xml; charset=utf-8", soapaction: '"urn:rosetta.test.v1.Library/GetShelf"' });
+  const response = await post(envelope11('<l:GetShelf xmlns:l="urn:rosetta.test.v1.Library"><l:shelf>42</l:shelf></l:GetShelf>'), {
+    "content-type": "text/xml; charset=utf-8",
+    soapaction: '"urn:rosetta.test.v1.Library/GetShelf"',
+  });
   assert.is(response.status, 200);
   assert.is(response.headers.get("content-type"), "text/xml; charset=utf-8");
   const body = await parse(await response.text());
@@ -121,7 +124,7 @@ test("SOAP protocol faults: version mismatch, mustUnderstand, unknown operation,
   const understand = await post(envelope11("<GetShelf/>", header), { "content-type": "text/xml" });
   assert.is((await parse(await understand.text())).Envelope.Body.Fault.faultcode, "soap:MustUnderstand");
   const unknown = await post(envelope11("<Burn/>"), { "content-type": "text/xml" });
-  assert.match(await unknown.text(), "Library has no operation \"Burn\" (operations: GetShelf, ListBooks");
+  assert.match(await unknown.text(), 'Library has no operation "Burn" (operations: GetShelf, ListBooks');
   const wrongAction = await post(envelope11("<GetShelf/>"), { "content-type": "text/xml", soapaction: "urn:rosetta.test.v1.Library/DeleteBook" });
   assert.match(await wrongAction.text(), "does not name the operation in the Body (GetShelf)");
   const notSoap = await post("{}", { "content-type": "application/json" });
@@ -151,7 +154,10 @@ test("the WSDL is generated from the proto: document/literal wrapped, typed XSD,
   const elements = [schema.element].flat().map((element: any) => element.$.name);
   assert.ok(elements.includes("GetBook") && elements.includes("GetBookResponse"));
   assert.not.ok(elements.includes("StreamBooks"), "streaming methods are not operations");
-  assert.equal([wsdl.binding].flat().map((binding: any) => binding.$.name), ["LibrarySoapBinding", "LibrarySoap12Binding"]);
+  assert.equal(
+    [wsdl.binding].flat().map((binding: any) => binding.$.name),
+    ["LibrarySoapBinding", "LibrarySoap12Binding"],
+  );
   assert.is([wsdl.service.port].flat()[0].address.$.location, soapUrl());
 });
 

@@ -80,7 +80,10 @@ for (const row of malformedBodies) {
     try {
       const response = await request(`${gateway.url}/x`);
       assert.is(response.statusCode, 200);
-      const outcome = await response.body.text().then((text) => `complete: ${JSON.stringify(text)}`, (error: Error) => `cut: ${error.message}`);
+      const outcome = await response.body.text().then(
+        (text) => `complete: ${JSON.stringify(text)}`,
+        (error: Error) => `cut: ${error.message}`,
+      );
       assert.match(outcome, /^cut: /);
     } finally {
       await gateway.stop();
@@ -91,9 +94,9 @@ for (const row of malformedBodies) {
 
 test("malformed replies do not eject the target (it answers; a refused connection still does)", async () => {
   // Every other reply is malformed; with consecutiveFailures: 1 a single counted failure would eject the only good target.
-  const upstream = await rawUpstream((index) => index % 2 === 0
-    ? "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx"
-    : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+  const upstream = await rawUpstream((index) =>
+    index % 2 === 0 ? "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx" : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+  );
   const other = await rawUpstream(() => "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nother");
   const gateway = await startGateway({
     services: { pair: { protocol: "http", targets: [upstream.origin, other.origin], ejection: { consecutiveFailures: 1, baseTime: "30s" } } },

@@ -62,7 +62,9 @@ proxy("the query string passes through unchanged", async ({ gateway, upstream })
 
 proxy("variables not in the route path come from headers, then query, then the JSON body", async ({ gateway, upstream }) => {
   await get(`${gateway.url}/api/lookup?order=9`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ customer: { id: "c-1" }, order: "from-body" }),
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ customer: { id: "c-1" }, order: "from-body" }),
   });
   const seen = upstream.received.at(-1)!;
   assert.is(seen.url, "/v2/customers/c-1/orders/9?order=9");

@@ -178,7 +178,10 @@ test("an upstream that resets the connection before answering → 503; after the
     assert.match(((await before.body.json()) as { message: string }).message, /closed the connection/);
     const after = await request(`${gateway.url}/after`);
     assert.is(after.statusCode, 200);
-    const outcome = await after.body.text().then(() => "complete", (error: Error) => `failed: ${error.name}`);
+    const outcome = await after.body.text().then(
+      () => "complete",
+      (error: Error) => `failed: ${error.name}`,
+    );
     assert.match(outcome, /^failed/);
   } finally {
     await gateway.stop();

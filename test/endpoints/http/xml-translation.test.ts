@@ -30,7 +30,9 @@ test.before(async () => {
   soapUpstream = await startUpstream((_req, res, body) => {
     const text = body.toString();
     if (text.includes("<b>0</b>")) {
-      res.writeHead(500, { "content-type": "text/xml" }).end(soapResponse('<soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>division by zero</faultstring><detail><calc><operand>b</operand></calc></detail></soapenv:Fault>'));
+      res
+        .writeHead(500, { "content-type": "text/xml" })
+        .end(soapResponse("<soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>division by zero</faultstring><detail><calc><operand>b</operand></calc></detail></soapenv:Fault>"));
       return;
     }
     const a = Number(/<a>(\d+)<\/a>/.exec(text)?.[1]);
@@ -84,7 +86,11 @@ test("upstream errors are translated too, keeping their status", async () => {
 });
 
 test("a JSON caller of an XML service (codec: xml): XML goes up under the route's root, XML replies come back as JSON", async () => {
-  const response = await fetch(`${gateway.url}/orders/9`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ "@id": 9, item: [{ sku: "A-1" }], note: "fragile" }) });
+  const response = await fetch(`${gateway.url}/orders/9`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ "@id": 9, item: [{ sku: "A-1" }], note: "fragile" }),
+  });
   assert.is(last(xmlUpstream).headers["content-type"], "application/xml");
   assert.is(last(xmlUpstream).headers.accept, "application/xml");
   assert.is(last(xmlUpstream).body.toString(), '<?xml version="1.0" encoding="UTF-8"?><order id="9"><item><sku>A-1</sku></item><note>fragile</note></order>');
@@ -104,7 +110,7 @@ test("XML errors from an XML service reach JSON callers as JSON with the upstrea
 test("an XML service's unreadable reply is a 502 naming the problem", async () => {
   const response = await fetch(`${gateway.url}/broken`);
   assert.is(response.status, 502);
-  assert.match((await response.json() as { message: string }).message, "the upstream's xml reply could not be read: invalid XML at line 1");
+  assert.match(((await response.json()) as { message: string }).message, "the upstream's xml reply could not be read: invalid XML at line 1");
 });
 
 test("routes typed by a proto message: JSON numbers and names are checked and written by the schema", async () => {
@@ -115,7 +121,7 @@ test("routes typed by a proto message: JSON numbers and names are checked and wr
   assert.equal(await response.json(), { id: "0", theme: "" });
   const bad = await fetch(`${gateway.url}/typed/1`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"id": "five"}' });
   assert.is(bad.status, 400);
-  assert.match((await bad.json() as { message: string }).message, "id");
+  assert.match(((await bad.json()) as { message: string }).message, "id");
 });
 
 test("SOAP upstream: a REST/JSON route calls an operation; the envelope, SOAPAction and result are handled", async () => {
@@ -125,7 +131,10 @@ test("SOAP upstream: a REST/JSON route calls an operation; the envelope, SOAPAct
   assert.is(sent.url, "/ws");
   assert.is(sent.headers.soapaction, '"urn:calc/Divide"');
   assert.is(sent.headers["content-type"], "text/xml; charset=utf-8");
-  assert.is(sent.body.toString(), '<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Divide xmlns="urn:calc"><a>9</a><b>3</b></Divide></soap:Body></soap:Envelope>');
+  assert.is(
+    sent.body.toString(),
+    '<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Divide xmlns="urn:calc"><a>9</a><b>3</b></Divide></soap:Body></soap:Envelope>',
+  );
   assert.is(response.status, 200);
   assert.equal(await response.json(), { result: "3" });
   const asXml = await fetch(`${gateway.url}/calc/divide`, { method: "POST", headers: { "content-type": "application/xml" }, body: "<r><a>8</a><b>2</b></r>" });
@@ -135,7 +144,7 @@ test("SOAP upstream: a REST/JSON route calls an operation; the envelope, SOAPAct
 test("SOAP upstream: a Fault becomes an error with the fault code and detail", async () => {
   const response = await fetch(`${gateway.url}/calc/divide`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a": 1, "b": 0}' });
   assert.is(response.status, 400);
-  const status = await response.json() as { code: number; message: string; details: Record<string, unknown>[] };
+  const status = (await response.json()) as { code: number; message: string; details: Record<string, unknown>[] };
   assert.is(status.code, 3);
   assert.is(status.message, "division by zero");
   assert.equal(status.details[0], { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "SOAP_FAULT", domain: "soap", metadata: { faultcode: "soapenv:Client" } });

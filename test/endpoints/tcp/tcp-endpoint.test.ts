@@ -48,7 +48,13 @@ test.before(async () => {
     if (frame.method === undefined) return;
     framePaths.push(frame.path);
     const delay = Number(/delay=(\d+)/.exec(frame.path)?.[1] ?? 0);
-    setTimeout(() => socket.write(`${JSON.stringify({ id: frame.id, status: frame.path.startsWith("/missing") ? 404 : 200, headers: { "content-type": "application/json", "x-seen-path": frame.path }, body: { path: frame.path, method: frame.method, body: frame.body ?? null, caller: frame.headers["x-caller"] ?? null } })}\n`), delay);
+    setTimeout(
+      () =>
+        socket.write(
+          `${JSON.stringify({ id: frame.id, status: frame.path.startsWith("/missing") ? 404 : 200, headers: { "content-type": "application/json", "x-seen-path": frame.path }, body: { path: frame.path, method: frame.method, body: frame.body ?? null, caller: frame.headers["x-caller"] ?? null } })}\n`,
+        ),
+      delay,
+    );
   });
   lines = await startTcpUpstream((line, socket) => socket.write(`${line.toUpperCase()}\n`));
   silent = await startTcpUpstream(() => {});
@@ -107,7 +113,9 @@ test("many calls share the pooled connections, matched by the echoed id even whe
 });
 
 test("line framing: one line out, one line back, one call at a time per connection", async () => {
-  const results = await Promise.all(["abc", "def", "ghi"].map((text) => fetch(`${gateway.url}/shout`, { method: "POST", headers: { "content-type": "text/plain" }, body: text }).then((response) => response.text())));
+  const results = await Promise.all(
+    ["abc", "def", "ghi"].map((text) => fetch(`${gateway.url}/shout`, { method: "POST", headers: { "content-type": "text/plain" }, body: text }).then((response) => response.text())),
+  );
   assert.equal(results, ["ABC", "DEF", "GHI"]);
   assert.is(lines.connections.length, 1);
 });

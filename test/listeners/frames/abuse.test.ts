@@ -168,21 +168,24 @@ async function abuseWebSocket(name: string, full: string, path: string): Promise
     "after the upgrade": (socket) => afterUpgrade(socket, () => {}),
     "mid-frame": (socket) => afterUpgrade(socket, (s) => void s.write(wsFrame(JSON.stringify(book)).subarray(0, 12))),
     "with calls in flight": (socket) => afterUpgrade(socket, (s) => void s.write(Buffer.concat([wsFrame(JSON.stringify(slow)), wsFrame(JSON.stringify(book))]))),
-    "mid-reply (a gRPC server stream)": (socket) => afterUpgrade(socket, async (s) => {
-      s.write(wsFrame(JSON.stringify(stream)));
-      await readUntil(s, (received) => received.length > 2000);
-    }),
-    "mid-reply (a 2 MiB HTTP reply)": (socket) => afterUpgrade(socket, async (s) => {
-      s.write(wsFrame(JSON.stringify(big)));
-      await readUntil(s, (received) => received.length > 1000);
-    }),
+    "mid-reply (a gRPC server stream)": (socket) =>
+      afterUpgrade(socket, async (s) => {
+        s.write(wsFrame(JSON.stringify(stream)));
+        await readUntil(s, (received) => received.length > 2000);
+      }),
+    "mid-reply (a 2 MiB HTTP reply)": (socket) =>
+      afterUpgrade(socket, async (s) => {
+        s.write(wsFrame(JSON.stringify(big)));
+        await readUntil(s, (received) => received.length > 1000);
+      }),
     "after a frame over maxFrameBytes (1009)": (socket) => afterUpgrade(socket, (s) => void s.write(wsFrame("x".repeat(100), 1, 60_000))),
     "after invalid UTF-8 in a text frame": (socket) => afterUpgrade(socket, (s) => void s.write(wsFrame(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])))),
     "after an unmasked frame and a bad opcode": (socket) => afterUpgrade(socket, (s) => void s.write(Buffer.from([0x83, 0x01, 0x00]))),
-    "after a stream frame whose message is not JSON": (socket) => afterUpgrade(socket, async (s) => {
-      s.write(wsFrame(JSON.stringify(badStream)));
-      await readUntil(s, (received) => received.includes('"m"'));
-    }),
+    "after a stream frame whose message is not JSON": (socket) =>
+      afterUpgrade(socket, async (s) => {
+        s.write(wsFrame(JSON.stringify(badStream)));
+        await readUntil(s, (received) => received.includes('"m"'));
+      }),
     "after a refusal (wrong path, 404)": async (socket) => void socket.write(upgradeHead(`${path}elsewhere`)),
     "after a refusal, read (wrong path, 404)": async (socket) => {
       socket.write(upgradeHead(`${path}elsewhere`));
@@ -196,10 +199,12 @@ async function abuseWebSocket(name: string, full: string, path: string): Promise
   // Over maxConnections: one connection holds the only place, the others are refused with 503.
   const holder = await wsClient(`ws://127.0.0.1:${port(full)}${path}`);
   await abuse(() => wsStage(full, async (socket) => void socket.write(upgradeHead(path))));
-  await abuse(() => wsStage(full, async (socket) => {
-    socket.write(upgradeHead(path));
-    assert.match((await readUntil(socket, upgraded)).toString(), "503");
-  }));
+  await abuse(() =>
+    wsStage(full, async (socket) => {
+      socket.write(upgradeHead(path));
+      assert.match((await readUntil(socket, upgraded)).toString(), "503");
+    }),
+  );
   await holder.close();
   await assertAlive(`${full}: resets after a refusal over maxConnections`);
   const client = await wsClient(`ws://127.0.0.1:${port(name)}${path}`);

@@ -26,10 +26,7 @@ export async function startGatewayProcess(config: Record<string, unknown>): Prom
   let exited: string | null = null;
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   child.once("exit", (code, signal) => (exited = `exit ${code ?? signal}`));
-  const [ports] = (await Promise.race([
-    once(child, "message"),
-    once(child, "exit").then(() => Promise.reject(new Error(`the gateway process exited: ${stderr}`))),
-  ])) as [Record<string, number>];
+  const [ports] = (await Promise.race([once(child, "message"), once(child, "exit").then(() => Promise.reject(new Error(`the gateway process exited: ${stderr}`)))])) as [Record<string, number>];
   return {
     ports,
     stderr: () => stderr,

@@ -52,7 +52,11 @@ test("tcp ndjson: calls interleave on one connection and replies keep their ids"
   try {
     client.write(`${JSON.stringify({ id: "slow", method: "GET", path: "/v1/slow/200" })}\n${JSON.stringify({ id: "fast", method: "GET", path: "/v1/shelves/1/books/9" })}\n`);
     const fast = await client.collector.until("fast");
-    assert.is(client.collector.frames.some((frame) => frame.id === "slow"), false, "the fast reply did not wait for the slow one");
+    assert.is(
+      client.collector.frames.some((frame) => frame.id === "slow"),
+      false,
+      "the fast reply did not wait for the slow one",
+    );
     assert.is(fast[0]!.body.name, "shelves/1/books/9");
     assert.is((await client.collector.until("slow"))[0]!.status, 200);
   } finally {
@@ -174,7 +178,11 @@ test("tcp ndjson: a caller that half-closes gets every reply (upstream calls, st
   const lines = `${frames.map((frame) => JSON.stringify(frame)).join("\n")}\n{oops}\n${JSON.stringify({ id: "last", method: "GET", path: "/v1/shelves/1/books/6" })}`;
   const { received, ended } = await halfClose("ndjson", Buffer.from(lines));
   assert.ok(ended, "the gateway closed its side after the replies");
-  const replies = received.toString().trim().split("\n").map((line) => JSON.parse(line));
+  const replies = received
+    .toString()
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
   const final = (id: string) => replies.find((reply) => reply.id === id && reply.status !== undefined);
   assert.is(final("slow")?.status, 200, "a slow upstream call's reply arrived");
   assert.is(final("book")?.body.name, "shelves/1/books/5");
@@ -250,8 +258,9 @@ test("udp: oversize datagrams are refused; a source over its rate is dropped una
   const [oversize] = await udpExchange(port("udp"), JSON.stringify({ id: "big", method: "GET", path: "/v1/shelves/1", pad: " ".repeat(3000) }));
   assert.is(JSON.parse(oversize!.toString()).status, 413);
   await new Promise((resolve) => setTimeout(resolve, 1100));
-  const answers = await Promise.all(Array.from({ length: 12 }, (_, index) =>
-    udpExchange(port("udp"), JSON.stringify({ id: String(index), method: "GET", path: "/v1/shelves/1/books/1", pad: " ".repeat(600) }), 700)));
+  const answers = await Promise.all(
+    Array.from({ length: 12 }, (_, index) => udpExchange(port("udp"), JSON.stringify({ id: String(index), method: "GET", path: "/v1/shelves/1/books/1", pad: " ".repeat(600) }), 700)),
+  );
   const answered = answers.filter((replies) => replies.length > 0).length;
   assert.ok(answered >= 4 && answered <= 6, `answered ${answered} of 12 with a rate of 5/s`);
 });
@@ -259,9 +268,10 @@ test("udp: oversize datagrams are refused; a source over its rate is dropped una
 test("udp: a client stream left open in its datagram is refused at once (it could never be ended), and holds no place", async () => {
   const pad = " ".repeat(600);
   for (const name of ["udp-one", "udp-xml"]) {
-    const open = name === "udp-xml"
-      ? `<frame><id>o</id><method>POST</method><path>/v1/books:collect</path><stream>true</stream><pad>${pad}</pad></frame>`
-      : JSON.stringify({ id: "o", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "a" }, pad });
+    const open =
+      name === "udp-xml"
+        ? `<frame><id>o</id><method>POST</method><path>/v1/books:collect</path><stream>true</stream><pad>${pad}</pad></frame>`
+        : JSON.stringify({ id: "o", method: "POST", path: "/v1/books:collect", stream: true, body: { name: "a" }, pad });
     const [refusal] = await udpExchange(port(name), open, 3000);
     assert.ok(refusal !== undefined, `${name}: no reply to an open client stream`);
     assert.match(refusal!.toString(), name === "udp-xml" ? "<status>400</status>" : '"status":400');

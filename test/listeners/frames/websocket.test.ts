@@ -25,7 +25,21 @@ test.before(async () => {
     res.end(bigBody);
   });
   gateway = await startGateway({
-    listeners: [{ name: "ws", protocol: "ws", host: "127.0.0.1", port: 0, maxFrameBytes: "16KiB", highWaterBytes: "1KiB", maxBufferedBytes: "64KiB", pingInterval: "200ms", pingTimeout: "300ms", maxConnections: 20, handshakeTimeout: "500ms" }],
+    listeners: [
+      {
+        name: "ws",
+        protocol: "ws",
+        host: "127.0.0.1",
+        port: 0,
+        maxFrameBytes: "16KiB",
+        highWaterBytes: "1KiB",
+        maxBufferedBytes: "64KiB",
+        pingInterval: "200ms",
+        pingTimeout: "300ms",
+        maxConnections: 20,
+        handshakeTimeout: "500ms",
+      },
+    ],
     protos: { include: ["test/protos"] },
     services: {
       library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] },
@@ -62,7 +76,10 @@ test("a server stream arrives as data frames, then a final frame with the status
   try {
     const frames = await client.call({ id: "s", method: "GET", path: "/v1/shelves/1/books:stream?pageSize=4" });
     assert.is(frames.length, 5);
-    assert.equal(frames.slice(0, 4).map((frame) => frame.body.name), ["shelves/1/books/1", "shelves/1/books/2", "shelves/1/books/3", "shelves/1/books/4"]);
+    assert.equal(
+      frames.slice(0, 4).map((frame) => frame.body.name),
+      ["shelves/1/books/1", "shelves/1/books/2", "shelves/1/books/3", "shelves/1/books/4"],
+    );
     assert.ok(frames.slice(0, 4).every((frame) => frame.status === undefined));
     assert.is(frames[4]!.status, 200);
   } finally {
@@ -79,7 +96,10 @@ test("a client stream is opened by a frame, fed by frames with its id, and half-
     client.send({ id: "c", end: true });
     const [reply] = await client.collector.until("c");
     assert.is(reply!.status, 200);
-    assert.equal(reply!.body.books.map((book: { name: string }) => book.name), ["first", "second", "third"]);
+    assert.equal(
+      reply!.body.books.map((book: { name: string }) => book.name),
+      ["first", "second", "third"],
+    );
   } finally {
     await client.close();
   }
@@ -94,7 +114,10 @@ test("bidi streaming: each message sent gets its echo before the stream is half-
     client.send({ id: "b", body: { name: "two" } });
     client.send({ id: "b", end: true });
     const frames = await client.collector.until("b");
-    assert.equal(frames.filter((frame) => frame.body !== undefined).map((frame) => frame.body.name), ["echo:one", "echo:two"]);
+    assert.equal(
+      frames.filter((frame) => frame.body !== undefined).map((frame) => frame.body.name),
+      ["echo:one", "echo:two"],
+    );
     assert.is(frames.at(-1)!.status, 200);
   } finally {
     await client.close();
@@ -209,7 +232,15 @@ test("a refused upgrade whose caller never closes its side is closed by the gate
 });
 
 test("defaults: a dead peer is gone within 40 s (pingInterval + pingTimeout) and at most 4 MiB waits for a caller that does not read", () => {
-  const config = validateGatewayConfig({ listeners: [{ name: "ws", protocol: "ws", port: 0 }, { name: "web", protocol: "http", port: 0, websocket: {} }] }, builtinPlugins());
+  const config = validateGatewayConfig(
+    {
+      listeners: [
+        { name: "ws", protocol: "ws", port: 0 },
+        { name: "web", protocol: "http", port: 0, websocket: {} },
+      ],
+    },
+    builtinPlugins(),
+  );
   const ws = config.listeners[0] as unknown as { pingInterval: number; pingTimeout: number; maxBufferedBytes: number };
   const upgraded = (config.listeners[1] as unknown as { websocket: typeof ws }).websocket;
   for (const options of [ws, upgraded]) {

@@ -33,11 +33,16 @@ test.before(async () => {
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
   });
   const config = join(mkdtempSync(join(tmpdir(), "rosetta-ftp-abuse-")), "gateway.json");
-  writeFileSync(config, JSON.stringify({
-    listeners: [{ name: "ftp", protocol: "ftp", host: "127.0.0.1", port: 0, users: { alice: "s3cret" }, passivePortMin: 50_300, passivePortMax: 50_399, maxConnectionsPerAddress: 4, maxLoginFailures: 0 }],
-    services: { files: { protocol: "http", targets: [upstream.origin] } },
-    routes: [{ id: "files", match: { path: "/{rest=**}" }, upstream: { service: "files", path: "/{rest}" } }],
-  }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      listeners: [
+        { name: "ftp", protocol: "ftp", host: "127.0.0.1", port: 0, users: { alice: "s3cret" }, passivePortMin: 50_300, passivePortMax: 50_399, maxConnectionsPerAddress: 4, maxLoginFailures: 0 },
+      ],
+      services: { files: { protocol: "http", targets: [upstream.origin] } },
+      routes: [{ id: "files", match: { path: "/{rest=**}" }, upstream: { service: "files", path: "/{rest}" } }],
+    }),
+  );
   gateway = spawn(process.execPath, [bin, "start", "-c", config], { stdio: ["ignore", "pipe", "pipe"] });
   gateway.stdout!.on("data", (chunk) => (output += chunk));
   gateway.stderr!.on("data", (chunk) => (output += chunk));
@@ -99,7 +104,7 @@ const stages: Record<string, () => Promise<void>> = {
     await rawLogin(control);
     const data = await rawPassive(control);
     control.socket.write("RETR /big.json\r\n");
-    assert.ok(await received(data, 64 * 1024) >= 64 * 1024, "the reply was flowing");
+    assert.ok((await received(data, 64 * 1024)) >= 64 * 1024, "the reply was flowing");
     reset(data);
     await control.next();
     reset(control.socket);
@@ -109,7 +114,7 @@ const stages: Record<string, () => Promise<void>> = {
     await rawLogin(control);
     const data = await rawPassive(control);
     control.socket.write("RETR /big.json\r\n");
-    assert.ok(await received(data, 64 * 1024) >= 64 * 1024, "the reply was flowing");
+    assert.ok((await received(data, 64 * 1024)) >= 64 * 1024, "the reply was flowing");
     reset(control.socket, data);
   },
   "during STOR mid-upload": async () => {
@@ -155,18 +160,26 @@ test("after all that the process lives, logged no unhandled error, and serves an
   try {
     // The last round's resets may still be closing on the gateway's side, holding the address's slots for a moment.
     for (let attempt = 1; ; attempt++) {
-      const refused = await client.access({ host: "127.0.0.1", port, user: "alice", password: "s3cret" }).then(() => false, (error: Error) => {
-        if (attempt < 20 && error.message.startsWith("421")) return true;
-        throw error;
-      });
+      const refused = await client.access({ host: "127.0.0.1", port, user: "alice", password: "s3cret" }).then(
+        () => false,
+        (error: Error) => {
+          if (attempt < 20 && error.message.startsWith("421")) return true;
+          throw error;
+        },
+      );
       if (!refused) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     let size = 0;
-    await client.downloadTo(new Writable({ write: (chunk: Buffer, _encoding, callback) => {
-      size += chunk.byteLength;
-      callback();
-    } }), "/big.json");
+    await client.downloadTo(
+      new Writable({
+        write: (chunk: Buffer, _encoding, callback) => {
+          size += chunk.byteLength;
+          callback();
+        },
+      }),
+      "/big.json",
+    );
     assert.is(size, Buffer.byteLength(bigReply));
     assert.is(exited, undefined, `the gateway exited: ${output}`);
     assert.not.match(output, /Unhandled|uncaught|ERR_|Error:/i);

@@ -13,7 +13,9 @@ const opened: RawControl[] = [];
 const gateways: TestGateway[] = [];
 
 async function ftpGateway(options: Record<string, unknown>): Promise<number> {
-  const gateway = await startGateway({ listeners: [{ name: "ftp", protocol: "ftp", host: "127.0.0.1", port: 0, users: { alice: "s3cret" }, passivePortMin: 50_270, passivePortMax: 50_290, ...options }] });
+  const gateway = await startGateway({
+    listeners: [{ name: "ftp", protocol: "ftp", host: "127.0.0.1", port: 0, users: { alice: "s3cret" }, passivePortMin: 50_270, passivePortMax: 50_290, ...options }],
+  });
   gateways.push(gateway);
   return gateway.port;
 }
@@ -35,7 +37,10 @@ async function basicLogin(port: number, password = "s3cret", user = "alice"): Pr
 }
 
 async function ftpError(promise: Promise<unknown>): Promise<FTPError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   assert.instance(error, FTPError, `expected an FTP error reply, got ${String(error)}`);
   return error as FTPError;
 }

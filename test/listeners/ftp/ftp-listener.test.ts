@@ -39,16 +39,24 @@ async function session<T>(script: (client: Client) => Promise<T>, user = "alice"
 /** RETR into memory. */
 async function download(client: Client, path: string): Promise<string> {
   const chunks: Buffer[] = [];
-  await client.downloadTo(new Writable({ write: (chunk: Buffer, _encoding, callback) => {
-    chunks.push(chunk);
-    callback();
-  } }), path);
+  await client.downloadTo(
+    new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        chunks.push(chunk);
+        callback();
+      },
+    }),
+    path,
+  );
   return Buffer.concat(chunks).toString("utf8");
 }
 
 /** The FTP error a promise rejects with (fails the test if it resolves). */
 async function ftpError(promise: Promise<unknown>): Promise<FTPError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   assert.instance(error, FTPError, `expected an FTP error reply, got ${String(error)}`);
   return error as FTPError;
 }
@@ -105,14 +113,19 @@ test("PASV hoarding: each PASV closes the previous data listener, so a session h
     const [, high, low] = /,(\d+),(\d+)\)/.exec(reply)!;
     ports.push(Number(high) * 256 + Number(low));
   }
-  const reachable = await Promise.all(ports.map((port) => new Promise<boolean>((resolve) => {
-    const probe = createConnection({ host: "127.0.0.1", port });
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  })));
+  const reachable = await Promise.all(
+    ports.map(
+      (port) =>
+        new Promise<boolean>((resolve) => {
+          const probe = createConnection({ host: "127.0.0.1", port });
+          probe.once("connect", () => {
+            probe.destroy();
+            resolve(true);
+          });
+          probe.once("error", () => resolve(false));
+        }),
+    ),
+  );
   assert.equal(reachable, [false, false, false, false, true]);
   session.socket.destroy();
 });

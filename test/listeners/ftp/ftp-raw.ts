@@ -42,7 +42,15 @@ export async function rawControl(port: number, localAddress = "127.0.0.1", readG
     return match[1]!;
   };
   const greeting = readGreeting ? await next() : "";
-  return { socket, greeting, next, send: async (line) => { socket.write(`${line}\r\n`); return next(); } };
+  return {
+    socket,
+    greeting,
+    next,
+    send: async (line) => {
+      socket.write(`${line}\r\n`);
+      return next();
+    },
+  };
 }
 
 /** Logs in on a raw control connection; returns the PASS reply. */

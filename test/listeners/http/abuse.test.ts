@@ -14,8 +14,7 @@ import WebSocket from "ws";
  */
 
 const script = fileURLToPath(new URL("../../helpers/http-gateway-process.js", import.meta.url));
-const upgrade = (path: string) =>
-  `GET ${path} HTTP/1.1\r\nhost: a\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+const upgrade = (path: string) => `GET ${path} HTTP/1.1\r\nhost: a\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
 const manyHeaders = Array.from({ length: 30 }, (_, index) => `x-h${index}: ${index}\r\n`).join("");
 
 interface Stage {
@@ -84,7 +83,10 @@ const stages: readonly Stage[] = [
       return () => held.terminate();
     },
   },
-  { name: "after a 413 (Content-Length over maxBodyBytes), still sending", run: async (socket) => void socket.write(`POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 10000000\r\n\r\n${"a".repeat(65_536)}`) },
+  {
+    name: "after a 413 (Content-Length over maxBodyBytes), still sending",
+    run: async (socket) => void socket.write(`POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 10000000\r\n\r\n${"a".repeat(65_536)}`),
+  },
   {
     name: "after a 413, once it was read",
     run: async (socket) => {

@@ -13,11 +13,13 @@ edge.before(async (context) => {
   const routes = [{ id: "all", upstream: { service: "echo" } }];
   context.gateway = await startGateway({
     listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, maxHeaderCount: 20, maxBodyBytes: 1024 }],
-    services, routes,
+    services,
+    routes,
   });
   context.trusting = await startGateway({
     listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, trustedProxies: ["127.0.0.0/8"] }],
-    services, routes,
+    services,
+    routes,
   });
 });
 
@@ -88,9 +90,11 @@ edge("malformed HTTP → 400 in the status shape, and the gateway keeps serving"
 });
 
 edge("hop-by-hop request headers never reach the upstream", async ({ gateway, upstream }) => {
-  const response = await rawRequest(gateway.port,
+  const response = await rawRequest(
+    gateway.port,
     "GET /hop HTTP/1.1\r\nhost: a\r\nconnection: keep-alive, x-secret\r\nx-secret: s\r\nkeep-alive: timeout=5\r\n" +
-    "te: trailers, deflate\r\nproxy-authorization: Basic eA==\r\nproxy-foo: 1\r\nupgrade: h2c\r\nx-kept: yes\r\n\r\n");
+      "te: trailers, deflate\r\nproxy-authorization: Basic eA==\r\nproxy-foo: 1\r\nupgrade: h2c\r\nx-kept: yes\r\n\r\n",
+  );
   assert.is(response.status, 200);
   const seen = upstream.received.at(-1)!;
   assert.is(seen.url, "/hop");

@@ -42,7 +42,11 @@ test.after(async () => {
 /** A JSON document of `size` bytes. */
 const json = (size: number) => Buffer.from(`{"name":"${"a".repeat(size - 11)}"}`);
 
-interface CurlResult { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+interface CurlResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 /** curl, the real client of the report, with the body on stdin. */
 async function curl(url: string, body: Buffer, headers: readonly string[], contentType = "application/json"): Promise<CurlResult> {
@@ -66,7 +70,10 @@ function assertRefusedCleanly(result: CurlResult, limit: number, what: string): 
   assert.equal(JSON.parse(result.stdout), { code: 8, message: `body exceeds the limit of ${limit} bytes`, details: [] }, what);
 }
 
-const expectations = [["no Expect", "Expect:"], ["Expect: 100-continue", "Expect: 100-continue"]] as const;
+const expectations = [
+  ["no Expect", "Expect:"],
+  ["Expect: 100-continue", "Expect: 100-continue"],
+] as const;
 
 test("curl: an 8 MiB JSON body over the route's limit (a gRPC route) gets the 413, not a reset", async () => {
   for (const [name, header] of expectations) {
@@ -183,7 +190,10 @@ for (const [name, refused] of pipelined) {
     const after = await request(`${proxy.url}/after`);
     assert.is(after.statusCode, 200);
     await after.body.text();
-    assert.equal(upstream.received.slice(before).map((received) => received.url), ["/after"]);
+    assert.equal(
+      upstream.received.slice(before).map((received) => received.url),
+      ["/after"],
+    );
   });
 }
 

@@ -153,7 +153,11 @@ slow("a body that would pass the listener's bodyBufferBytes streams; one that fi
     const arrived = new Promise<void>((resolve) => (context.onArrival = resolve));
     streamer.write(`POST /no-room HTTP/1.1\r\nhost: a\r\ncontent-length: 8000\r\nconnection: close\r\n\r\n${"b".repeat(4000)}`);
     await arrived;
-    assert.equal(arrivals.map((arrival) => arrival.url), ["/no-room"], "only the body without room streamed before its end");
+    assert.equal(
+      arrivals.map((arrival) => arrival.url),
+      ["/no-room"],
+      "only the body without room streamed before its end",
+    );
     assert.is(arrivals[0]!.body, undefined);
     streamer.write("b".repeat(4000));
     holder.write("a".repeat(1000));

@@ -30,15 +30,21 @@ test.after(async () => {
   await upstream.close();
 });
 
-const billionLaughs = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">' +
-  Array.from({ length: 7 }, (_, index) => `<!ENTITY lol${index + 3} "${`&lol${index + 2};`.repeat(10)}">`).join("") + ']><book><name>&lol9;</name></book>';
+const billionLaughs =
+  '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">' +
+  Array.from({ length: 7 }, (_, index) => `<!ENTITY lol${index + 3} "${`&lol${index + 2};`.repeat(10)}">`).join("") +
+  "]><book><name>&lol9;</name></book>";
 const externalEntity = '<?xml version="1.0"?><!DOCTYPE book [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><book><name>&xxe;</name></book>';
 const deep = `<book>${"<a>".repeat(10_000)}${"</a>".repeat(10_000)}</book>`;
 const hugeAttribute = () => Buffer.concat([Buffer.from('<book name="'), Buffer.alloc(50 * 1024 * 1024, 0x61), Buffer.from('"/>')]);
 
 async function attack(gateway: TestGateway, body: string | Buffer): Promise<{ status: number; text: string; millis: number; bystander: number }> {
   const started = performance.now();
-  const sent = fetch(`${gateway.url}/v1/shelves/1/books`, { method: "POST", headers: { "content-type": "application/xml", accept: "application/xml" }, body }).then(async (response) => ({ status: response.status, text: await response.text(), millis: performance.now() - started }));
+  const sent = fetch(`${gateway.url}/v1/shelves/1/books`, { method: "POST", headers: { "content-type": "application/xml", accept: "application/xml" }, body }).then(async (response) => ({
+    status: response.status,
+    text: await response.text(),
+    millis: performance.now() - started,
+  }));
   // Someone else's request, sent while the attack is in flight.
   const bystander = await fetch(`${gateway.url}/v1/shelves/3`).then((response) => response.status);
   return { ...(await sent), bystander };
