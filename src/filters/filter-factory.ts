@@ -1,14 +1,36 @@
 import type { Filter } from "../core/handler.js";
+import type { CodecRegistry } from "../codecs/codec-registry.js";
+import type { Logger } from "../observability/logger.js";
 import type { Schema } from "../options/schema.js";
+
+/** The route a filter instance sits on. */
+export interface FilterRoute {
+  readonly id: string;
+}
+
+/** What a filter factory may use while it builds a filter: everything here is fixed for the gateway's life. */
+export interface FilterContext {
+  /** The route this instance is on; undefined for a global filter (global filters run before routing). */
+  readonly route: FilterRoute | undefined;
+  /** Where the entry is in the config (`routes[2].filters[0].rate-limit`), for ConfigErrors. */
+  readonly configPath: string;
+  /** The config file's folder: relative file paths in options resolve against it. */
+  readonly baseDirectory: string;
+  readonly logger: Logger;
+  readonly codecs: CodecRegistry;
+  /** Registers what to release (timers, connections) when the gateway stops or is replaced. */
+  onClose(release: () => Promise<void> | void): void;
+}
 
 /**
  * A filter kind, referenced by name in config (`- request-headers: {…}`).
  * Options are validated once by its schema; `create` does the expensive
- * work and returns the per-request closure.
+ * work (it may throw a ConfigError naming `context.configPath`) and returns
+ * the per-request closure.
  */
 export interface FilterFactory<Options = unknown> {
   readonly name: string;
   readonly description: string;
   readonly optionsSchema: Schema<Options>;
-  create(options: Options): Filter;
+  create(options: Options, context: FilterContext): Filter;
 }

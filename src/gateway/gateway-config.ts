@@ -12,6 +12,8 @@ export interface FilterEntry {
   readonly name: string;
   readonly factory: FilterFactory;
   readonly options: unknown;
+  /** Where the entry is in the config, for the factory's own errors. */
+  readonly configPath: string;
 }
 
 export interface RouteConfig {
@@ -42,6 +44,8 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[];
   readonly codecs: Readonly<Record<string, unknown>>;
   readonly shutdownTimeout: number;
+  /** The config file's folder (the working directory for a config given as an object). */
+  readonly baseDirectory: string;
 }
 
 const templateSchema = refine(string(), (value, context) => {
@@ -70,7 +74,7 @@ function filterEntrySchema(plugins: Plugins): Schema<FilterEntry> {
       const factory = plugins.filters.find(name);
       if (factory === undefined) return context.report(ConfigErrorCode.REFERENCE, plugins.filters.unknownMessage(name));
       const parsed = factory.optionsSchema.parse(options, context.at(name));
-      return parsed === INVALID ? INVALID : { name, factory, options: parsed };
+      return parsed === INVALID ? INVALID : { name, factory, options: parsed, configPath: context.at(name).path };
     },
   };
 }
@@ -245,7 +249,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     throw new ConfigError(context.problems);
   }
   const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
-  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout });
+  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory) });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();

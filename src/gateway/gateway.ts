@@ -1,6 +1,7 @@
 import { CodecRegistry } from "../codecs/codec-registry.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
-import type { GatewayConfig } from "./gateway-config.js";
+import type { FilterEntry, GatewayConfig } from "./gateway-config.js";
+import type { FilterContext, FilterRoute } from "../filters/filter-factory.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
 import type { Endpoint, RouteInfo } from "../endpoints/endpoint.js";
 import type { Listener } from "../listeners/listener.js";
@@ -9,6 +10,14 @@ import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-ha
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import type { Plugins } from "./plugins.js";
 import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
+
+/** What the gateway owns besides its handler and listeners; released when it stops. */
+interface GatewayParts {
+  readonly endpoints: readonly Endpoint<unknown>[];
+  readonly codecs: CodecRegistry;
+  /** What filters asked to release (FilterContext.onClose). */
+  readonly releases: readonly (() => Promise<void> | void)[];
+}
 
 /** A route to compile: a config route, or one an endpoint brings with it. */
 interface RouteSpec extends RouteInfo<unknown> {
@@ -27,18 +36,18 @@ const everyPath = (parsePathTemplate("/**") as { template: PathTemplate }).templ
 export class Gateway {
   readonly handle: Handler;
   readonly listeners: readonly Listener[];
-  readonly #endpoints: readonly Endpoint<unknown>[];
+  readonly #parts: GatewayParts;
   readonly #codecs: CodecRegistry;
   readonly #config: GatewayConfig;
   readonly #logger: Logger;
   #stopping: Promise<void> | undefined;
 
-  private constructor(config: GatewayConfig, logger: Logger, handle: Handler, endpoints: readonly Endpoint<unknown>[], codecs: CodecRegistry, listeners: readonly Listener[]) {
-    this.#codecs = codecs;
+  private constructor(config: GatewayConfig, logger: Logger, handle: Handler, parts: GatewayParts, listeners: readonly Listener[]) {
+    this.#parts = parts;
+    this.#codecs = parts.codecs;
     this.#config = config;
     this.#logger = logger;
     this.handle = handle;
-    this.#endpoints = endpoints;
     this.listeners = listeners;
   }
 
@@ -60,6 +69,17 @@ export class Gateway {
       if (result.status === "fulfilled") endpoints.set(names[index]!, result.value);
       else problems.push(...problemsOf(result.reason, `services.${names[index]}`));
     });
+    const releases: (() => Promise<void> | void)[] = [];
+    const createFilters = (entries: readonly FilterEntry[], route: FilterRoute | undefined): Filter[] =>
+      entries.flatMap((entry) => {
+        const context: FilterContext = { route, configPath: entry.configPath, baseDirectory: config.baseDirectory, logger, codecs, onClose: (callback) => void releases.push(callback) };
+        try {
+          return [entry.factory.create(entry.options, context)];
+        } catch (error) {
+          problems.push(...problemsOf(error, entry.configPath));
+          return [];
+        }
+      });
     const routes: CompiledRoute[] = [];
     const compile = (spec: RouteSpec) => {
       const { id, template, methods, configPath } = spec;
@@ -73,23 +93,21 @@ export class Gateway {
     for (const route of config.routes) {
       const endpoint = endpoints.get(route.service);
       if (endpoint === undefined) continue;
-      const filters = route.filters.map((entry) => entry.factory.create(entry.options));
+      const filters = createFilters(route.filters, { id: route.id });
       compile({ id: route.id, configPath: route.configPath, template: route.template, methods: route.methods, condition: route.condition, filters, endpoint, upstream: route.upstream });
     }
     for (const [name, endpoint] of endpoints) {
       for (const route of endpoint.routes()) compile({ ...route, configPath: `services.${name}`, condition: undefined, filters: [], endpoint });
     }
+    const globalFilters = createFilters(config.filters, undefined);
+    const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases };
     if (problems.length > 0) {
-      await Promise.all([...endpoints.values()].map((endpoint) => endpoint.close()));
-      await codecs.close();
+      await release(parts);
       throw new ConfigError(problems);
     }
-    const handle = createGatewayHandler(
-      routes,
-      config.filters.map((entry) => entry.factory.create(entry.options)),
-    );
+    const handle = createGatewayHandler(routes, globalFilters);
     const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger }));
-    return new Gateway(config, logger, handle, [...endpoints.values()], codecs, listeners);
+    return new Gateway(config, logger, handle, parts, listeners);
   }
 
   /** Builds and binds; a listener that cannot bind fails the start with ROSETTA_ERR_LISTEN. */
@@ -127,12 +145,17 @@ export class Gateway {
   stop(graceMs = this.#config.shutdownTimeout): Promise<void> {
     this.#stopping ??= (async () => {
       await Promise.all(this.listeners.map((listener) => listener.close(graceMs)));
-      await Promise.all(this.#endpoints.map((endpoint) => endpoint.close()));
-      await this.#codecs.close();
+      await release(this.#parts);
       this.#logger.info("stopped");
     })();
     return this.#stopping;
   }
+}
+
+/** Closes upstream connections, worker threads and whatever filters hold. */
+async function release(parts: GatewayParts): Promise<void> {
+  await Promise.all([...parts.endpoints.map((endpoint) => endpoint.close()), ...parts.releases.map((callback) => callback())]);
+  await parts.codecs.close();
 }
 
 /** What a bind error means, in words an operator acts on. */
