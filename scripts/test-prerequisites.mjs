@@ -4,7 +4,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
 
 /** command → the Debian package that provides it. */
-const required = [["curl", "curl"]];
+const required = [
+  ["curl", "curl"],
+  ["openssl", "openssl"],
+  ["redis-server", "redis-server"],
+];
 
 const has = (command) => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 
