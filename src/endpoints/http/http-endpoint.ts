@@ -210,7 +210,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
         return body.bytes;
       case "value": {
         const bytes = this.#json.encode(body.value);
-        headers["content-type"] = this.#json.mediaTypes[0]!;
+        headers["content-type"] = this.#json.mediaTypes[0];
         headers["content-length"] = String(bytes.byteLength);
         return bytes;
       }
