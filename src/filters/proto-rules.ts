@@ -73,8 +73,8 @@ class RuleCompiler {
       valueCheck = this.#single(info, rules, where);
     }
     if (!required && valueCheck === undefined) return undefined;
-    // Scalars without presence are checked at their zero value too, as protovalidate does; fields with presence only when set.
-    const zero = info.repeated || info.map || info.tracksPresence ? undefined : zeroOf(info);
+    // Scalars without presence (and lists) are checked at their zero value too, as protovalidate does; fields with presence only when set.
+    const zero = info.repeated && !info.map ? [] : info.map || info.tracksPresence ? undefined : zeroOf(info);
     return (message, prefix, violations) => {
       const path = prefix === "" ? name : `${prefix}.${name}`;
       const value = message[name];
@@ -171,7 +171,7 @@ function repeatedCheck(rules: Rules | undefined, item: ValueCheck | undefined): 
     if (unique && new Set(items.map((entry) => (typeof entry === "object" ? JSON.stringify(entry) : entry))).size !== items.length) {
       violations.push({ field: path, description: "repeated value must contain unique items" });
     }
-    if (item !== undefined) items.forEach((entry, index) => item(entry, `${path}[${index}]`, violations));
+    if (item !== undefined) for (const [index, entry] of items.entries()) item(entry, `${path}[${index}]`, violations);
   };
 }
 
