@@ -5,6 +5,7 @@ import type { Registry } from "../core/registry.js";
 import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
 import type { PathTemplate } from "../pipeline/path-template.js";
+import type { MessageShape } from "../protojson/message-shape.js";
 
 export interface EndpointContext {
   readonly codecs: CodecRegistry;
@@ -36,6 +37,12 @@ export interface EndpointRoute<UpstreamOptions> {
   readonly upstream: UpstreamOptions;
 }
 
+/** The message types of a route, for filters that check or make messages (validate, mock). */
+export interface RouteMessages {
+  readonly request: MessageShape | undefined;
+  readonly response: MessageShape | undefined;
+}
+
 /** One upstream service: owns its connections, target selection, health and timeouts. */
 export interface Endpoint<UpstreamOptions> {
   /**
@@ -45,6 +52,8 @@ export interface Endpoint<UpstreamOptions> {
   handlerFor(route: RouteInfo<UpstreamOptions>): Handler;
   /** Routes the service brings with it; they come after the config's own routes. */
   routes(): readonly EndpointRoute<UpstreamOptions>[];
+  /** The route's message types, if the endpoint has them; never throws (a bad route is handlerFor's to report). */
+  messagesOf?(route: RouteInfo<UpstreamOptions>): RouteMessages | undefined;
   close(): Promise<void>;
 }
 

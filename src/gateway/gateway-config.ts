@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { suggest } from "../core/did-you-mean.js";
 import type { Plugins } from "./plugins.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
+import { userFilter } from "./user-filters.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
@@ -56,11 +57,12 @@ const templateSchema = refine(string(), (value, context) => {
 const methodSchema = string({ pattern: /^[A-Z]+$/, patternHint: "an upper-case HTTP method such as GET" });
 const nameSchema = string({ pattern: /^[A-Za-z0-9_.-]+$/, patternHint: "a name of letters, digits, _ . -" });
 
-/** `- request-id` or `- request-headers: { set: {…} }`: the filter's name, with options its own schema checks. */
-function filterEntrySchema(plugins: Plugins): Schema<FilterEntry> {
+/** `- request-id` or `- request-headers: { set: {…} }`: the filter's name, with options its own schema checks; or `- use: ./file.js` (user-filters.ts). */
+function filterEntrySchema(plugins: Plugins, baseDirectory: string): Schema<FilterEntry> {
   return {
     typeName: "filter name or { name: options }",
     parse(input, context) {
+      if (typeof input === "object" && input !== null && "use" in input) return parseUseEntry(input as Record<string, unknown>, plugins, baseDirectory, context);
       let name: string;
       let options: unknown = {};
       if (typeof input === "string") {
@@ -79,6 +81,21 @@ function filterEntrySchema(plugins: Plugins): Schema<FilterEntry> {
   };
 }
 
+/** `{ use: ./my-filter.js, options: {…} }`: a module loaded beforehand by loadUserFilters; its factory's schema checks `options`. */
+function parseUseEntry(input: Record<string, unknown>, plugins: Plugins, baseDirectory: string, context: ParseContext): FilterEntry | typeof INVALID {
+  const { use, options = {}, ...rest } = input;
+  for (const key of Object.keys(rest)) context.at(key).report(ConfigErrorCode.UNKNOWN_KEY, `unknown key "${key}": a user filter entry has only use and options`);
+  if (typeof use !== "string") return context.at("use").report(ConfigErrorCode.TYPE, "expected the path of a JavaScript module, relative to the config file");
+  const factory = userFilter(plugins, resolve(baseDirectory, use));
+  if (factory === undefined) {
+    return context.at("use").report(ConfigErrorCode.REFERENCE, `filter module ${use} was not loaded: loadConfigFile and createGateway import \`use\` modules before validating`);
+  }
+  if (typeof factory === "string") return context.at("use").report(ConfigErrorCode.REFERENCE, factory);
+  if (Object.keys(rest).length > 0) return INVALID;
+  const parsed = factory.optionsSchema.parse(options ?? {}, context.at("options"));
+  return parsed === INVALID ? INVALID : { name: factory.name, factory, options: parsed, configPath: context.at("options").path };
+}
+
 /** A route's `upstream`: `service` here, the rest checked later by that service's endpoint kind. */
 const upstreamReferenceSchema: Schema<{ readonly service: string; readonly rest: Record<string, unknown> }> = {
   typeName: "upstream",
@@ -93,7 +110,7 @@ const upstreamReferenceSchema: Schema<{ readonly service: string; readonly rest:
   },
 };
 
-function routeSchema(plugins: Plugins) {
+function routeSchema(plugins: Plugins, baseDirectory: string) {
   const matchSchema = object(
     {
       path: optional(templateSchema, "google.api.http path template; default: every path"),
@@ -110,7 +127,7 @@ function routeSchema(plugins: Plugins) {
         { path: undefined, methods: undefined, host: undefined, headers: undefined, query: undefined, listeners: undefined, all: undefined, any: undefined, not: undefined },
         "which requests this route takes",
       ),
-      filters: withDefault(list(filterEntrySchema(plugins)), [], "filters for this route, after the global ones, in this order"),
+      filters: withDefault(list(filterEntrySchema(plugins, baseDirectory)), [], "filters for this route, after the global ones, in this order"),
       upstream: required(upstreamReferenceSchema, "the service (and its route options) that answers"),
     },
     "route",
@@ -121,7 +138,7 @@ function routeSchema(plugins: Plugins) {
  * The top level. Sections are parsed one by one (and routes one at a time),
  * so a mistake in one place never hides the problems of another.
  */
-export function sectionSchemas(plugins: Plugins) {
+export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) {
   const listenerSchema = tagged(
     "protocol",
     (protocol) => plugins.listeners.find(protocol)?.optionsSchema as Schema<ListenerBaseOptions> | undefined,
@@ -158,8 +175,8 @@ export function sectionSchemas(plugins: Plugins) {
     ),
     listeners: list(listenerSchema, { minItems: 1 }),
     services: map(serviceSchema, { keyPattern: /^[A-Za-z0-9_.-]+$/, keyHint: "a name of letters, digits, _ . -" }),
-    filters: list(filterEntrySchema(plugins)),
-    route: routeSchema(plugins),
+    filters: list(filterEntrySchema(plugins, baseDirectory)),
+    route: routeSchema(plugins, baseDirectory),
     codecs,
     shutdown,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
@@ -173,7 +190,7 @@ export function sectionSchemas(plugins: Plugins) {
  */
 export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDirectory = process.cwd()): GatewayConfig {
   const context = new ParseContext([], "", (kind) => (kind === "codec" ? plugins.codecs : plugins.frameFormats).keys());
-  const schemas = sectionSchemas(plugins);
+  const schemas = sectionSchemas(plugins, baseDirectory);
   const top = schemas.top.parse(input, context);
   if (top === INVALID) throw new ConfigError(context.problems);
 

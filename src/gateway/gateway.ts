@@ -93,7 +93,8 @@ export class Gateway {
     for (const route of config.routes) {
       const endpoint = endpoints.get(route.service);
       if (endpoint === undefined) continue;
-      const filters = createFilters(route.filters, { id: route.id });
+      const messages = endpoint.messagesOf?.({ id: route.id, template: route.template, methods: route.methods, upstream: route.upstream, configPath: route.configPath });
+      const filters = createFilters(route.filters, { id: route.id, requestShape: messages?.request, responseShape: messages?.response });
       compile({ id: route.id, configPath: route.configPath, template: route.template, methods: route.methods, condition: route.condition, filters, endpoint, upstream: route.upstream });
     }
     for (const [name, endpoint] of endpoints) {

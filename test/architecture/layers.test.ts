@@ -32,7 +32,7 @@ const layers: Readonly<Record<string, number>> = {
 const allowedAcross = new Set(["listeners/http -> listeners/ws"]);
 /** npm packages and the folders that may import them; node: builtins are free. */
 const packages: Readonly<Record<string, readonly string[]>> = {
-  protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "demo"],
+  protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "filters", "demo"],
   xml2js: ["codecs/xml"],
   pino: ["observability"],
   undici: ["endpoints/http"],
@@ -40,6 +40,8 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   ws: ["listeners/ws"],
   "ftp-srv": ["listeners/ftp"],
   yaml: ["gateway"],
+  ajv: ["filters"],
+  "ajv-formats": ["filters"],
 };
 
 const folderOf = (path: string) => path.split("/")[0]!.replace(/\.ts$/, "");

@@ -7,7 +7,7 @@ import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
 import { fullNameOf, type ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
-import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
 import { GrpcChannels } from "./grpc-channels.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
 import { errorFromStatus } from "./grpc-status.js";
@@ -124,6 +124,18 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   handlerFor(route: RouteInfo<GrpcUpstreamOptions>): Handler {
     const { upstream } = route;
     return upstream.soap !== undefined ? this.#soapHandler(route, upstream.soap) : this.#methodHandler(route, upstream.method!);
+  }
+
+  messagesOf(route: RouteInfo<GrpcUpstreamOptions>): RouteMessages | undefined {
+    const { upstream } = route;
+    const method = upstream.soap === undefined && upstream.method !== undefined ? this.#registry.findMethod(upstream.method) : undefined;
+    if (method === undefined) return undefined;
+    const protoJson = upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(upstream.json);
+    const requestType = method.resolvedRequestType!;
+    const responseType = method.resolvedResponseType!;
+    const bodyField = upstream.body === undefined || upstream.body === "*" ? undefined : messageInfo(requestType).byName.get(upstream.body);
+    const responseField = upstream.responseBody === undefined ? undefined : messageInfo(responseType).byName.get(upstream.responseBody);
+    return { request: messageShape(requestType, protoJson, bodyField), response: messageShape(responseType, protoJson, responseField) };
   }
 
   #soapHandler(route: RouteInfo<GrpcUpstreamOptions>, serviceName: string): Handler {

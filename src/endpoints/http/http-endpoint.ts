@@ -18,7 +18,7 @@ import { ConfigError, ConfigErrorCode } from "../../options/error-codes.js";
 import type { ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
 import { translateRequest, translateResponse, wantedCodec, type BodyTranslation } from "./body-translation.js";
-import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
 import { UpstreamCall } from "./upstream-call.js";
@@ -103,6 +103,14 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       if (!declared && (wanted === undefined || wanted === this.#json)) return proxy(request);
       return translated(request, wanted);
     };
+  }
+
+  messagesOf(route: RouteInfo<HttpUpstreamOptions>): RouteMessages | undefined {
+    const shapeOf = (typeName: string | undefined) => {
+      const type = typeName === undefined ? undefined : this.#protoJson?.findType(typeName);
+      return type === undefined ? undefined : messageShape(type, this.#protoJson!);
+    };
+    return { request: shapeOf(route.upstream.requestType), response: shapeOf(route.upstream.responseType) };
   }
 
   #translation(route: RouteInfo<HttpUpstreamOptions>): BodyTranslation {
