@@ -1,6 +1,7 @@
 import { FtpSrv, type FtpConnection } from "ftp-srv";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server, Socket } from "node:net";
+import type { TlsOptions } from "node:tls";
 import type { Peer } from "../../core/envelope.js";
 import { boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
@@ -10,6 +11,8 @@ import { LoginGuard, lockoutMessage } from "./ftp-login-guard.js";
 import { ftpListenerSchema, type FtpListenerOptions } from "./ftp-options.js";
 import { ownPassiveSetup, type Connector, type PassiveSession } from "./ftp-passive.js";
 import { sourceKey } from "./ftp-source.js";
+import { ServerTls } from "../../tls/server-tls.js";
+import { peerTlsOf } from "../peer-tls.js";
 
 /**
  * Commands refused outright: active mode (PORT/EPRT would let a caller make
@@ -43,10 +46,15 @@ class FtpListener implements Listener {
   readonly #options: FtpListenerOptions & { readonly name: string };
   readonly #server: FtpSrv;
   readonly #control: Server;
+  readonly #context: ListenerContext;
+  readonly #tls: ServerTls | undefined;
 
   constructor(options: FtpListenerOptions & { readonly name: string }, context: ListenerContext) {
     this.name = options.name;
     this.#options = options;
+    this.#context = context;
+    // Explicit FTPS: the session starts plain and turns TLS on AUTH TLS; ftp-srv reads `tls` at each AUTH and PASV.
+    const tls = (this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`));
     const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
     this.#server = new FtpSrv({
       url: `ftp://${options.host}:${options.port}`,
@@ -58,6 +66,7 @@ class FtpListener implements Listener {
       timeout: options.idleTimeout,
       greeting: ["Rosetta FTP: paths are REST paths; STOR x/new.json posts, RETR x/1.xml gets"],
       log: quietLog as never,
+      ...(tls === undefined ? {} : { tls: tls.serverOptions() }),
     });
     // ftp-srv exits the process on these signals; the gateway owns its own shutdown.
     for (const signal of signals) for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
@@ -92,6 +101,11 @@ class FtpListener implements Listener {
         reject(new Error(lockoutMessage(locked)));
         return;
       }
+      // With tls, a password never crosses the wire in clear text: AUTH TLS comes first.
+      if (tls !== undefined && !(connection as unknown as { secure: boolean }).secure) {
+        reject(new Error("this server takes logins over TLS only: send AUTH TLS first"));
+        return;
+      }
       const expected = Object.hasOwn(options.users, username) ? options.users[username] : undefined;
       const allowed = expected === undefined ? options.anonymous && username === "anonymous" : samePassword(expected, password);
       if (!allowed) {
@@ -99,7 +113,15 @@ class FtpListener implements Listener {
         return;
       }
       onePassiveListener(connection);
-      const peer: Peer = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0, listener: options.name, protocol: "ftp", scheme: "http" };
+      const peerTls = peerTlsOf(socket);
+      const peer: Peer = {
+        address: socket.remoteAddress ?? "unknown",
+        port: socket.remotePort ?? 0,
+        listener: options.name,
+        protocol: "ftp",
+        scheme: peerTls === undefined ? "http" : "https",
+        ...(peerTls === undefined ? {} : { tls: peerTls }),
+      };
       resolve({ fs: new GatewayFileSystem(context, options, peer) as never });
     });
     this.#server.on("client-error", () => {});
@@ -107,6 +129,8 @@ class FtpListener implements Listener {
   }
 
   async start(): Promise<void> {
+    const settings = (this.#server as unknown as { options: { tls: TlsOptions | false } }).options;
+    this.#tls?.watch((context) => (settings.tls = { ...settings.tls, ...context }), this.#context.logger, this.name);
     await this.#server.listen();
   }
 
@@ -115,6 +139,7 @@ class FtpListener implements Listener {
   }
 
   async close(graceMs: number): Promise<void> {
+    this.#tls?.close();
     if (!this.#control.listening) return;
     const closing = this.#server.close();
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
