@@ -121,3 +121,13 @@ export class ServerTls {
     this.#watchers.length = 0;
   }
 }
+
+/**
+ * node:tls reports a failed or timed-out handshake as 'tlsClientError' and
+ * leaves the socket open: a caller that sends half a ClientHello would hold
+ * it past `handshakeTimeout` for as long as it likes. Every TLS server of
+ * Rosetta closes such a socket at once.
+ */
+export function closeFailedHandshakes(server: { on(event: "tlsClientError", listener: (error: Error, socket: { destroy(): void }) => void): unknown }): void {
+  server.on("tlsClientError", (_error, socket) => socket.destroy());
+}

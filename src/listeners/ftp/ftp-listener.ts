@@ -1,7 +1,7 @@
 import { FtpSrv, type FtpConnection } from "ftp-srv";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server, Socket } from "node:net";
-import type { TlsOptions } from "node:tls";
+import { TLSSocket, type TlsOptions } from "node:tls";
 import type { Peer } from "../../core/envelope.js";
 import { boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
@@ -28,6 +28,7 @@ interface FtpSrvInternals {
   readonly connections: Record<string, { close(code: number): unknown }>;
   disconnectClient(id: string): Promise<unknown>;
   on(event: "server-error", listener: (event: { error: Error }) => void): void;
+  on(event: "connect", listener: (event: { connection: FtpConnection }) => void): void;
 }
 type SessionSocket = { readonly commandSocket: Socket };
 
@@ -85,7 +86,8 @@ class FtpListener implements Listener {
     const serveSession = this.#control.listeners("connection")[0] as (socket: Socket) => void;
     this.#control.removeAllListeners("connection");
     this.#control.on("connection", (socket: Socket) => {
-      socket.on("error", () => {});
+      // After AUTH TLS, ftp-srv forwards the TLS layer's errors (a failed handshake) here: the session is over.
+      socket.on("error", () => socket.destroy());
       const source = sourceKey(socket.remoteAddress);
       const locked = guard.lockedFor(source);
       const refusal = locked > 0 ? lockoutMessage(locked) : admission.admit(source, socket);
@@ -124,6 +126,7 @@ class FtpListener implements Listener {
       };
       resolve({ fs: new GatewayFileSystem(context, options, peer) as never });
     });
+    if (tls !== undefined) internals.on("connect", ({ connection }) => boundAuthHandshake(connection, options.tls?.handshakeTimeout ?? 0));
     this.#server.on("client-error", () => {});
     internals.on("server-error", ({ error }) => context.logger.error("ftp listener error", { listener: options.name, error: String(error) }));
   }
@@ -172,6 +175,28 @@ function onePassiveListener(connection: FtpConnection): void {
     },
   });
   (connection as unknown as SessionSocket).commandSocket.once("close", () => release(lastData));
+}
+
+/**
+ * ftp-srv turns the control socket into TLS on AUTH TLS with a bare
+ * TLSSocket: no handshake timeout, and a failed handshake leaves the socket
+ * open. The session ends unless the handshake completes within `timeoutMs`.
+ */
+function boundAuthHandshake(connection: FtpConnection, timeoutMs: number): void {
+  const session = connection as unknown as { commandSocket: Socket };
+  let current = session.commandSocket;
+  const raw = current;
+  Object.defineProperty(connection, "commandSocket", {
+    configurable: true,
+    get: () => current,
+    set: (next: Socket) => {
+      current = next;
+      if (!(next instanceof TLSSocket)) return;
+      const timer = setTimeout(() => raw.destroy(), timeoutMs).unref();
+      next.once("secure", () => clearTimeout(timer));
+      raw.once("close", () => clearTimeout(timer));
+    },
+  });
 }
 
 /** Compares digests, so the time taken says nothing about how much of a password matched. */

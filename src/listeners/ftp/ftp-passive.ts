@@ -55,6 +55,8 @@ export function ownPassiveSetup(session: PassiveSession, connector: Connector): 
     };
     // A TLS data listener hands over its socket after the handshake; one that fails it is dropped by node:tls.
     const server = tls === false ? createServer({ pauseOnConnect: true }, accept) : createTlsServer({ ...tls, pauseOnConnect: true }, accept);
+    // node:tls leaves a socket whose handshake failed or timed out open.
+    server.on("tlsClientError", (_error, socket) => socket.destroy());
     server.maxConnections = 1;
     server.on("error", () => {});
     // Closing a listener ends its connector only while it is the session's current one.

@@ -17,7 +17,7 @@ import { BodyBufferBudget } from "./body-buffer-budget.js";
 import { receiveBody, type BodyLimits } from "./request-body.js";
 import { writeResponse } from "./write-response.js";
 import { WsAcceptor } from "../ws/ws-acceptor.js";
-import { ServerTls } from "../../tls/server-tls.js";
+import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
 
 function ignore(): void {}
 
@@ -55,7 +55,13 @@ class HttpListener implements Listener {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, false);
     // https: the same server with a TLS handshake first; a WebSocket upgrade on it is wss.
     this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`);
-    this.#server = this.#tls === undefined ? createServer(httpOptions, onRequest) : createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
+    if (this.#tls === undefined) {
+      this.#server = createServer(httpOptions, onRequest);
+    } else {
+      const server = createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
+      closeFailedHandshakes(server);
+      this.#server = server;
+    }
     // No count limit in node:http: readIncoming counts, so the answer is the same 431 on every Node version.
     this.#server.maxHeadersCount = 0;
     this.#server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, true));

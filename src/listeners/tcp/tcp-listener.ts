@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
-import { ServerTls } from "../../tls/server-tls.js";
+import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
 import { bind, boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
 import { drainConnections } from "../drain.js";
@@ -34,7 +34,9 @@ class TcpListener implements Listener {
       this.#server = createServer({ allowHalfOpen: true }, accept);
     } else {
       // Frames start after the handshake; a caller still handshaking at shutdown has no call to finish.
-      this.#server = createTlsServer({ allowHalfOpen: true, ...this.#tls.serverOptions() }, accept);
+      const server = createTlsServer({ allowHalfOpen: true, ...this.#tls.serverOptions() }, accept);
+      closeFailedHandshakes(server);
+      this.#server = server;
       this.#server.on("connection", (socket: Socket) => {
         this.#handshaking.add(socket);
         socket.once("close", () => this.#handshaking.delete(socket));

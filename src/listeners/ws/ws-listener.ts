@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { ServerTls } from "../../tls/server-tls.js";
+import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
 import { bind, boundAddress } from "../bind.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -33,7 +33,13 @@ class WsListener implements Listener {
     };
     this.#context = context;
     this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`);
-    this.#server = this.#tls === undefined ? createServer(httpOptions, onRequest) : createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
+    if (this.#tls === undefined) {
+      this.#server = createServer(httpOptions, onRequest);
+    } else {
+      const server = createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
+      closeFailedHandshakes(server);
+      this.#server = server;
+    }
     this.#server.on("upgrade", (req, socket, head) => this.#acceptor.upgrade(req, socket, head));
   }
 
