@@ -58,16 +58,14 @@ export class Gateway {
     const created = await Promise.allSettled(
       names.map((name) => {
         const service = config.services[name]!;
-        return plugins.endpoints
-          .get(service.protocol)
-          .create(name, service.options, {
-            codecs,
-            frameFormats: plugins.frameFormats,
-            logger,
-            protoIncludes: config.protoIncludes,
-            configPath: `services.${name}`,
-            baseDirectory: config.baseDirectory,
-          });
+        return plugins.endpoints.get(service.protocol).create(name, service.options, {
+          codecs,
+          frameFormats: plugins.frameFormats,
+          logger,
+          protoIncludes: config.protoIncludes,
+          configPath: `services.${name}`,
+          baseDirectory: config.baseDirectory,
+        });
       }),
     );
     const problems: ConfigProblem[] = [];

@@ -26,7 +26,23 @@ export function makePki(): TestPki {
   const pki: TestPki = {
     dir,
     authority(name, cn = `Rosetta Test ${name}`) {
-      openssl(dir, ["req", "-x509", ...ec, "-keyout", `${name}-key.pem`, "-out", `${name}.pem`, "-subj", `/CN=${cn}`, "-days", "2", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+      openssl(dir, [
+        "req",
+        "-x509",
+        ...ec,
+        "-keyout",
+        `${name}-key.pem`,
+        "-out",
+        `${name}.pem`,
+        "-subj",
+        `/CN=${cn}`,
+        "-days",
+        "2",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+      ]);
     },
     issue(name, options = {}) {
       const ca = options.ca ?? "ca";

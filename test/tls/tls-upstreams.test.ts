@@ -29,10 +29,7 @@ function clientCn(socket: TLSSocket): string {
 }
 
 async function startGatewayWith(services: Record<string, unknown>, routes: unknown[]): Promise<{ gateway: Gateway; url: string }> {
-  const gateway = await createGateway(
-    { listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0 }], protos: { include: [] }, services, routes },
-    { baseDirectory: pki.dir, logger },
-  );
+  const gateway = await createGateway({ listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0 }], protos: { include: [] }, services, routes }, { baseDirectory: pki.dir, logger });
   await gateway.listen();
   return { gateway, url: `http://127.0.0.1:${gateway.listeners[0]!.address().port}` };
 }
@@ -43,13 +40,10 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 }
 
 test("http upstream over mTLS: the node https server verifies Rosetta's client certificate; a wrong CA or server name fails with 503; insecureSkipVerify warns", async () => {
-  const upstream = createHttpsServer(
-    { cert: pki.read("server.pem"), key: pki.read("server-key.pem"), ca: pki.read("ca.pem"), requestCert: true, rejectUnauthorized: true },
-    (req, res) => {
-      const body = JSON.stringify({ client: clientCn(req.socket as TLSSocket), path: req.url });
-      res.writeHead(200, { "content-type": "application/json" }).end(body);
-    },
-  );
+  const upstream = createHttpsServer({ cert: pki.read("server.pem"), key: pki.read("server-key.pem"), ca: pki.read("ca.pem"), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const body = JSON.stringify({ client: clientCn(req.socket as TLSSocket), path: req.url });
+    res.writeHead(200, { "content-type": "application/json" }).end(body);
+  });
   upstream.listen(0, "127.0.0.1");
   await once(upstream, "listening");
   const origin = `https://localhost:${(upstream.address() as AddressInfo).port}`;
@@ -76,7 +70,10 @@ test("http upstream over mTLS: the node https server verifies Rosetta's client c
     }
     const skipped = await get(`${url}/skip/d`);
     assert.is(skipped.status, 200, skipped.text);
-    assert.ok(warnings.some((line) => line.includes("insecureSkipVerify")), "insecureSkipVerify is logged as a warning");
+    assert.ok(
+      warnings.some((line) => line.includes("insecureSkipVerify")),
+      "insecureSkipVerify is logged as a warning",
+    );
   } finally {
     await gateway.stop(500);
     upstream.close();

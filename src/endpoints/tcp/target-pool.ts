@@ -84,10 +84,7 @@ export class TargetPool {
         const { host, port } = this.target;
         const tls = this.#tls;
         // With tls, the connection is ready when the handshake (and the check of the upstream's certificate) is done.
-        const socket =
-          tls === undefined
-            ? createConnection({ host, port })
-            : connectTls({ host, port, ...tls.connectOptions, servername: tls.serverName ?? (isIP(host) === 0 ? host : undefined) });
+        const socket = tls === undefined ? createConnection({ host, port }) : connectTls({ host, port, ...tls.connectOptions, servername: tls.serverName ?? (isIP(host) === 0 ? host : undefined) });
         const timer = setTimeout(() => socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })), this.#options.connectTimeout);
         const failed = (error: Error) => {
           clearTimeout(timer);
