@@ -18,7 +18,11 @@ const peerTlsFilter: FilterFactory<unknown> = {
   name: "peer-tls",
   description: "answers with request.peer.tls",
   optionsSchema: options.object({}),
-  create: () => () => async (request) => ({ status: 200, headers: {}, body: valueBody({ scheme: request.peer.scheme, tls: request.peer.tls ?? null }) }),
+  create: () => () => async (request) => ({
+    status: 200,
+    headers: {},
+    body: valueBody({ scheme: request.peer.scheme, forwardedProto: request.headers["x-forwarded-proto"] ?? null, tls: request.peer.tls ?? null }),
+  }),
 };
 
 let pki: TestPki;
@@ -100,6 +104,7 @@ test("https: undici sees the session on the Peer (scheme https, TLS 1.3, no clie
   const { status, body } = await getJson(ports.https!, "/peer");
   assert.is(status, 200);
   assert.is(body.scheme, "https");
+  assert.is(body.forwardedProto, "https", "X-Forwarded-Proto sent upstream");
   assert.is(body.tls.protocol, "TLSv1.3");
   assert.is(body.tls.authorized, false);
   assert.is(body.tls.subject, undefined);
