@@ -16,6 +16,8 @@ export interface EndpointContext {
   readonly protoIncludes: readonly string[];
   /** The config path of this service, for errors: `services.bookstore`. */
   readonly configPath: string;
+  /** The config file's folder: relative file paths in options (TLS certificates) resolve against it. */
+  readonly baseDirectory: string;
 }
 
 /** What an endpoint knows of the route it serves when it builds that route's handler. */

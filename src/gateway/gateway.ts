@@ -58,9 +58,14 @@ export class Gateway {
     const created = await Promise.allSettled(
       names.map((name) => {
         const service = config.services[name]!;
-        return plugins.endpoints
-          .get(service.protocol)
-          .create(name, service.options, { codecs, frameFormats: plugins.frameFormats, logger, protoIncludes: config.protoIncludes, configPath: `services.${name}` });
+        return plugins.endpoints.get(service.protocol).create(name, service.options, {
+          codecs,
+          frameFormats: plugins.frameFormats,
+          logger,
+          protoIncludes: config.protoIncludes,
+          configPath: `services.${name}`,
+          baseDirectory: config.baseDirectory,
+        });
       }),
     );
     const problems: ConfigProblem[] = [];
@@ -107,7 +112,20 @@ export class Gateway {
       throw new ConfigError(problems);
     }
     const handle = createGatewayHandler(routes, globalFilters);
-    const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger }));
+    const listeners = config.listeners.flatMap((options, index) => {
+      const configPath = `listeners[${index}]`;
+      try {
+        return [plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger, baseDirectory: config.baseDirectory, configPath })];
+      } catch (error) {
+        problems.push(...problemsOf(error, configPath));
+        return [];
+      }
+    });
+    if (problems.length > 0) {
+      await Promise.all(listeners.map((listener) => listener.close(0)));
+      await release(parts);
+      throw new ConfigError(problems);
+    }
     return new Gateway(config, logger, handle, parts, listeners);
   }
 

@@ -15,6 +15,7 @@ const layers: Readonly<Record<string, number>> = {
   options: 1,
   observability: 1,
   protos: 2,
+  tls: 2,
   protojson: 3,
   codecs: 4,
   frames: 5,

@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { sectionSchemas } from "../../src/gateway/gateway-config.js";
 import { builtinPlugins } from "../../src/gateway/plugins.js";
 import { listenerBaseFields } from "../../src/listeners/listener.js";
+import { listenerTlsSchema, upstreamTlsSchema } from "../../src/tls/tls-options.js";
 import { INVALID, ParseContext, fieldsOf, object, required, string, type Field, type Fields, type Schema } from "../../src/options/schema.js";
 
 /**
@@ -108,6 +109,8 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     const upstream = object({ service: required(string(), ""), ...fieldsOf(plugins.endpoints.get("http").upstreamSchema) });
     return { fields: { ...sections.route.fields, upstream: field(upstream) }, inherited: [] };
   }
+  if (heading === "`listeners[].tls`") return { fields: fieldsOf(listenerTlsSchema)!, inherited: [] };
+  if (heading === "`services.<name>.tls`") return { fields: fieldsOf(upstreamTlsSchema)!, inherited: [] };
   match = /^`([\w-]+)` options$/.exec(heading);
   if (match !== null) {
     const schema = plugins.filters.find(match[1]!)?.optionsSchema;

@@ -1,4 +1,6 @@
-import { Client, connectivityState, credentials, type ChannelOptions } from "@grpc/grpc-js";
+import { Client, connectivityState, type ChannelOptions } from "@grpc/grpc-js";
+import type { ClientTls } from "../../tls/client-tls.js";
+import { grpcCredentials } from "./grpc-credentials.js";
 import { StatusCode } from "../../core/status-code.js";
 import { TargetBalancer } from "../target-balancer.js";
 import { callUnary, type CallOptions, type CallStatus, type StatusToError, type UnaryResult } from "./grpc-calls.js";
@@ -27,8 +29,10 @@ export class GrpcChannels {
   readonly #targets: GrpcTarget[];
   readonly #balancer: TargetBalancer<GrpcTarget>;
 
-  constructor(options: GrpcServiceOptions) {
+  constructor(options: GrpcServiceOptions, tls: ClientTls | undefined) {
+    const secure = grpcCredentials(tls);
     const channelOptions: ChannelOptions = {
+      ...secure.channelOptions,
       "grpc.max_receive_message_length": options.maxReceiveMessageSize,
       "grpc.max_send_message_length": options.maxSendMessageSize,
       "grpc.keepalive_time_ms": options.keepaliveTime,
@@ -37,8 +41,8 @@ export class GrpcChannels {
       "grpc.primary_user_agent": "rosetta",
     };
     this.#targets = options.targets.map((target) => ({
-      client: new Client(target, credentials.createInsecure(), channelOptions),
-      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options) : undefined,
+      client: new Client(target, secure.credentials, channelOptions),
+      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options, tls) : undefined,
     }));
     this.#balancer = new TargetBalancer(this.#targets, options.ejection);
   }

@@ -13,6 +13,7 @@ import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type Gr
 import { errorFromStatus } from "./grpc-status.js";
 import { httpBindings } from "./http-rules.js";
 import { loadByReflection } from "./reflection-client.js";
+import { loadClientTls, type ClientTls } from "../../tls/client-tls.js";
 import { createTranscodingHandler } from "./transcoding-handler.js";
 import { createSoapFacade, type SoapOperation } from "../../soap/server/soap-facade.js";
 import { generateWsdl } from "../../soap/server/wsdl.js";
@@ -35,13 +36,13 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   readonly #channels: GrpcChannels;
   readonly #routes: EndpointRoute<GrpcUpstreamOptions>[];
 
-  constructor(name: string, options: GrpcServiceOptions, context: EndpointContext, registry: ProtoRegistry) {
+  constructor(name: string, options: GrpcServiceOptions, context: EndpointContext, registry: ProtoRegistry, tls: ClientTls | undefined) {
     this.#name = name;
     this.#options = options;
     this.#context = context;
     this.#registry = registry;
     this.#protoJson = ProtoJsonMapping.forRegistry(registry, options.json);
-    this.#channels = new GrpcChannels(options);
+    this.#channels = new GrpcChannels(options, tls);
     this.#routes = this.#annotatedRoutes();
   }
 
@@ -253,6 +254,9 @@ export const grpcEndpointFactory: EndpointFactory<GrpcServiceOptions, GrpcUpstre
   protocol: "grpc",
   serviceSchema: grpcServiceSchema,
   upstreamSchema: grpcUpstreamSchema,
-  create: async (name, options, context) =>
-    new GrpcEndpoint(name, options, context, options.reflection ? await loadByReflection(options, context) : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
+  create: async (name, options, context) => {
+    const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
+    const registry = options.reflection ? await loadByReflection(options, context, tls) : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath);
+    return new GrpcEndpoint(name, options, context, registry, tls);
+  },
 };

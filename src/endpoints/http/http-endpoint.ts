@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { Pool } from "undici";
+import { loadClientTls } from "../../tls/client-tls.js";
 import type { Body } from "../../core/body.js";
 import { bytesBody } from "../../core/body.js";
 import type { Handler } from "../../core/handler.js";
@@ -72,6 +73,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     this.#codecs = context.codecs;
     this.#configPath = context.configPath;
     this.#protoJson = registry === undefined ? undefined : ProtoJsonMapping.forRegistry(registry, options.json);
+    const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
     this.#targets = options.targets.map(
       (origin): Target => ({
         origin,
@@ -83,6 +85,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
           // The per-attempt deadline is ours (it also covers connecting and queueing).
           headersTimeout: 0,
           bodyTimeout: options.bodyTimeout,
+          ...(tls === undefined ? {} : { connect: tls.connectOptions }),
         }),
       }),
     );

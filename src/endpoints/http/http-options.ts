@@ -6,6 +6,7 @@ const messageName = string({ pattern: /^[A-Za-z_][\w.]*$/, patternHint: 'a messa
 import type { PathTemplate } from "../../pipeline/path-template.js";
 import { ejectionSchema } from "../target-balancer.js";
 import { upstreamTemplate } from "../upstream-path.js";
+import { upstreamTlsSchema } from "../../tls/tls-options.js";
 
 const origin = refine(string(), (value, context) => {
   let url: URL;
@@ -50,10 +51,18 @@ export const httpServiceSchema = refine(
       protos: withDefault(list(string()), [], ".proto files whose messages routes may name as requestType/responseType, relative to a protos.include root"),
       json: withDefault(protoJsonOptionsSchema, defaultProtoJsonOptions, "proto3 JSON mapping options for typed routes"),
       maxTranslatedBytes: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest body read whole to be translated between formats"),
+      tls: optional(upstreamTlsSchema, "for https:// targets: the CA to verify them with, a client certificate (mTLS), the server name (without it: the system CAs)"),
     },
     "http service",
   ),
-  (value, context) => (value.codec === "soap" && value.soap === undefined ? context.at("soap").report(ConfigErrorCode.REQUIRED, 'codec: soap needs soap: { namespace: "…" }') : value),
+  (value, context) => {
+    if (value.codec === "soap" && value.soap === undefined) return context.at("soap").report(ConfigErrorCode.REQUIRED, 'codec: soap needs soap: { namespace: "…" }');
+    const plain = value.targets.findIndex((target) => target.startsWith("http:"));
+    if (value.tls !== undefined && plain >= 0) {
+      return context.at("targets").at(plain).report(ConfigErrorCode.VALUE, `tls is set, but "${value.targets[plain]}" is not an https:// target`);
+    }
+    return value;
+  },
 );
 
 export type HttpServiceOptions = Infer<typeof httpServiceSchema>;

@@ -16,6 +16,7 @@ import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { compileUpstreamPath } from "../upstream-path.js";
 import { callBudget } from "../deadline.js";
 import { lineFrameFormat } from "./line-frame-format.js";
+import { loadClientTls } from "../../tls/client-tls.js";
 import { TargetPool } from "./target-pool.js";
 import { tcpServiceSchema, tcpUpstreamSchema, type TcpServiceOptions, type TcpUpstreamOptions } from "./tcp-options.js";
 
@@ -40,7 +41,8 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     this.#options = options;
     this.#format = options.framing === "line" ? lineFrameFormat : context.frameFormats.get(options.codec).create(context.codecs, options);
     this.#codecs = context.codecs;
-    this.#pools = options.targets.map((target) => new TargetPool(target, options, this.#format, name));
+    const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
+    this.#pools = options.targets.map((target) => new TargetPool(target, options, this.#format, name, tls));
     this.#balancer = new TargetBalancer(this.#pools, options.ejection);
   }
 

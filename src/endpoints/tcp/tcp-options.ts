@@ -3,6 +3,7 @@ import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
 import { byteSize, duration, integer, list, object, oneOf, optional, refine, registered, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { ejectionSchema } from "../target-balancer.js";
 import { upstreamTemplate } from "../upstream-path.js";
+import { upstreamTlsSchema } from "../../tls/tls-options.js";
 
 const hostPort = refine(string(), (value, context) => {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
@@ -38,6 +39,7 @@ export const tcpServiceSchema = refine(
       connectTimeout: withDefault(duration({ min: 1 }), 5_000, "time to open a connection; → 503"),
       reconnectDelay: withDefault(duration({ min: 1 }), 100, "wait before reconnecting after a failed connect; doubles on each failure in a row"),
       maxReconnectDelay: withDefault(duration({ min: 1 }), 10_000, "the longest reconnect wait"),
+      tls: optional(upstreamTlsSchema, "connect over TLS: CA, client certificate (mTLS), server name; `tls: {}` uses the system CAs"),
       maxPending: withDefault(integer({ min: 0 }), 1_000, "calls waiting for a free connection (order correlation); more → 503"),
       maxFrameBytes: withDefault(byteSize({ min: 64 }), 4 * 1024 * 1024, "largest reply frame read; larger closes that connection and fails its calls"),
       ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
