@@ -5,6 +5,7 @@ import type { Registry } from "../core/registry.js";
 import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
 import type { PathTemplate } from "../pipeline/path-template.js";
+import type { TargetStatus } from "./target-balancer.js";
 
 export interface EndpointContext {
   readonly codecs: CodecRegistry;
@@ -45,6 +46,8 @@ export interface Endpoint<UpstreamOptions> {
   handlerFor(route: RouteInfo<UpstreamOptions>): Handler;
   /** Routes the service brings with it; they come after the config's own routes. */
   routes(): readonly EndpointRoute<UpstreamOptions>[];
+  /** Each target's state (health check verdict, passive ejection, weight), read-only, for metrics and the admin API. */
+  targets?(): readonly TargetStatus[];
   close(): Promise<void>;
 }
 

@@ -21,7 +21,7 @@ const reflectionTimeout = 10_000;
  */
 export async function loadByReflection(options: GrpcServiceOptions, context: EndpointContext): Promise<ProtoRegistry> {
   const types = await ProtoRegistry.load([], ["grpc/reflection/v1/reflection.proto"]);
-  const target = options.targets[0]!;
+  const target = options.targets[0]!.target;
   const client = new Client(target, credentials.createInsecure());
   try {
     let files: Map<string, Uint8Array>;
