@@ -86,27 +86,21 @@ const commonHealthFields = {
   whenAllUnhealthy: withDefault(oneOf(["all", "none"]), "all", "all: fail open to every target (Envoy's panic mode); none: answer 503 UNAVAILABLE"),
 };
 
-const timeoutBelowInterval = <T extends { readonly interval: number; readonly timeout: number }>(value: T, context: ParseContext): Parsed<T> =>
-  value.timeout > value.interval ? context.at("timeout").report(ConfigErrorCode.VALUE, `the timeout (${value.timeout}ms) must not exceed the interval (${value.interval}ms)`) : value;
-
-export const httpHealthCheckSchema = refine(
-  object(
-    {
-      ...commonHealthFields,
-      path: withDefault(string({ pattern: /^\/[^\s?#]*(\?[^\s#]*)?$/, patternHint: "a path such as /healthz" }), "/healthz", "path of the GET check"),
-      expectStatus: withDefault(statusRange, { min: 200, max: 399 }, "statuses that count as healthy: one status or a range"),
-    },
-    "http health check",
-  ),
-  timeoutBelowInterval,
+export const httpHealthCheckSchema = object(
+  {
+    ...commonHealthFields,
+    path: withDefault(string({ pattern: /^\/[^\s?#]*(\?[^\s#]*)?$/, patternHint: "a path such as /healthz" }), "/healthz", "path of the GET check"),
+    expectStatus: withDefault(statusRange, { min: 200, max: 399 }, "statuses that count as healthy: one status or a range"),
+  },
+  "http health check",
 );
 
-export const grpcHealthCheckSchema = refine(
-  object({ ...commonHealthFields, service: withDefault(string(), "", "service name asked of grpc.health.v1.Health/Check (empty: the server as a whole)") }, "grpc health check"),
-  timeoutBelowInterval,
+export const grpcHealthCheckSchema = object(
+  { ...commonHealthFields, service: withDefault(string(), "", "service name asked of grpc.health.v1.Health/Check (empty: the server as a whole)") },
+  "grpc health check",
 );
 
-export const tcpHealthCheckSchema = refine(object({ ...commonHealthFields }, "tcp health check"), timeoutBelowInterval);
+export const tcpHealthCheckSchema = object({ ...commonHealthFields }, "tcp health check");
 
 /** What every protocol's health check has; the protocol probes add their own keys. */
 export type HealthCheckOptions = Infer<typeof tcpHealthCheckSchema>;
