@@ -174,7 +174,9 @@ export async function startLibraryServer(options: LibraryServerOptions = {}): Pr
   const server = new Server();
   server.addService(serviceDefinition(service), implementation);
   options.configure?.(server);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   return {
     port,
     target: `127.0.0.1:${port}`,

@@ -50,7 +50,7 @@ for (const transport of ["http2", "grpc-js"] as const) {
         assert.equal(await statuses(gateway, 10), Array(10).fill(200));
         assert.is(shelfCalls(b), before, "no call reached b");
         b.statuses.set("", "SERVING");
-        await waitFor(async () => (await statuses(gateway, 4), shelfCalls(b) > before), "b to come back", 10_000);
+        await waitFor(async () => (await statuses(gateway, 4)) && shelfCalls(b) > before, "b to come back", 10_000);
       } finally {
         await gateway.stop();
       }
@@ -81,7 +81,7 @@ test("a killed gRPC target is taken out by the health check and back after it re
       await b.stop();
       await waitFor(async () => (await statuses(gateway, 10)).every((status) => status === 200), "b to leave rotation", 10_000);
       await b.restart();
-      await waitFor(async () => (await statuses(gateway, 4), shelfCalls(b) > 0), "b to come back", 15_000);
+      await waitFor(async () => (await statuses(gateway, 4)) && shelfCalls(b) > 0, "b to come back", 15_000);
     } finally {
       await gateway.stop();
     }

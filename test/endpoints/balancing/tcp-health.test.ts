@@ -93,7 +93,7 @@ test("tcp: weights apply; a killed target is taken out by the connect check and 
     await waitFor(async () => (await names(gateway, 6)).every((name) => name === "a"), "b to leave rotation", 10_000);
     await b.restart();
     const before = b.calls;
-    await waitFor(async () => (await names(gateway, 3), b.calls > before), "b to come back", 10_000);
+    await waitFor(async () => (await names(gateway, 3)) && b.calls > before, "b to come back", 10_000);
   } finally {
     await gateway.stop();
     await a.stop();
