@@ -6,6 +6,7 @@ import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
 import type { PathTemplate } from "../pipeline/path-template.js";
 import type { MessageShape } from "../protojson/message-shape.js";
+import type { TargetStatus } from "./target-balancer.js";
 
 export interface EndpointContext {
   readonly codecs: CodecRegistry;
@@ -56,6 +57,8 @@ export interface Endpoint<UpstreamOptions> {
   routes(): readonly EndpointRoute<UpstreamOptions>[];
   /** The route's message types, if the endpoint has them; never throws (a bad route is handlerFor's to report). */
   messagesOf?(route: RouteInfo<UpstreamOptions>): RouteMessages | undefined;
+  /** Each target's state (health check verdict, passive ejection, weight), read-only, for metrics and the admin API. */
+  targets?(): readonly TargetStatus[];
   close(): Promise<void>;
 }
 

@@ -96,7 +96,8 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
   match = /^`services\.<name>` — protocol `([\w-]+)`$/.exec(heading);
   if (match !== null) {
     const fields = serviceTable(match[1]!);
-    return fields === undefined ? undefined : { fields, inherited: [] };
+    // Balancing and health checks are the same for every protocol: one table documents them.
+    return fields === undefined ? undefined : { fields, inherited: ["loadBalancer", "healthCheck"] };
   }
   match = /^`routes\[\]\.upstream` for a `([\w-]+)` service$/.exec(heading);
   if (match !== null) {
@@ -116,6 +117,12 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     const schema = plugins.filters.find(match[1]!)?.optionsSchema;
     const fields = schema === undefined ? undefined : fieldsOf(schema);
     return fields === undefined ? undefined : { fields, inherited: [] };
+  }
+  if (heading === "`services.<name>` — balancing and health checks (every protocol)") {
+    // One table for every protocol: the http health check's keys and the grpc one's `service`.
+    const http = serviceTable("http")!;
+    const healthCheck = object({ ...fieldsOf(http.healthCheck!.schema), ...fieldsOf(serviceTable("grpc")!.healthCheck!.schema) });
+    return { fields: { loadBalancer: http.loadBalancer!, healthCheck: { ...http.healthCheck!, schema: healthCheck } }, inherited: [] };
   }
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
   return undefined;

@@ -9,6 +9,7 @@ import { fullNameOf, type ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
 import { GrpcChannels } from "./grpc-channels.js";
+import type { TargetStatus } from "../target-balancer.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
 import { errorFromStatus } from "./grpc-status.js";
 import { httpBindings } from "./http-rules.js";
@@ -42,7 +43,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     this.#context = context;
     this.#registry = registry;
     this.#protoJson = ProtoJsonMapping.forRegistry(registry, options.json);
-    this.#channels = new GrpcChannels(options, tls);
+    this.#channels = new GrpcChannels(name, options, context.logger, tls);
     this.#routes = this.#annotatedRoutes();
   }
 
@@ -233,6 +234,10 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       toError: (status) => errorFromStatus(status, this.#protoJson, this.#registry, this.#name),
       service: this.#name,
     });
+  }
+
+  targets(): readonly TargetStatus[] {
+    return this.#channels.targets();
   }
 
   async close(): Promise<void> {

@@ -23,7 +23,7 @@ const reflectionTimeout = 10_000;
  */
 export async function loadByReflection(options: GrpcServiceOptions, context: EndpointContext, tls: ClientTls | undefined): Promise<ProtoRegistry> {
   const types = await ProtoRegistry.load([], ["grpc/reflection/v1/reflection.proto"]);
-  const target = options.targets[0]!;
+  const target = options.targets[0]!.target;
   const secure = grpcCredentials(tls);
   const client = new Client(target, secure.credentials, secure.channelOptions);
   try {

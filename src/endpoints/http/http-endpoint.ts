@@ -20,7 +20,9 @@ import type { ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
 import { translateRequest, translateResponse, wantedCodec, type BodyTranslation } from "./body-translation.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
-import { TargetBalancer, type TargetState } from "../target-balancer.js";
+import { TargetBalancer, type TargetState, type TargetStatus } from "../target-balancer.js";
+import { HealthChecker } from "../health-checker.js";
+import { HttpHealthProbes } from "./http-health-probe.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
 import { UpstreamCall } from "./upstream-call.js";
 import { isConnectFailure, upstreamError } from "./upstream-error.js";
@@ -59,6 +61,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   readonly #options: HttpServiceOptions;
   readonly #targets: readonly Target[];
   readonly #balancer: TargetBalancer<Target>;
+  readonly #health: { readonly checker: HealthChecker<Target>; readonly probes: HttpHealthProbes } | undefined;
   readonly #json: Codec;
 
   readonly #codecs: CodecRegistry;
@@ -75,7 +78,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     this.#protoJson = registry === undefined ? undefined : ProtoJsonMapping.forRegistry(registry, options.json);
     const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
     this.#targets = options.targets.map(
-      (origin): Target => ({
+      ({ target: origin }): Target => ({
         origin,
         host: new URL(origin).host,
         pool: new Pool(origin, {
@@ -89,7 +92,15 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
         }),
       }),
     );
-    this.#balancer = new TargetBalancer(this.#targets, options.ejection);
+    this.#balancer = new TargetBalancer(
+      name,
+      this.#targets.map((target, index) => ({ target, weight: options.targets[index]!.weight, label: target.origin })),
+      options,
+    );
+    if (options.healthCheck !== undefined) {
+      const probes = new HttpHealthProbes(options.healthCheck);
+      this.#health = { probes, checker: new HealthChecker(name, this.#balancer, options.healthCheck, probes.probe(), context.logger) };
+    }
   }
 
   handlerFor(route: RouteInfo<HttpUpstreamOptions>): Handler {
@@ -187,18 +198,26 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   /** One try on one target; a connection that could not be opened moves on to the next target. */
   #attempt(attempt: UpstreamAttempt, tries: number, previous: TargetState<Target> | undefined): Promise<ResponseEnvelope> {
     const { request, method, path, headers, body, budget } = attempt;
-    const state = this.#balancer.pick(previous);
+    let state: TargetState<Target>;
+    try {
+      state = this.#balancer.pick(request, previous);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { origin, pool } = state.target;
     const onDeadline = () => new GatewayError(StatusCode.DEADLINE_EXCEEDED, `upstream "${this.#name}" (${origin}) did not answer within ${budget}ms`);
     const call = new UpstreamCall(method === "HEAD", budget, onDeadline, request.cancellation);
     pool.dispatch({ origin, method, path, headers, body: body as never }, call);
+    this.#balancer.started(state);
     return call.response.then(
       (response) => {
+        this.#balancer.finished(state);
         if (unhealthyStatuses.has(response.status)) this.#balancer.failed(state);
         else this.#balancer.succeeded(state);
         return response;
       },
       (error: unknown) => {
+        this.#balancer.finished(state);
         if (request.cancellation.cancelled) throw upstreamError(request.cancellation.reason, this.#name, origin);
         const mapped = upstreamError(error, this.#name, origin);
         // A malformed reply speaks for the request, not the target's health (see malformedReply).
@@ -240,7 +259,13 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     return [];
   }
 
+  targets(): readonly TargetStatus[] {
+    return this.#balancer.statuses();
+  }
+
   async close(): Promise<void> {
+    this.#health?.checker.stop();
+    await this.#health?.probes.close();
     await Promise.all(this.#targets.map((target) => target.pool.close().catch(() => {})));
   }
 }

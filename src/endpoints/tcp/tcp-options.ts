@@ -2,6 +2,7 @@ import { ConfigErrorCode } from "../../options/error-codes.js";
 import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
 import { byteSize, duration, integer, list, object, oneOf, optional, refine, registered, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { ejectionSchema } from "../target-balancer.js";
+import { defaultLoadBalancer, loadBalancerSchema, tcpHealthCheckSchema, weightedTarget } from "../balancing-options.js";
 import { upstreamTemplate } from "../upstream-path.js";
 import { upstreamTlsSchema } from "../../tls/tls-options.js";
 
@@ -22,7 +23,9 @@ export const tcpServiceSchema = refine(
   object(
     {
       protocol: required(oneOf(["tcp"]), "tcp"),
-      targets: required(list(hostPort, { minItems: 1 }), 'host:port of each upstream, such as "127.0.0.1:7300"; calls go round-robin'),
+      targets: required(list(weightedTarget(hostPort), { minItems: 1 }), 'host:port of each upstream, such as "127.0.0.1:7300", or { url, weight }'),
+      loadBalancer: withDefault(loadBalancerSchema, defaultLoadBalancer, "round-robin (smooth weighted), least-request, random, or { consistent-hash: { key: header:NAME | ip } }"),
+      healthCheck: optional(tcpHealthCheckSchema, "active health checks: a TCP connect to each target"),
       framing: withDefault(
         oneOf(["ndjson", "length-prefixed", "line"]),
         "ndjson",
