@@ -7,7 +7,7 @@ import { readBodyBytes } from "../core/read-body.js";
 import { StatusCode } from "../core/status-code.js";
 import type { Codec } from "./codec.js";
 import type { CodecRegistry } from "./codec-registry.js";
-import { codecTimer } from "./codec-timing.js";
+import { timedDecode, timedEncode } from "./codec-timing.js";
 import type { MessageBinding } from "./offload/message-binding.js";
 import { canonicalValue } from "../protojson/message-shape.js";
 
@@ -115,13 +115,7 @@ export async function decodeRequestBody(
   request.body = bytesBody(bytes);
   if (bytes.byteLength === 0) return { value: undefined };
   const offloaded = o.binding === undefined || shape?.kind !== "message" ? undefined : codec.toMessage?.(bytes, shape, o.binding);
-  if (offloaded !== undefined) return { message: await offloaded };
-  const timer = codecTimer(codec);
-  if (timer === undefined) return { value: await codec.decode(bytes, shape) };
-  const started = performance.now();
-  const value = await codec.decode(bytes, shape);
-  timer(codec.name, "decode", (performance.now() - started) / 1000);
-  return { value };
+  return offloaded === undefined ? { value: await timedDecode(codec, bytes, shape) } : { message: await offloaded };
 }
 
 /** Stream messages travel as JSON everywhere (they have no route shape where they are read). */
@@ -138,12 +132,7 @@ export function encodeStreamMessage(codecs: CodecRegistry, value: unknown): Uint
 /** An upstream reply, typed and checked by the shape; one that does not parse or fit it is the upstream's failure: 502 naming the format. */
 export async function decodeReplyBody(codec: Codec, bytes: Uint8Array, shape: BodyShape | undefined): Promise<unknown> {
   try {
-    const timer = codecTimer(codec);
-    if (timer === undefined) return canonicalValue(await codec.decode(bytes, shape), shape);
-    const started = performance.now();
-    const value = canonicalValue(await codec.decode(bytes, shape), shape);
-    timer(codec.name, "decode", (performance.now() - started) / 1000);
-    return value;
+    return canonicalValue(await timedDecode(codec, bytes, shape), shape);
   } catch (error) {
     throw new GatewayError(StatusCode.INTERNAL, `the upstream's ${codec.name} reply could not be read: ${GatewayError.from(error).message}`, { httpStatus: 502, cause: error });
   }
@@ -152,12 +141,7 @@ export async function decodeReplyBody(codec: Codec, bytes: Uint8Array, shape: Bo
 /** A value in a codec's format; a value the codec cannot write is returned as an INTERNAL error, never thrown. */
 export function encodeValue(codec: Codec, value: unknown, shape?: BodyShape): EncodedBody | GatewayError {
   try {
-    const timer = codecTimer(codec);
-    if (timer === undefined) return { bytes: codec.encode(value, shape), mediaType: codec.mediaTypes[0]! };
-    const started = performance.now();
-    const bytes = codec.encode(value, shape);
-    timer(codec.name, "encode", (performance.now() - started) / 1000);
-    return { bytes, mediaType: codec.mediaTypes[0]! };
+    return { bytes: timedEncode(codec, value, shape), mediaType: codec.mediaTypes[0]! };
   } catch (error) {
     return new GatewayError(StatusCode.INTERNAL, `the response cannot be written as ${codec.name}: ${GatewayError.from(error).message}`, { cause: error });
   }

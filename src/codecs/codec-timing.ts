@@ -1,3 +1,4 @@
+import type { BodyShape } from "../core/body-shape.js";
 import type { Codec } from "./codec.js";
 
 /** Told how long one codec call took: the codec's name, decode or encode, and seconds. */
@@ -14,7 +15,22 @@ export function timeCodec(codec: Codec, timer: CodecTimer): void {
   timers.set(codec, timer);
 }
 
-/** The codec's timer, if its gateway measures codecs. */
-export function codecTimer(codec: Codec): CodecTimer | undefined {
-  return timers.get(codec);
+/** `codec.decode`, timed when the codec's gateway measures codecs. */
+export async function timedDecode(codec: Codec, bytes: Uint8Array, shape?: BodyShape): Promise<unknown> {
+  const timer = timers.get(codec);
+  if (timer === undefined) return codec.decode(bytes, shape);
+  const started = performance.now();
+  const value = await codec.decode(bytes, shape);
+  timer(codec.name, "decode", (performance.now() - started) / 1000);
+  return value;
+}
+
+/** `codec.encode`, timed when the codec's gateway measures codecs. */
+export function timedEncode(codec: Codec, value: unknown, shape?: BodyShape): Uint8Array {
+  const timer = timers.get(codec);
+  if (timer === undefined) return codec.encode(value, shape);
+  const started = performance.now();
+  const bytes = codec.encode(value, shape);
+  timer(codec.name, "encode", (performance.now() - started) / 1000);
+  return bytes;
 }

@@ -28,5 +28,5 @@ const columns: readonly [string, (row: RouteRow) => string][] = [
 export function formatRoutesTable(rows: readonly RouteRow[]): string {
   const cells = [columns.map(([title]) => title), ...rows.map((row) => columns.map(([, cell]) => cell(row)))];
   const widths = columns.map((_, index) => Math.max(...cells.map((line) => line[index]!.length)));
-  return cells.map((line) => line.map((cell, index) => (index === line.length - 1 ? cell : cell.padEnd(widths[index]!))).join("  ")).join("\n") + "\n";
+  return `${cells.map((line) => line.map((cell, index) => (index === line.length - 1 ? cell : cell.padEnd(widths[index]!))).join("  ")).join("\n")}\n`;
 }
