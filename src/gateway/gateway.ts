@@ -285,7 +285,10 @@ async function release(parts: GatewayParts): Promise<void> {
 /** The upstream a route names, for the routes table: a gRPC method, a SOAP service, or a path. */
 function upstreamTarget(upstream: unknown): string | undefined {
   if (typeof upstream !== "object" || upstream === null) return undefined;
-  const { method, path, soap } = upstream as Record<string, unknown>;
+  const { method, soap } = upstream as Record<string, unknown>;
+  // An HTTP upstream's path is kept parsed (a template with its source text).
+  const raw = (upstream as Record<string, unknown>).path;
+  const path = typeof raw === "object" && raw !== null && typeof (raw as { source?: unknown }).source === "string" ? (raw as { source: string }).source : raw;
   if (typeof method === "string") return typeof path === "string" ? `${method} ${path}` : method;
   if (typeof soap === "string") return `soap ${soap}`;
   return typeof path === "string" ? path : undefined;
