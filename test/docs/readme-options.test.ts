@@ -109,6 +109,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     return { fields: { ...sections.route.fields, upstream: field(upstream) }, inherited: [] };
   }
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
+  if (heading === "Metrics and the admin listener") return { fields: { admin: field(sections.admin) }, inherited: [] };
   return undefined;
 }
 
