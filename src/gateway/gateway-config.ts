@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { suggest } from "../core/did-you-mean.js";
 import type { Plugins } from "./plugins.js";
+import { adminSchema, type AdminConfig } from "./admin-config.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
 import { userFilter } from "./user-filters.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
@@ -25,6 +26,8 @@ export interface RouteConfig {
   readonly template: PathTemplate | undefined;
   readonly methods: ReadonlySet<string> | undefined;
   readonly condition: Condition | undefined;
+  /** `match.listeners` as written, for the routes table; undefined: every listener. */
+  readonly listeners: readonly string[] | undefined;
   readonly filters: readonly FilterEntry[];
   readonly service: string;
   /** Parsed by the service's endpoint kind. */
@@ -47,6 +50,10 @@ export interface GatewayConfig {
   readonly shutdownTimeout: number;
   /** The config file's folder (the working directory for a config given as an object). */
   readonly baseDirectory: string;
+  /** The admin listener; undefined: none. */
+  readonly admin: AdminConfig | undefined;
+  /** The document as given (before defaults), for /config with secrets redacted. */
+  readonly document: unknown;
 }
 
 const templateSchema = refine(string(), (value, context) => {
@@ -170,6 +177,7 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
         codecs: withDefault(anything("codec options"), {}, "codec limits"),
         protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
         shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
+        admin: optional(anything("admin options"), "the admin listener (health, readiness, metrics, routes); off unless given"),
       },
       "gateway config",
     ),
@@ -179,6 +187,7 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
     route: routeSchema(plugins, baseDirectory),
     codecs,
     shutdown,
+    admin: adminSchema,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
 }
@@ -200,6 +209,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
+  const admin = top.admin === undefined ? undefined : schemas.admin.parse(top.admin, context.at("admin"));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
   else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
@@ -256,17 +266,18 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
         template: path,
         methods: methods === undefined ? undefined : new Set(methods),
         condition: compileConditions(conditions),
+        listeners: conditions.listeners,
         filters: route.filters,
         service,
         upstream,
       }),
     );
   });
-  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID) {
+  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID || admin === INVALID) {
     throw new ConfigError(context.problems);
   }
   const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
-  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory) });
+  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory), admin, document: input });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();

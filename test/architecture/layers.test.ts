@@ -36,6 +36,7 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "filters", "demo"],
   xml2js: ["codecs/xml"],
   pino: ["observability"],
+  "prom-client": ["observability"],
   undici: ["endpoints/http"],
   "@grpc/grpc-js": ["endpoints/grpc", "demo"],
   ws: ["listeners/ws"],

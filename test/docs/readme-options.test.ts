@@ -125,6 +125,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     return { fields: { loadBalancer: http.loadBalancer!, healthCheck: { ...http.healthCheck!, schema: healthCheck } }, inherited: [] };
   }
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
+  if (heading === "Metrics and the admin listener") return { fields: { admin: field(sections.admin) }, inherited: [] };
   return undefined;
 }
 

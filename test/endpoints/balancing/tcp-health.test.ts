@@ -114,16 +114,14 @@ test("an endpoint reports each target's health, ejection and weight through targ
     plugins,
   );
   const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])));
-  const endpoint: Endpoint<unknown> = await plugins.endpoints
-    .get("tcp")
-    .create("stock", config.services.stock!.options, {
-      codecs,
-      frameFormats: plugins.frameFormats,
-      logger: silentLogger,
-      protoIncludes: [],
-      configPath: "services.stock",
-      baseDirectory: process.cwd(),
-    });
+  const endpoint: Endpoint<unknown> = await plugins.endpoints.get("tcp").create("stock", config.services.stock!.options, {
+    codecs,
+    frameFormats: plugins.frameFormats,
+    logger: silentLogger,
+    protoIncludes: [],
+    configPath: "services.stock",
+    baseDirectory: process.cwd(),
+  });
   try {
     assert.equal(endpoint.targets?.(), [
       { target: a.address, healthy: true, ejected: false, weight: 1 },
