@@ -40,7 +40,7 @@ export interface AuthGateway {
  * 127.0.0.1:0 in front of a real node:http upstream; `routes(service)` gives
  * the routes (their filters are the ones under test).
  */
-export async function startAuthGateway(routes: (service: string) => unknown[], extra: Record<string, unknown> = {}): Promise<AuthGateway> {
+export async function startAuthGateway(routes: (service: string) => unknown[], extra: { services?: Record<string, unknown>; protos?: unknown } = {}): Promise<AuthGateway> {
   const upstream = await startUpstream();
   const plugins = builtinPlugins();
   plugins.filters.register(showConsumer.name, showConsumer);
@@ -52,9 +52,9 @@ export async function startAuthGateway(routes: (service: string) => unknown[], e
         { name: "ws", protocol: "ws", host: "127.0.0.1", port: 0 },
         { name: "tcp", protocol: "tcp", host: "127.0.0.1", port: 0 },
       ],
-      services: { up: { protocol: "http", targets: [upstream.origin] } },
+      services: { up: { protocol: "http", targets: [upstream.origin] }, ...extra.services },
       routes: routes("up"),
-      ...extra,
+      ...(extra.protos === undefined ? {} : { protos: extra.protos }),
     },
     { plugins, logger },
   );
