@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
 import { boolean, list, map, object, optional, refine, required, string, withDefault, type Infer } from "../options/schema.js";
-import { quoted, unauthenticated } from "./auth/challenge.js";
+import { quoted, realmSchema, unauthenticated } from "./auth/challenge.js";
 import { headerName } from "./auth/header-name.js";
 import { secretString } from "./auth/secret-string.js";
 import { headerValue, queryValue, withoutQueryParameter } from "./auth/request-parts.js";
@@ -28,7 +28,7 @@ const apiKeySchema = object(
     consumers: required(map(consumerSchema, { keyPattern: /^[\x21-\x7e]{1,128}$/, keyHint: "a consumer name of 1 to 128 visible ASCII characters" }), "consumer name → { key } or { keys: [...] }"),
     forward: optional(headerName, "send the consumer's name upstream in this header (a caller-sent copy is always removed)"),
     keepKey: withDefault(boolean(), false, "send the key upstream too (by default it is removed from the headers and the query)"),
-    realm: withDefault(string(), "rosetta", "the realm named in WWW-Authenticate"),
+    realm: withDefault(realmSchema, "rosetta", "the realm named in WWW-Authenticate"),
   },
   "api-key options",
 );

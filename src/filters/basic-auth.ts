@@ -1,8 +1,8 @@
 import bcrypt from "bcryptjs";
 import { GatewayError } from "../core/gateway-error.js";
 import { StatusCode } from "../core/status-code.js";
-import { boolean, duration, integer, map, object, optional, required, string, withDefault, type Infer } from "../options/schema.js";
-import { quoted, unauthenticated } from "./auth/challenge.js";
+import { boolean, duration, integer, map, object, optional, required, withDefault, type Infer } from "../options/schema.js";
+import { quoted, realmSchema, unauthenticated } from "./auth/challenge.js";
 import { headerName } from "./auth/header-name.js";
 import { headerValue } from "./auth/request-parts.js";
 import { secretString } from "./auth/secret-string.js";
@@ -15,7 +15,7 @@ const bcryptHash = secretString(/^\$2[aby]?\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9
 const basicAuthSchema = object(
   {
     users: required(map(bcryptHash, { keyPattern: /^[^:\s]{1,128}$/, keyHint: "a user name of 1 to 128 characters without colon or space" }), "user name → bcrypt hash of the password"),
-    realm: withDefault(string({ pattern: /^[^"\\\r\n]*$/, patternHint: "a realm without quotes or backslashes" }), "rosetta", "the realm named in WWW-Authenticate"),
+    realm: withDefault(realmSchema, "rosetta", "the realm named in WWW-Authenticate"),
     forward: optional(headerName, "send the user name upstream in this header (a caller-sent copy is always removed)"),
     keepCredentials: withDefault(boolean(), false, "send the Authorization header upstream too (by default it is removed: the upstream never sees the password)"),
     cacheTtl: withDefault(duration(), 60_000, "how long a successful check is remembered (bcrypt runs once per user and password in that time); 0s disables"),

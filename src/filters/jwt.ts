@@ -7,7 +7,7 @@ import type { RequestEnvelope } from "../core/envelope.js";
 import { StatusCode } from "../core/status-code.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
 import { byteSize, duration, list, map, object, oneOf, optional, refine, string, withDefault, type Infer } from "../options/schema.js";
-import { quoted, unauthenticated } from "./auth/challenge.js";
+import { quoted, realmSchema, unauthenticated } from "./auth/challenge.js";
 import { headerName } from "./auth/header-name.js";
 import { secretString } from "./auth/secret-string.js";
 import { algorithmsForKey, isHmac, jwksDefaultAlgorithms, jwtAlgorithms, type JwtAlgorithm } from "./auth/jwt-algorithms.js";
@@ -37,7 +37,7 @@ const jwtSchema = refine(
       claimsToHeaders: withDefault(map(headerName), {}, "claim → header sent upstream with its value (caller-sent copies are always removed)"),
       consumerClaim: withDefault(string(), "sub", "the claim that names the consumer"),
       maxTokenBytes: withDefault(byteSize({ min: 256 }), 8192, "longest token accepted; longer → 401 before any parsing"),
-      realm: withDefault(string(), "rosetta", "the realm named in WWW-Authenticate"),
+      realm: withDefault(realmSchema, "rosetta", "the realm named in WWW-Authenticate"),
     },
     "jwt options",
   ),
@@ -109,12 +109,15 @@ export const jwtFilter: FilterFactory<JwtOptions> = {
   },
 };
 
-/** A claim as a header value: strings as they are (if header-safe), anything else as JSON; absent → undefined. */
+/**
+ * A claim as a header value: a string as it is, anything else as JSON;
+ * absent → undefined. A value with characters outside printable ASCII is
+ * percent-encoded (UTF-8), since a header cannot carry them as they are.
+ */
 function claimText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  // A header value cannot hold control characters; JSON escapes them.
-  return /^[\t\x20-\x7e\x80-\uffff]*$/.test(text) ? text : JSON.stringify(text).replace(/[^\x20-\x7e]/g, "");
+  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
 }
 
 function createVerifier(options: JwtOptions, context: FilterContext): Verifier {
@@ -139,10 +142,7 @@ function createVerifier(options: JwtOptions, context: FilterContext): Verifier {
     const algorithms = checkAlgorithms((algorithm) => usable.includes(algorithm), defaults, `this ${key.asymmetricKeyType ?? "unknown"} key`);
     return { algorithms, verify: async (token, verifyOptions) => (await jwtVerify(token, key, verifyOptions)).payload };
   }
-  const cache = new JwksCache(
-    { url: options.jwks!, refresh: options.jwksRefresh, cooldown: options.jwksCooldown, timeout: options.jwksTimeout, maxBytes: options.jwksMaxBytes },
-    context.logger,
-  );
+  const cache = new JwksCache({ url: options.jwks!, refresh: options.jwksRefresh, cooldown: options.jwksCooldown, timeout: options.jwksTimeout, maxBytes: options.jwksMaxBytes }, context.logger);
   context.onClose(() => cache.close());
   const algorithms = checkAlgorithms((algorithm) => !isHmac(algorithm), jwksDefaultAlgorithms, "a JWKS (HMAC secrets are never published in one)");
   const unavailable = () => new GatewayError(StatusCode.UNAVAILABLE, "the token cannot be checked: the JWKS has not been loaded", { metadata: { "retry-after": "1" } });

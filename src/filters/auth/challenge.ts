@@ -1,9 +1,11 @@
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
+import { string } from "../../options/schema.js";
 
 /** An auth-param value as an RFC 9110 quoted-string: backslash and double quote escaped, controls dropped. */
 export function quoted(value: string): string {
-  return `"${value.replace(/[\u0000-\u001f\u007f]/g, "").replace(/["\\]/g, "\\$&")}"`;
+  const visible = Array.from(value, (character) => (character < " " || character === "\x7f" ? "" : character)).join("");
+  return `"${visible.replace(/["\\]/g, "\\$&")}"`;
 }
 
 /**
@@ -15,3 +17,6 @@ export function quoted(value: string): string {
 export function unauthenticated(message: string, challenge: string): GatewayError {
   return new GatewayError(StatusCode.UNAUTHENTICATED, message, { metadata: { "www-authenticate": challenge } });
 }
+
+/** A realm: printable ASCII, since it goes into a header value. */
+export const realmSchema = string({ pattern: /^[\x20-\x7e]{0,200}$/, patternHint: "printable ASCII (at most 200 characters)" });

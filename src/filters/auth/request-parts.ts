@@ -39,7 +39,11 @@ export function cookieValue(headers: HeaderMap, name: string): string | undefine
   if (header === undefined) return undefined;
   for (const pair of header.split(/;\s*|,\s*/)) {
     const equals = pair.indexOf("=");
-    if (equals > 0 && pair.slice(0, equals).trim() === name) return pair.slice(equals + 1).trim().replace(/^"(.*)"$/, "$1");
+    if (equals > 0 && pair.slice(0, equals).trim() === name)
+      return pair
+        .slice(equals + 1)
+        .trim()
+        .replace(/^"(.*)"$/, "$1");
   }
   return undefined;
 }

@@ -17,10 +17,7 @@ apiKey.before(async (context) => {
     {
       id: "keyed",
       match: { path: "/keyed/**" },
-      filters: [
-        { "api-key": { header: "X-Api-Key", query: "api_key", consumers: { alice: { key: aliceKey }, bob: { keys: [bobOld, bobNew] } }, forward: "x-consumer" } },
-        "show-consumer",
-      ],
+      filters: [{ "api-key": { header: "X-Api-Key", query: "api_key", consumers: { alice: { key: aliceKey }, bob: { keys: [bobOld, bobNew] } }, forward: "x-consumer" } }, "show-consumer"],
       upstream: { service },
     },
     {

@@ -20,7 +20,7 @@ const authorization = (user: string, password: string) => `Basic ${Buffer.from(`
 basic.before(async (context) => {
   context.grpc = await startLibraryServer();
   // Hashes are made now; cost 4 keeps the suite quick, cost 10 makes checks overlap for the concurrency cap.
-  const users = { ops: bcrypt.hashSync(opsPassword, 4), "jürgen": bcrypt.hashSync("grüße", 4) };
+  const users = { ops: bcrypt.hashSync(opsPassword, 4), jürgen: bcrypt.hashSync("grüße", 4) };
   context.gw = await startAuthGateway(
     (service) => [
       { id: "basic", match: { path: "/basic/**" }, filters: [{ "basic-auth": { users, forward: "x-user" } }, "show-consumer"], upstream: { service } },
@@ -178,7 +178,7 @@ basic("config errors have paths and never show a hash", async () => {
     () => "",
     (error: unknown) => (error instanceof ConfigError ? error.problems.map((problem) => `${problem.path}: ${problem.message}`).join("\n") : String(error)),
   );
-  assert.match(problems, 'routes[0].filters[0].basic-auth.users.ops: the value (not shown: it is a secret) is not a bcrypt hash');
+  assert.match(problems, "routes[0].filters[0].basic-auth.users.ops: the value (not shown: it is a secret) is not a bcrypt hash");
   assert.not.match(problems, "plain-text-password");
   assert.match(problems, "routes[0].filters[0].basic-auth.users.a:b");
   assert.match(problems, "routes[0].filters[0].basic-auth.cacheSize");

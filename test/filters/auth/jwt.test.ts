@@ -112,11 +112,12 @@ jwt("a valid RS256 token from the JWKS: claims become headers, caller-sent copie
   assert.is(seen.authorization, `Bearer ${token}`);
 });
 
-jwt("an ES256 token from the same key set; a non-string claim is sent as JSON", async ({ gw, ec }) => {
-  const token = await sign({ key: ec.privateKey, alg: "ES256", kid: "ec-1", claims: { scope: ["a", "b"] } });
+jwt("an ES256 token from the same key set; a non-string claim is sent as JSON, a non-ASCII one percent-encoded", async ({ gw, ec }) => {
+  const token = await sign({ key: ec.privateKey, alg: "ES256", kid: "ec-1", claims: { scope: ["a", "b"], roles: "räte 日本" } });
   const response = await get(gw, "/jwks/b", token);
   assert.is(response.status, 200);
   assert.is(gw.upstream.received.at(-1)!.headers["x-scope"], '["a","b"]');
+  assert.is(gw.upstream.received.at(-1)!.headers["x-roles"], encodeURIComponent("räte 日本"));
 });
 
 jwt("time: expired → 401; expired within the 30 s clock skew → accepted; not yet valid → 401", async ({ gw, rsa }) => {
