@@ -7,6 +7,9 @@ import { grpcEndpointFactory } from "../endpoints/grpc/grpc-endpoint.js";
 import { httpEndpointFactory } from "../endpoints/http/http-endpoint.js";
 import { tcpEndpointFactory } from "../endpoints/tcp/tcp-endpoint.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
+import { apiKeyFilter } from "../filters/api-key.js";
+import { basicAuthFilter } from "../filters/basic-auth.js";
+import { jwtFilter } from "../filters/jwt.js";
 import { requestHeadersFilter } from "../filters/request-headers.js";
 import { requestIdFilter } from "../filters/request-id.js";
 import { responseHeadersFilter } from "../filters/response-headers.js";
@@ -48,6 +51,7 @@ export function builtinPlugins(): Plugins {
   for (const listener of [httpListenerFactory, wsListenerFactory, tcpListenerFactory, udpListenerFactory, ftpListenerFactory]) plugins.listeners.register(listener.protocol, listener);
   for (const endpoint of [httpEndpointFactory, grpcEndpointFactory, tcpEndpointFactory]) plugins.endpoints.register(endpoint.protocol, endpoint);
   for (const filter of [requestIdFilter, requestHeadersFilter, responseHeadersFilter, setStatusFilter, validateFilter, mockFilter]) plugins.filters.register(filter.name, filter);
+  for (const filter of [apiKeyFilter, jwtFilter, basicAuthFilter]) plugins.filters.register(filter.name, filter);
   for (const codec of [jsonCodecFactory, xmlCodecFactory, protobufCodecFactory]) plugins.codecs.register(codec.name, codec);
   for (const format of [jsonFrameFormat, xmlFrameFormat, protobufFrameFormat]) plugins.frameFormats.register(format.name, format);
   return plugins;

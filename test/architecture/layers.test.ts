@@ -44,6 +44,8 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   yaml: ["gateway"],
   ajv: ["filters"],
   "ajv-formats": ["filters"],
+  jose: ["filters"],
+  bcryptjs: ["filters"],
 };
 
 const folderOf = (path: string) => path.split("/")[0]!.replace(/\.ts$/, "");

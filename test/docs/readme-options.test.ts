@@ -114,6 +114,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
   if (heading === "`services.<name>.tls`") return { fields: fieldsOf(upstreamTlsSchema)!, inherited: [] };
   match = /^`([\w-]+)` options$/.exec(heading);
   if (match !== null) {
+    // A filter's own table, under its section: "#### `jwt` options".
     const schema = plugins.filters.find(match[1]!)?.optionsSchema;
     const fields = schema === undefined ? undefined : fieldsOf(schema);
     return fields === undefined ? undefined : { fields, inherited: [] };

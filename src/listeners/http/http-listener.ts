@@ -18,6 +18,7 @@ import { receiveBody, type BodyLimits } from "./request-body.js";
 import { writeResponse } from "./write-response.js";
 import { WsAcceptor } from "../ws/ws-acceptor.js";
 import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
+import { asFaultForSoapCaller, soapCallerVersion } from "../../soap/server/soap-caller.js";
 
 function ignore(): void {}
 
@@ -110,6 +111,8 @@ class HttpListener implements Listener {
         trace: parts.trace,
       });
       beginCodecStep(request, inputs);
+      // Judged before any filter or endpoint rewrites the headers: a SOAP caller's failures are Faults.
+      const soapVersion = soapCallerVersion(req.headers);
       // The request's own choice: an endpoint that needed it has already made it.
       const requestCodecs = () => codecChoice(codecs, request);
       res.on("close", () => {
@@ -120,7 +123,7 @@ class HttpListener implements Listener {
       this.#context.handle(request).then(
         (response) => {
           if (res.destroyed) return;
-          this.#answer(req, res, response, requestCodecs, this.#draining, accept);
+          this.#answer(req, res, asFaultForSoapCaller(soapVersion, response, codecs.xml), requestCodecs, this.#draining, accept);
         },
         (error: unknown) => {
           // The handler never rejects by contract; this is a last line of defence.
