@@ -5,6 +5,7 @@ import type { Registry } from "../core/registry.js";
 import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
 import type { PathTemplate } from "../pipeline/path-template.js";
+import type { CircuitSnapshot } from "./service-circuits.js";
 
 export interface EndpointContext {
   readonly codecs: CodecRegistry;
@@ -45,6 +46,8 @@ export interface Endpoint<UpstreamOptions> {
   handlerFor(route: RouteInfo<UpstreamOptions>): Handler;
   /** Routes the service brings with it; they come after the config's own routes. */
   routes(): readonly EndpointRoute<UpstreamOptions>[];
+  /** The service's circuit breakers now (read-only, for metrics and admin); undefined when `circuitBreaker` is not set. */
+  circuits?(): CircuitSnapshot | undefined;
   close(): Promise<void>;
 }
 
