@@ -4,6 +4,7 @@ import type { FilterEntry, GatewayConfig } from "./gateway-config.js";
 import type { FilterContext, FilterRoute } from "../filters/filter-factory.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
 import type { Endpoint, RouteInfo } from "../endpoints/endpoint.js";
+import type { CircuitSnapshot } from "../endpoints/service-circuits.js";
 import type { Listener } from "../listeners/listener.js";
 import type { Logger } from "../observability/logger.js";
 import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-handler.js";
@@ -14,6 +15,8 @@ import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
 /** What the gateway owns besides its handler and listeners; released when it stops. */
 interface GatewayParts {
   readonly endpoints: readonly Endpoint<unknown>[];
+  /** The same endpoints by service name. */
+  readonly services: ReadonlyMap<string, Endpoint<unknown>>;
   readonly codecs: CodecRegistry;
   /** What filters asked to release (FilterContext.onClose). */
   readonly releases: readonly (() => Promise<void> | void)[];
@@ -100,7 +103,7 @@ export class Gateway {
       for (const route of endpoint.routes()) compile({ ...route, configPath: `services.${name}`, condition: undefined, filters: [], endpoint });
     }
     const globalFilters = createFilters(config.filters, undefined);
-    const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases };
+    const parts: GatewayParts = { endpoints: [...endpoints.values()], services: endpoints, codecs, releases };
     if (problems.length > 0) {
       await release(parts);
       throw new ConfigError(problems);
@@ -134,6 +137,16 @@ export class Gateway {
       const { host, port } = listener.address();
       this.#logger.info("listening", { listener: listener.name, protocol: listener.protocol, host, port });
     }
+  }
+
+  /** Each service's circuit breakers now, by service name (services with `circuitBreaker` only): for metrics and admin. */
+  circuits(): Record<string, CircuitSnapshot> {
+    const result: Record<string, CircuitSnapshot> = {};
+    for (const [name, endpoint] of this.#parts.services) {
+      const snapshot = endpoint.circuits?.();
+      if (snapshot !== undefined) result[name] = snapshot;
+    }
+    return result;
   }
 
   /** Serves one request through the whole pipeline without a socket on the caller's side (tests, embedding). */
