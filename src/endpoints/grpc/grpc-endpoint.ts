@@ -157,6 +157,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       const handler = this.#methodHandler(
         { ...route, template: undefined, methods: undefined, upstream: { ...route.upstream, soap: undefined, method: path, body: "*", responseBody: undefined, successStatus: 200 } },
         path,
+        true,
       );
       methods.push(method);
       operations.set(method.name, {
@@ -179,7 +180,8 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     });
   }
 
-  #methodHandler(route: RouteInfo<GrpcUpstreamOptions>, methodPath: string): Handler {
+  /** `facade`: one of a SOAP facade's methods, which takes the route's retry only when it may be retried (no config error). */
+  #methodHandler(route: RouteInfo<GrpcUpstreamOptions>, methodPath: string, facade = false): Handler {
     const upstream = { ...route.upstream, method: methodPath };
     const problem = (path: string, code: ConfigErrorCode, message: string) => new ConfigError([{ code, path: `${route.configPath}${path}`, message }]);
     const method = this.#registry.findMethod(upstream.method);
@@ -223,11 +225,13 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       }
       retry = new RetryPolicy(upstream.retry);
       if (!retry.allowsGrpcMethod([upstream.method, serviceAndMethod, methodName], isIdempotent(method))) {
-        throw problem(
-          ".upstream.retry",
-          ConfigErrorCode.VALUE,
-          `${upstream.method} is not marked idempotent (option idempotency_level = IDEMPOTENT or NO_SIDE_EFFECTS); list it in retry.methods to retry it anyway`,
-        );
+        if (facade) retry = undefined;
+        else
+          throw problem(
+            ".upstream.retry",
+            ConfigErrorCode.VALUE,
+            `${upstream.method} is not marked idempotent (option idempotency_level = IDEMPOTENT or NO_SIDE_EFFECTS); list it in retry.methods to retry it anyway`,
+          );
       }
     }
     return createTranscodingHandler({

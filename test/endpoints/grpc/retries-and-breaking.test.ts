@@ -103,6 +103,24 @@ test("codes that are not listed are not retried", async () => {
   }
 });
 
+test("a SOAP facade route with retry starts: its methods that may not be retried simply are not", async () => {
+  const server = await startFlaky(1);
+  const gateway = await gatewayFor([server.target], "http2", [
+    { id: "soap", match: { path: "/soap/flaky" }, upstream: { service: "flaky", soap: "rosetta.test.v1.Flaky", retry: { attempts: 2, backoff: "1ms" } } },
+  ]);
+  try {
+    const envelope = (operation: string) =>
+      `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><${operation} xmlns="urn:rosetta.test.v1.Flaky"><key>k</key></${operation}></soap:Body></soap:Envelope>`;
+    const write = await request(`${gateway.url}/soap/flaky`, { method: "POST", body: envelope("Write"), headers: { "content-type": "text/xml", soapaction: "urn:rosetta.test.v1.Flaky/Write" } });
+    await write.body.dump();
+    assert.is(write.statusCode, 500, "Write fails once and is not retried");
+    assert.is(server.calls.Write, 1);
+  } finally {
+    await gateway.stop();
+    await server.close();
+  }
+});
+
 test("retry on a streaming method is a config error: streams are not retried", async () => {
   let message = "";
   try {
