@@ -68,6 +68,13 @@ export class CircuitBreaker {
     return Math.max(0, this.#openUntil - now);
   }
 
+  /** Whether `admit` would hand out a ticket now, without taking one (the balancer asks this of every candidate). */
+  admits(now = Date.now()): boolean {
+    if (this.#state === "closed") return true;
+    if (this.#state === "open") return now >= this.#openUntil;
+    return this.#probes < this.#options.halfOpenRequests;
+  }
+
   /** A ticket for `record`, or REFUSED when the circuit is open (or its probes are all out). */
   admit(now = Date.now()): number {
     if (this.#state === "closed") return this.#generation * 2;

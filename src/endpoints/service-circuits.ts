@@ -1,3 +1,4 @@
+import type { RequestEnvelope } from "../core/envelope.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { StatusCode } from "../core/status-code.js";
 import { CircuitBreaker, REFUSED, type CallOutcome, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.js";
@@ -30,6 +31,7 @@ export class ServiceCircuits<T> {
   readonly #breaker: CircuitBreaker;
   readonly #targets: Map<T, CircuitBreaker>;
   readonly #label: (target: T) => string;
+  readonly #admits: (state: TargetState<T>) => boolean;
   #pending = 0;
 
   constructor(service: string, options: CircuitBreakerOptions, targets: readonly T[], label: (target: T) => string) {
@@ -38,6 +40,7 @@ export class ServiceCircuits<T> {
     this.#breaker = new CircuitBreaker(options);
     this.#targets = new Map(targets.map((target) => [target, new CircuitBreaker(options)]));
     this.#label = label;
+    this.#admits = (state) => this.#targets.get(state.target)!.admits();
   }
 
   /** Admits one call: a ticket for `leave`, or the 503 to answer at once. */
@@ -60,15 +63,18 @@ export class ServiceCircuits<T> {
     this.#breaker.record(ticket, outcome);
   }
 
-  /** The balancer's next target whose circuit admits a try; a 503 when every target's circuit is open. */
-  pick(balancer: TargetBalancer<T>, exclude: TargetState<T> | undefined): PickedTarget<T> | GatewayError {
-    const now = Date.now();
-    for (let tries = 0; tries < balancer.size; tries++) {
-      const state = balancer.pick(exclude);
-      const ticket = this.#targets.get(state.target)!.admit(now);
-      if (ticket !== REFUSED) return { state, ticket };
-    }
-    return new GatewayError(StatusCode.UNAVAILABLE, `upstream "${this.#service}": every target's circuit is open`);
+  /**
+   * The balancer's pick among the targets whose circuit admits a try (an open
+   * one is passed over as an ejected one is, so weights, health, least-request
+   * and the consistent hash of `request` still decide among the others). Throws
+   * the balancer's 503 when no target is healthy, and a 503 when every target's
+   * circuit is open.
+   */
+  pick(balancer: TargetBalancer<T>, request: RequestEnvelope | undefined, exclude: TargetState<T> | undefined): PickedTarget<T> {
+    const state = balancer.pick(request, exclude, this.#admits);
+    const ticket = this.#targets.get(state.target)!.admit();
+    if (ticket === REFUSED) throw new GatewayError(StatusCode.UNAVAILABLE, `upstream "${this.#service}": every target's circuit is open`);
+    return { state, ticket };
   }
 
   /** Records one try's outcome against its target. */

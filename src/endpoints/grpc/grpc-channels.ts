@@ -1,10 +1,16 @@
-import { Client, connectivityState, credentials, type ChannelOptions } from "@grpc/grpc-js";
+import { Client, connectivityState, type ChannelOptions } from "@grpc/grpc-js";
+import type { ClientTls } from "../../tls/client-tls.js";
+import { grpcCredentials } from "./grpc-credentials.js";
 import { StatusCode } from "../../core/status-code.js";
 import { GatewayError } from "../../core/gateway-error.js";
-import { TargetBalancer, type TargetState } from "../target-balancer.js";
+import type { RequestEnvelope } from "../../core/envelope.js";
+import type { Logger } from "../../observability/logger.js";
+import { HealthChecker } from "../health-checker.js";
+import { TargetBalancer, type TargetState, type TargetStatus } from "../target-balancer.js";
 import { REFUSED, type CallOutcome } from "../circuit-breaker.js";
 import { ServiceCircuits, type CircuitSnapshot, type PickedTarget } from "../service-circuits.js";
 import { verdictOfCode, type RetryPolicy, type RetryableCall } from "../retry-policy.js";
+import { grpcHealthProbe } from "./grpc-health-probe.js";
 import { callUnary, type CallOptions, type CallStatus, type StatusToError, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcServiceOptions } from "./grpc-options.js";
 import { Http2UnaryChannel } from "./http2-unary-channel.js";
@@ -39,9 +45,12 @@ export class GrpcChannels {
   readonly #targets: GrpcTarget[];
   readonly #balancer: TargetBalancer<GrpcTarget>;
   readonly #circuits: ServiceCircuits<GrpcTarget> | undefined;
+  readonly #checker: HealthChecker<GrpcTarget> | undefined;
 
-  constructor(options: GrpcServiceOptions, service = "") {
+  constructor(name: string, options: GrpcServiceOptions, logger: Logger, tls: ClientTls | undefined) {
+    const secure = grpcCredentials(tls);
     const channelOptions: ChannelOptions = {
+      ...secure.channelOptions,
       "grpc.max_receive_message_length": options.maxReceiveMessageSize,
       "grpc.max_send_message_length": options.maxSendMessageSize,
       "grpc.keepalive_time_ms": options.keepaliveTime,
@@ -49,34 +58,49 @@ export class GrpcChannels {
       "grpc.keepalive_permit_without_calls": 1,
       "grpc.primary_user_agent": "rosetta",
     };
-    this.#targets = options.targets.map((target) => ({
+    this.#targets = options.targets.map(({ target }) => ({
       label: target,
-      client: new Client(target, credentials.createInsecure(), channelOptions),
-      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options) : undefined,
+      client: new Client(target, secure.credentials, channelOptions),
+      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options, tls) : undefined,
     }));
-    this.#balancer = new TargetBalancer(this.#targets, options.ejection);
-    this.#circuits = options.circuitBreaker === undefined ? undefined : new ServiceCircuits(service, options.circuitBreaker, this.#targets, (target) => target.label);
+    this.#balancer = new TargetBalancer(
+      name,
+      this.#targets.map((target, index) => ({ target, weight: options.targets[index]!.weight, label: target.label })),
+      options,
+    );
+    this.#circuits = options.circuitBreaker === undefined ? undefined : new ServiceCircuits(name, options.circuitBreaker, this.#targets, (target) => target.label);
+    this.#checker = options.healthCheck === undefined ? undefined : new HealthChecker(name, this.#balancer, options.healthCheck, grpcHealthProbe(options.healthCheck), logger);
   }
 
   /**
-   * A unary call on the configured transport, to the next healthy target; its
-   * outcome feeds the ejection and the circuits. With circuits it first passes
-   * the service's circuit (a fast 503 when open); with a retry policy a failed
-   * try is retried on another target when there is one.
+   * A unary call on the configured transport, to the next healthy target
+   * (`caller` feeds a consistent hash); its outcome feeds the ejection and the
+   * circuits. With circuits it first passes the service's circuit (a fast 503
+   * when open); with a retry policy a failed try is retried on another target
+   * when there is one.
    */
-  unary(options: CallOptions, request: Buffer, retry?: RetryPolicy): Promise<UnaryResult> {
-    if (this.#circuits === undefined && retry === undefined) return this.#unaryOnce(options, request, undefined);
+  unary(options: CallOptions, request: Buffer, caller?: RequestEnvelope, retry?: RetryPolicy): Promise<UnaryResult> {
+    if (this.#circuits === undefined && retry === undefined) return this.#unaryOnce(options, request, caller, undefined);
     return this.#guarded(options.cancellation.cancelled, (record) => {
-      if (retry === undefined) return this.#unaryOnce(options, request, record);
-      return retry.run(options.cancellation, options.deadline.getTime(), this.#retryable(options, request, record));
+      if (retry === undefined) return this.#unaryOnce(options, request, caller, record);
+      return retry.run(options.cancellation, options.deadline.getTime(), this.#retryable(options, request, caller, record));
     });
   }
 
   /** Opens a streaming call on the next healthy target's grpc-js channel, through the circuits when set (streams are never retried). */
-  stream<R>(open: (client: Client) => Promise<R>): Promise<R> {
-    if (this.#circuits === undefined) return open(this.#balancer.pick().target.client);
+  stream<R>(caller: RequestEnvelope | undefined, open: (client: Client) => Promise<R>): Promise<R> {
+    if (this.#circuits === undefined) {
+      let client: Client;
+      try {
+        client = this.#balancer.pick(caller).target.client;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return open(client);
+    }
     return this.#guarded(false, async (record) => {
-      const picked = this.#pick(undefined);
+      const picked = this.#pick(caller, undefined);
+      record.last = picked.state;
       const client = picked.state.target.client;
       try {
         const result = await open(client);
@@ -103,7 +127,7 @@ export class GrpcChannels {
       outcome = "success";
       return result;
     } catch (error) {
-      // No try made (every target's circuit open) says the service is failing too.
+      // No try made (no healthy target, every target's circuit open) says the service is failing too.
       const untried = record.last === undefined && error instanceof GatewayError && error.code === StatusCode.UNAVAILABLE;
       outcome = record.verdict === "failed" || untried ? "failure" : record.verdict === "answered" ? "success" : "neutral";
       throw error;
@@ -112,9 +136,9 @@ export class GrpcChannels {
     }
   }
 
-  #retryable(options: CallOptions, request: Buffer, record: TryRecord): RetryableCall<UnaryResult> {
+  #retryable(options: CallOptions, request: Buffer, caller: RequestEnvelope | undefined, record: TryRecord): RetryableCall<UnaryResult> {
     return {
-      attempt: (retry) => this.#unaryOnce(options, request, record, retry === 0 ? undefined : record.last),
+      attempt: (retry) => this.#unaryOnce(options, request, caller, record, retry === 0 ? undefined : record.last),
       answered: () => undefined,
       failed: () => {
         const status = record.status;
@@ -128,15 +152,14 @@ export class GrpcChannels {
     };
   }
 
-  #pick(previous: TargetState<GrpcTarget> | undefined): PickedTarget<GrpcTarget> {
-    if (this.#circuits === undefined) return { state: this.#balancer.pick(previous), ticket: REFUSED };
-    const picked = this.#circuits.pick(this.#balancer, previous);
-    if (picked instanceof GatewayError) throw picked;
-    return picked;
+  /** The balancer's pick, passed over targets whose circuit is open; throws a 503 when none may be tried. */
+  #pick(caller: RequestEnvelope | undefined, previous: TargetState<GrpcTarget> | undefined): PickedTarget<GrpcTarget> {
+    if (this.#circuits === undefined) return { state: this.#balancer.pick(caller, previous), ticket: REFUSED };
+    return this.#circuits.pick(this.#balancer, caller, previous);
   }
 
-  async #unaryOnce(options: CallOptions, request: Buffer, record: TryRecord | undefined, previous?: TargetState<GrpcTarget>): Promise<UnaryResult> {
-    const picked = this.#pick(previous);
+  async #unaryOnce(options: CallOptions, request: Buffer, caller: RequestEnvelope | undefined, record: TryRecord | undefined, previous?: TargetState<GrpcTarget>): Promise<UnaryResult> {
+    const picked = this.#pick(caller, previous);
     const state = picked.state;
     const { client, unary } = state.target;
     let verdict: Verdict;
@@ -151,6 +174,7 @@ export class GrpcChannels {
       record.status = undefined;
       record.verdict = undefined;
     }
+    this.#balancer.started(state);
     try {
       const result =
         unary === undefined ? await callUnary(client, { ...options, toError }, request) : await unary.call(options.path, request, options.metadata, options.deadline, options.cancellation, toError);
@@ -166,6 +190,8 @@ export class GrpcChannels {
         record.verdict = verdict;
       }
       throw error;
+    } finally {
+      this.#balancer.finished(state);
     }
   }
 
@@ -173,7 +199,12 @@ export class GrpcChannels {
     return this.#circuits?.snapshot();
   }
 
+  targets(): readonly TargetStatus[] {
+    return this.#balancer.statuses();
+  }
+
   close(): void {
+    this.#checker?.stop();
     for (const { client, unary } of this.#targets) {
       client.close();
       unary?.close();

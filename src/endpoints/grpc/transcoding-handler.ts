@@ -87,8 +87,8 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return async (request) => {
       const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
       const options = callOptions(request);
-      if (method.responseStream === true) return streamResponse(route, answer, await route.channels.stream((client) => callServerStream(client, options, messages)));
-      const result = await route.channels.stream((client) => callClientStream(client, options, messages));
+      if (method.responseStream === true) return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, messages)));
+      const result = await route.channels.stream(request, (client) => callClientStream(client, options, messages));
       return unaryResponse(route, answer, result, request);
     };
   }
@@ -96,12 +96,12 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return async (request) => {
       const options = callOptions(request);
       const message = await encodeRequest(request);
-      return streamResponse(route, answer, await route.channels.stream((client) => callServerStream(client, options, message)));
+      return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, message)));
     };
   }
   return async (request) => {
     const options = callOptions(request);
-    const result = await route.channels.unary(options, await encodeRequest(request), route.retry);
+    const result = await route.channels.unary(options, await encodeRequest(request), request, route.retry);
     return unaryResponse(route, answer, result, request);
   };
 }

@@ -12,10 +12,13 @@ import type { FrameFormat } from "../../frames/frame-format.js";
 import { toFrameHeaders } from "../../frames/frame-fields.js";
 import { stripHopByHop } from "../../core/hop-by-hop.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
-import { TargetBalancer, type TargetState } from "../target-balancer.js";
+import { TargetBalancer, type TargetState, type TargetStatus } from "../target-balancer.js";
+import { HealthChecker } from "../health-checker.js";
+import { tcpConnectProbe } from "./tcp-health-probe.js";
 import { compileUpstreamPath } from "../upstream-path.js";
 import { callBudget } from "../deadline.js";
 import { lineFrameFormat } from "./line-frame-format.js";
+import { loadClientTls } from "../../tls/client-tls.js";
 import { TargetPool } from "./target-pool.js";
 import { REFUSED, type CallOutcome } from "../circuit-breaker.js";
 import { ServiceCircuits, type CircuitSnapshot, type PickedTarget } from "../service-circuits.js";
@@ -47,15 +50,22 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
   readonly #balancer: TargetBalancer<TargetPool>;
   readonly #pools: TargetPool[];
   readonly #circuits: ServiceCircuits<TargetPool> | undefined;
+  readonly #checker: HealthChecker<TargetPool> | undefined;
 
   constructor(name: string, options: TcpServiceOptions, context: EndpointContext) {
     this.#name = name;
     this.#options = options;
     this.#format = options.framing === "line" ? lineFrameFormat : context.frameFormats.get(options.codec).create(context.codecs, options);
     this.#codecs = context.codecs;
-    this.#pools = options.targets.map((target) => new TargetPool(target, options, this.#format, name));
-    this.#balancer = new TargetBalancer(this.#pools, options.ejection);
+    const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
+    this.#pools = options.targets.map(({ target }) => new TargetPool(target, options, this.#format, name, tls));
+    this.#balancer = new TargetBalancer(
+      name,
+      this.#pools.map((pool, index) => ({ target: pool, weight: options.targets[index]!.weight, label: pool.target.label })),
+      options,
+    );
     this.#circuits = options.circuitBreaker === undefined ? undefined : new ServiceCircuits(name, options.circuitBreaker, this.#pools, (pool) => pool.target.label);
+    this.#checker = options.healthCheck === undefined ? undefined : new HealthChecker(name, this.#balancer, options.healthCheck, tcpConnectProbe, context.logger);
   }
 
   circuits(): CircuitSnapshot | undefined {
@@ -121,18 +131,17 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     };
   }
 
-  #pick(previous: TargetState<TargetPool> | undefined): PickedTarget<TargetPool> {
-    if (this.#circuits === undefined) return { state: this.#balancer.pick(previous), ticket: REFUSED };
-    const picked = this.#circuits.pick(this.#balancer, previous);
-    if (picked instanceof GatewayError) throw picked;
-    return picked;
+  /** The balancer's pick (`request` feeds a consistent hash), passed over targets whose circuit is open; throws a 503 when none may be tried. */
+  #pick(request: RequestEnvelope, previous: TargetState<TargetPool> | undefined): PickedTarget<TargetPool> {
+    if (this.#circuits === undefined) return { state: this.#balancer.pick(request, previous), ticket: REFUSED };
+    return this.#circuits.pick(this.#balancer, request, previous);
   }
 
   /** Tries each target at most once while connections cannot be opened (the frame was never sent). */
   async #call(request: RequestEnvelope, frame: Frame, budget: number, first: TargetState<TargetPool> | undefined, record: TryRecord | undefined): Promise<Frame> {
     let previous = first;
     for (let attempt = 0; ; attempt++) {
-      const picked = this.#pick(previous);
+      const picked = this.#pick(request, previous);
       const state = picked.state;
       if (record !== undefined) {
         record.last = state;
@@ -151,6 +160,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
         }
         throw error;
       }
+      this.#balancer.started(state);
       try {
         const reply = await connection.call(frame, budget, (callback) => request.cancellation.onCancel(callback));
         this.#balancer.succeeded(state);
@@ -163,6 +173,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
         this.#circuits?.tried(picked, failed ? "failure" : "neutral");
         throw error;
       } finally {
+        this.#balancer.finished(state);
         state.target.release(connection);
       }
     }
@@ -204,7 +215,12 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     return [];
   }
 
+  targets(): readonly TargetStatus[] {
+    return this.#balancer.statuses();
+  }
+
   async close(): Promise<void> {
+    this.#checker?.stop();
     for (const pool of this.#pools) pool.close();
   }
 }

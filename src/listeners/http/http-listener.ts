@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { createRequestEnvelope } from "../../core/request.js";
 import { headerText, type HeaderMap, type ResponseEnvelope } from "../../core/envelope.js";
@@ -16,6 +17,7 @@ import { BodyBufferBudget } from "./body-buffer-budget.js";
 import { receiveBody, type BodyLimits } from "./request-body.js";
 import { writeResponse } from "./write-response.js";
 import { WsAcceptor } from "../ws/ws-acceptor.js";
+import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
 
 function ignore(): void {}
 
@@ -30,6 +32,7 @@ class HttpListener implements Listener {
   readonly #server: Server;
   readonly #forwarded: ReturnType<typeof createForwardedHeaders>;
   readonly #webSocket: WsAcceptor | undefined;
+  readonly #tls: ServerTls | undefined;
   /** Connections that close after their current response: nothing more on them reaches a handler. */
   readonly #closing = new WeakSet<Socket>();
   #draining = false;
@@ -40,18 +43,25 @@ class HttpListener implements Listener {
     this.#bodyLimits = { ...options, bodyBuffer: new BodyBufferBudget(options.bodyBufferBytes) };
     this.#context = context;
     this.#forwarded = createForwardedHeaders(options.trustedProxies);
-    this.#server = createServer(
-      {
-        maxHeaderSize: options.maxHeaderBytes,
-        headersTimeout: options.headersTimeout,
-        requestTimeout: options.requestTimeout,
-        keepAliveTimeout: options.keepAliveTimeout,
-        // node:http looks for expired heads every 30 s by default; a slow head must go within headersTimeout + 1 s.
-        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.headersTimeout / 2))),
-        requireHostHeader: true,
-      },
-      (req, res) => this.#onRequest(req, res, false),
-    );
+    const httpOptions: ServerOptions = {
+      maxHeaderSize: options.maxHeaderBytes,
+      headersTimeout: options.headersTimeout,
+      requestTimeout: options.requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeout,
+      // node:http looks for expired heads every 30 s by default; a slow head must go within headersTimeout + 1 s.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.headersTimeout / 2))),
+      requireHostHeader: true,
+    };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, false);
+    // https: the same server with a TLS handshake first; a WebSocket upgrade on it is wss.
+    this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`);
+    if (this.#tls === undefined) {
+      this.#server = createServer(httpOptions, onRequest);
+    } else {
+      const server = createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
+      closeFailedHandshakes(server);
+      this.#server = server;
+    }
     // No count limit in node:http: readIncoming counts, so the answer is the same 431 on every Node version.
     this.#server.maxHeadersCount = 0;
     this.#server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, true));
@@ -169,6 +179,8 @@ class HttpListener implements Listener {
   }
 
   start(): Promise<void> {
+    const server = this.#server as HttpsServer;
+    this.#tls?.watch((options) => server.setSecureContext(options), this.#context.logger, this.name);
     return bind(this.#server, this.#options);
   }
 
@@ -177,6 +189,7 @@ class HttpListener implements Listener {
   }
 
   async close(graceMs: number): Promise<void> {
+    this.#tls?.close();
     if (!this.#server.listening) return;
     this.#draining = true;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));

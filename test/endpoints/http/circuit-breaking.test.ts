@@ -4,6 +4,7 @@ import { request } from "undici";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 import { startUpstream } from "../../helpers/upstream.js";
 import { waitFor } from "../../helpers/wait.js";
+import { parsePrometheusText } from "../../helpers/prometheus-text.js";
 
 async function call(gateway: TestGateway, path = "/x"): Promise<{ status: number; headers: Record<string, unknown>; body: string; ms: number }> {
   const started = performance.now();
@@ -154,6 +155,86 @@ test("a target's own circuit takes it out of rotation while the others serve", a
     await gateway.stop();
     await bad.upstream.close();
     await good.upstream.close();
+  }
+});
+
+test("with a consistent hash, a key whose target's circuit opened moves to one other target (retries hash the same request), the rest of the ring stays", async () => {
+  const upstreams = [await switchable(), await switchable(), await switchable()];
+  for (const { state } of upstreams) state.status = 200;
+  const gateway = await startGateway({
+    services: {
+      orders: {
+        protocol: "http",
+        targets: upstreams.map(({ upstream }) => upstream.origin),
+        loadBalancer: { "consistent-hash": { key: "header:x-user" } },
+        ejection: { consecutiveFailures: 1000 },
+        circuitBreaker: { consecutiveFailures: 2, openFor: "30s" },
+      },
+    },
+    routes: [{ id: "all", upstream: { service: "orders", retry: { attempts: 1, on: [503], backoff: "1ms" } } }],
+  });
+  const keyed = async () => {
+    const response = await request(`${gateway.url}/x`, { headers: { "x-user": "alice" } });
+    await response.body.dump();
+    return response.statusCode;
+  };
+  const counts = () => upstreams.map(({ upstream }) => upstream.received.length);
+  try {
+    assert.is(await keyed(), 200);
+    const owner = counts().indexOf(1);
+    assert.ok(owner >= 0, String(counts()));
+    upstreams[owner]!.state.status = 503;
+    // Two failed tries open the owner's circuit; each is retried on the same other target.
+    for (let index = 0; index < 2; index++) assert.is(await keyed(), 200);
+    const afterRetries = counts();
+    assert.is(afterRetries[owner], 3);
+    const successor = afterRetries.findIndex((count, index) => index !== owner && count === 2);
+    assert.ok(successor >= 0, `both retries on one target: ${afterRetries}`);
+    assert.is(gateway.gateway.circuits().orders!.targets[owner]!.state, "open");
+    for (let index = 0; index < 6; index++) assert.is(await keyed(), 200);
+    const final = counts();
+    assert.is(final[owner], 3, "an open circuit takes no tries");
+    assert.is(final[successor], 8, `the key sticks to one target while its own is out: ${final}`);
+    assert.is(
+      final.reduce((sum, count) => sum + count, 0),
+      11,
+    );
+    assert.is(gateway.gateway.circuits().orders!.state, "closed");
+  } finally {
+    await gateway.stop();
+    for (const { upstream } of upstreams) await upstream.close();
+  }
+});
+
+test("the admin listener shows the service circuit: /upstreams circuit and rosetta_circuit_open{service}", async () => {
+  const { upstream } = await switchable();
+  const gateway = await startGateway({
+    admin: { port: 0 },
+    services: {
+      orders: { protocol: "http", targets: [upstream.origin], ejection: { consecutiveFailures: 1000 }, circuitBreaker: { consecutiveFailures: 2, openFor: "30s" } },
+      plain: { protocol: "http", targets: [upstream.origin] },
+    },
+    routes: [{ id: "all", upstream: { service: "orders" } }],
+  });
+  const admin = `http://127.0.0.1:${gateway.gateway.admin!.address().port}`;
+  const read = async () => {
+    const upstreams = (await (await request(`${admin}/upstreams`)).body.json()) as { services: { service: string; circuit?: string }[] };
+    const families = await parsePrometheusText(await (await request(`${admin}/metrics`)).body.text());
+    const gauge = families.find((family) => family.name === "rosetta_circuit_open")!.samples;
+    return {
+      circuit: upstreams.services.find((service) => service.service === "orders")?.circuit,
+      plain: upstreams.services.find((service) => service.service === "plain")?.circuit,
+      gauge: gauge.filter((sample) => sample.labels.service === "orders").map((sample) => sample.value),
+      plainGauge: gauge.filter((sample) => sample.labels.service === "plain").length,
+    };
+  };
+  try {
+    assert.equal(await read(), { circuit: "closed", plain: undefined, gauge: [0], plainGauge: 0 });
+    for (let index = 0; index < 2; index++) assert.is((await call(gateway)).status, 503);
+    assert.equal(await read(), { circuit: "open", plain: undefined, gauge: [1], plainGauge: 0 });
+  } finally {
+    await gateway.stop();
+    await upstream.close();
   }
 });
 
