@@ -6,6 +6,8 @@ import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
+import { accessLogSchema, type AccessLogOptions } from "../observability/access-log.js";
+import { tracingSchema, type TracingOptions } from "../observability/tracing.js";
 import { INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault, type Fields, type Schema, ParseContext } from "../options/schema.js";
 
 export interface FilterEntry {
@@ -46,6 +48,10 @@ export interface GatewayConfig {
   readonly shutdownTimeout: number;
   /** The config file's folder (the working directory for a config given as an object). */
   readonly baseDirectory: string;
+  /** `accessLog`, with a file path resolved against the config file's folder; undefined: no access log. */
+  readonly accessLog: AccessLogOptions | undefined;
+  /** `tracing`; undefined: no spans, and the OpenTelemetry SDK is never loaded. */
+  readonly tracing: TracingOptions | undefined;
 }
 
 const templateSchema = refine(string(), (value, context) => {
@@ -153,6 +159,8 @@ export function sectionSchemas(plugins: Plugins) {
         codecs: withDefault(anything("codec options"), {}, "codec limits"),
         protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
         shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
+        accessLog: optional(anything("access log options"), "one JSON line per request or frame call; off unless set"),
+        tracing: optional(anything("tracing options"), "W3C trace context and OpenTelemetry spans exported over OTLP/HTTP; off unless set"),
       },
       "gateway config",
     ),
@@ -162,6 +170,8 @@ export function sectionSchemas(plugins: Plugins) {
     route: routeSchema(plugins),
     codecs,
     shutdown,
+    accessLog: accessLogSchema,
+    tracing: tracingSchema,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
 }
@@ -183,6 +193,8 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
+  const accessLog = top.accessLog === undefined ? undefined : schemas.accessLog.parse(top.accessLog, context.at("accessLog"));
+  const tracing = top.tracing === undefined ? undefined : schemas.tracing.parse(top.tracing, context.at("tracing"));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
   else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
@@ -245,11 +257,12 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
       }),
     );
   });
-  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID) {
+  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID || accessLog === INVALID || tracing === INVALID) {
     throw new ConfigError(context.problems);
   }
   const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
-  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory) });
+  const logTo = accessLog === undefined || accessLog.to === "stdout" || accessLog.to === "stderr" ? accessLog : { ...accessLog, to: resolve(baseDirectory, accessLog.to) };
+  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory), accessLog: logTo, tracing });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();

@@ -9,6 +9,8 @@ import type { Logger } from "../observability/logger.js";
 import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-handler.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import type { Plugins } from "./plugins.js";
+import { observeUpstream } from "../observability/observe-upstream.js";
+import { startObservation } from "./observation.js";
 import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
 
 /** What the gateway owns besides its handler and listeners; released when it stops. */
@@ -21,6 +23,7 @@ interface GatewayParts {
 
 /** A route to compile: a config route, or one an endpoint brings with it. */
 interface RouteSpec extends RouteInfo<unknown> {
+  readonly service: string;
   readonly condition: CompiledRoute["condition"];
   readonly filters: readonly Filter[];
   readonly endpoint: Endpoint<unknown>;
@@ -84,7 +87,7 @@ export class Gateway {
     const compile = (spec: RouteSpec) => {
       const { id, template, methods, configPath } = spec;
       try {
-        const handler = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
+        const handler = observeUpstream(spec.service, config.services[spec.service]!.protocol, spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath }), logger);
         routes.push({ id, template: template ?? everyPath, methods, condition: spec.condition, handler: composeFilters(spec.filters, handler) });
       } catch (error) {
         problems.push(...problemsOf(error, configPath));
@@ -94,10 +97,10 @@ export class Gateway {
       const endpoint = endpoints.get(route.service);
       if (endpoint === undefined) continue;
       const filters = createFilters(route.filters, { id: route.id });
-      compile({ id: route.id, configPath: route.configPath, template: route.template, methods: route.methods, condition: route.condition, filters, endpoint, upstream: route.upstream });
+      compile({ id: route.id, service: route.service, configPath: route.configPath, template: route.template, methods: route.methods, condition: route.condition, filters, endpoint, upstream: route.upstream });
     }
     for (const [name, endpoint] of endpoints) {
-      for (const route of endpoint.routes()) compile({ ...route, configPath: `services.${name}`, condition: undefined, filters: [], endpoint });
+      for (const route of endpoint.routes()) compile({ ...route, service: name, configPath: `services.${name}`, condition: undefined, filters: [], endpoint });
     }
     const globalFilters = createFilters(config.filters, undefined);
     const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases };
@@ -105,7 +108,9 @@ export class Gateway {
       await release(parts);
       throw new ConfigError(problems);
     }
-    const handle = createGatewayHandler(routes, globalFilters);
+    const observation = await startObservation(config, logger);
+    releases.push(() => observation.close());
+    const handle = createGatewayHandler(routes, globalFilters, observation.observer);
     const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger }));
     return new Gateway(config, logger, handle, parts, listeners);
   }

@@ -1,8 +1,11 @@
+import { performance } from "node:perf_hooks";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
 import type { ResponseEnvelope } from "../core/envelope.js";
 import { StatusCode } from "../core/status-code.js";
+import { callRecordKey } from "../observability/call-record.js";
+import { routeIdKey, type RequestObserver } from "../observability/request-observer.js";
 import { Router, type RouteEntry } from "./router.js";
 
 export interface CompiledRoute extends RouteEntry {
@@ -14,14 +17,23 @@ export interface CompiledRoute extends RouteEntry {
  * The handler every listener calls: global filters, then routing, then the
  * route's own filters and endpoint. Whatever fails inside becomes an error
  * response here, so global filters see (and may decorate) every response,
- * and the returned promise never rejects.
+ * and the returned promise never rejects. An observer (access log, tracing,
+ * metrics) sees every request start and finish; without one nothing is added.
  */
-export function createGatewayHandler(routes: readonly CompiledRoute[], globalFilters: readonly Filter[]): Handler {
+export function createGatewayHandler(routes: readonly CompiledRoute[], globalFilters: readonly Filter[], observer?: RequestObserver): Handler {
   const router = new Router(routes);
   const route: Handler = (request) => {
-    const outcome = router.match(request);
+    const record = observer === undefined ? undefined : request.context.get(callRecordKey);
+    let outcome: ReturnType<typeof router.match>;
+    if (record === undefined) outcome = router.match(request);
+    else {
+      record.routeStart = performance.now();
+      outcome = router.match(request);
+      record.routeEnd = performance.now();
+    }
     if (outcome.kind === "matched") {
       request.params = outcome.params;
+      if (observer !== undefined) request.context.set(routeIdKey, outcome.route.id);
       try {
         return outcome.route.handler(request).catch(errorResponse);
       } catch (error) {
@@ -40,15 +52,33 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
     }
     return Promise.resolve(errorResponse(new GatewayError(StatusCode.NOT_FOUND, `no route for ${request.method} ${request.path}`)));
   };
-  if (globalFilters.length === 0) return route;
-  const chain = composeFilters(globalFilters, route);
+  let handler = route;
+  if (globalFilters.length > 0) {
+    const chain = composeFilters(globalFilters, route);
+    handler = (request) => {
+      let pending: Promise<ResponseEnvelope>;
+      try {
+        pending = chain(request);
+      } catch (error) {
+        return Promise.resolve(errorResponse(error));
+      }
+      return pending.catch(errorResponse);
+    };
+  }
+  return observer === undefined ? handler : observed(handler, observer);
+}
+
+/** The handler with the observer told of each request's start and end. */
+function observed(handler: Handler, observer: RequestObserver): Handler {
   return (request) => {
-    let pending: Promise<ResponseEnvelope>;
-    try {
-      pending = chain(request);
-    } catch (error) {
-      return Promise.resolve(errorResponse(error));
-    }
-    return pending.catch(errorResponse);
+    const startedAt = Date.now();
+    const start = performance.now();
+    observer.started(request);
+    return handler(request).then((response) => {
+      const record = request.context.get(callRecordKey);
+      const routeMatchMs = record === undefined || record.routeEnd === 0 ? 0 : record.routeEnd - record.routeStart;
+      observer.finished(request, response, { startedAt, durationMs: performance.now() - start, routeMatchMs });
+      return response;
+    });
   };
 }

@@ -108,6 +108,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     const upstream = object({ service: required(string(), ""), ...fieldsOf(plugins.endpoints.get("http").upstreamSchema) });
     return { fields: { ...sections.route.fields, upstream: field(upstream) }, inherited: [] };
   }
+  if (heading === "Tracing and the access log") return { fields: { accessLog: field(sections.accessLog), tracing: field(sections.tracing) }, inherited: [] };
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
   return undefined;
 }

@@ -7,6 +7,8 @@ import { Http2UnaryChannel } from "./http2-unary-channel.js";
 
 /** One target's connections: a grpc-js channel, and the lean HTTP/2 one for unary calls when it is the transport. */
 interface GrpcTarget {
+  /** host:port, as configured (for logs and spans). */
+  readonly address: string;
   readonly client: Client;
   readonly unary: Http2UnaryChannel | undefined;
 }
@@ -37,6 +39,7 @@ export class GrpcChannels {
       "grpc.primary_user_agent": "rosetta",
     };
     this.#targets = options.targets.map((target) => ({
+      address: target,
       client: new Client(target, credentials.createInsecure(), channelOptions),
       unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options) : undefined,
     }));
@@ -44,8 +47,9 @@ export class GrpcChannels {
   }
 
   /** A unary call on the configured transport, to the next healthy target; its outcome feeds the ejection. */
-  async unary(options: CallOptions, request: Buffer): Promise<UnaryResult> {
+  async unary(options: CallOptions, request: Buffer, onTarget?: (address: string) => void): Promise<UnaryResult> {
     const state = this.#balancer.pick();
+    onTarget?.(state.target.address);
     const { client, unary } = state.target;
     let verdict: Verdict;
     const toError: StatusToError = (status) => {
@@ -65,8 +69,10 @@ export class GrpcChannels {
   }
 
   /** The next healthy target's grpc-js channel, for streaming calls. */
-  next(): Client {
-    return this.#balancer.pick().target.client;
+  next(onTarget?: (address: string) => void): Client {
+    const { address, client } = this.#balancer.pick().target;
+    onTarget?.(address);
+    return client;
   }
 
   close(): void {

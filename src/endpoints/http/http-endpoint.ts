@@ -26,6 +26,7 @@ import { isConnectFailure, upstreamError } from "./upstream-error.js";
 import { isMalformedReply } from "../malformed-reply.js";
 import { compileUpstreamPath, type UpstreamPath } from "../upstream-path.js";
 import { callBudget } from "../deadline.js";
+import { noteUpstreamTarget, translationEnd, translationStart } from "../../observability/call-record.js";
 
 interface Target {
   readonly origin: string;
@@ -94,8 +95,14 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     const translation = this.#translation(route);
     const declared = translation.upstream !== undefined || translation.soap !== undefined;
     const translated = async (request: RequestEnvelope, wanted: Codec | undefined): Promise<ResponseEnvelope> => {
+      const started = translationStart(request);
       await translateRequest(request, translation);
-      return translateResponse(await proxy(request), wanted, translation);
+      translationEnd(request, started);
+      const response = await proxy(request);
+      const replyStarted = translationStart(request);
+      const translated = await translateResponse(response, wanted, translation);
+      translationEnd(request, replyStarted);
+      return translated;
     };
     return (request) => {
       const wanted = wantedCodec(request, translation);
@@ -178,6 +185,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     const { request, method, path, headers, body, budget } = attempt;
     const state = this.#balancer.pick(previous);
     const { origin, pool } = state.target;
+    noteUpstreamTarget(request, origin);
     const onDeadline = () => new GatewayError(StatusCode.DEADLINE_EXCEEDED, `upstream "${this.#name}" (${origin}) did not answer within ${budget}ms`);
     const call = new UpstreamCall(method === "HEAD", budget, onDeadline, request.cancellation);
     pool.dispatch({ origin, method, path, headers, body: body as never }, call);

@@ -15,6 +15,7 @@ import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteIn
 import { TargetBalancer, type TargetState } from "../target-balancer.js";
 import { compileUpstreamPath } from "../upstream-path.js";
 import { callBudget } from "../deadline.js";
+import { noteUpstreamTarget } from "../../observability/call-record.js";
 import { lineFrameFormat } from "./line-frame-format.js";
 import { TargetPool } from "./target-pool.js";
 import { tcpServiceSchema, tcpUpstreamSchema, type TcpServiceOptions, type TcpUpstreamOptions } from "./tcp-options.js";
@@ -68,6 +69,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     let previous: TargetState<TargetPool> | undefined;
     for (let attempt = 0; ; attempt++) {
       const state = this.#balancer.pick(previous);
+      noteUpstreamTarget(request, state.target.target.label);
       let connection: Awaited<ReturnType<TargetPool["acquire"]>>;
       try {
         connection = await state.target.acquire();
