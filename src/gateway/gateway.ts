@@ -97,7 +97,17 @@ export class Gateway {
       const endpoint = endpoints.get(route.service);
       if (endpoint === undefined) continue;
       const filters = createFilters(route.filters, { id: route.id });
-      compile({ id: route.id, service: route.service, configPath: route.configPath, template: route.template, methods: route.methods, condition: route.condition, filters, endpoint, upstream: route.upstream });
+      compile({
+        id: route.id,
+        service: route.service,
+        configPath: route.configPath,
+        template: route.template,
+        methods: route.methods,
+        condition: route.condition,
+        filters,
+        endpoint,
+        upstream: route.upstream,
+      });
     }
     for (const [name, endpoint] of endpoints) {
       for (const route of endpoint.routes()) compile({ ...route, service: name, configPath: `services.${name}`, condition: undefined, filters: [], endpoint });
