@@ -11,6 +11,7 @@ import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.
 import type { Plugins } from "./plugins.js";
 import { observeUpstream } from "../observability/observe-upstream.js";
 import { startObservation } from "./observation.js";
+import type { RequestObserver } from "../observability/request-observer.js";
 import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
 
 /** What the gateway owns besides its handler and listeners; released when it stops. */
@@ -113,14 +114,20 @@ export class Gateway {
       for (const route of endpoint.routes()) compile({ ...route, service: name, configPath: `services.${name}`, condition: undefined, filters: [], endpoint });
     }
     const globalFilters = createFilters(config.filters, undefined);
+    let observer: RequestObserver | undefined;
+    try {
+      const observation = await startObservation(config, logger);
+      releases.push(() => observation.close());
+      observer = observation.observer;
+    } catch (error) {
+      problems.push(...problemsOf(error, "accessLog"));
+    }
     const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases };
     if (problems.length > 0) {
       await release(parts);
       throw new ConfigError(problems);
     }
-    const observation = await startObservation(config, logger);
-    releases.push(() => observation.close());
-    const handle = createGatewayHandler(routes, globalFilters, observation.observer);
+    const handle = createGatewayHandler(routes, globalFilters, observer);
     const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger }));
     return new Gateway(config, logger, handle, parts, listeners);
   }

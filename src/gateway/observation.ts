@@ -1,5 +1,6 @@
 import { consumerKey } from "../filters/consumer.js";
-import { createAccessLog } from "../observability/access-log.js";
+import { createAccessLog, type AccessLog } from "../observability/access-log.js";
+import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
 import { callRecords } from "../observability/call-records.js";
 import type { Logger } from "../observability/logger.js";
 import { composeObservers, type RequestObserver } from "../observability/request-observer.js";
@@ -26,7 +27,17 @@ export async function startObservation(config: GatewayConfig, logger: Logger): P
     closers.push(() => tracer.close().catch((error: unknown) => logger.warn("traces could not be exported at stop", { cause: String(error) })));
   }
   if (config.accessLog !== undefined) {
-    const accessLog = createAccessLog(config.accessLog, (request) => request.context.get(consumerKey));
+    let accessLog: AccessLog;
+    try {
+      accessLog = createAccessLog(
+        config.accessLog,
+        (request) => request.context.get(consumerKey),
+        (error) => logger.error("the access log could not be written", { file: config.accessLog?.to, cause: error.message }),
+      );
+    } catch (error) {
+      await Promise.all(closers.map((close) => close()));
+      throw new ConfigError([{ code: ConfigErrorCode.VALUE, path: "accessLog.to", message: `the access log file cannot be opened: ${(error as Error).message}` }]);
+    }
     observers.push(accessLog);
     const { to } = config.accessLog;
     if (to !== "stdout" && to !== "stderr") {

@@ -4,6 +4,7 @@ import type { RequestEnvelope, ResponseEnvelope } from "../core/envelope.js";
 import { StatusCode } from "../core/status-code.js";
 import { list, object, oneOf, optional, string, withDefault, type Infer } from "../options/schema.js";
 import { callRecordKey } from "./call-record.js";
+import { FileSink } from "./file-sink.js";
 import { ratio } from "./ratio.js";
 import type { RequestObserver, RequestTimings } from "./request-observer.js";
 import { routeIdKey } from "./request-observer.js";
@@ -57,6 +58,8 @@ export interface AccessLog extends RequestObserver {
   close(): void;
 }
 
+const flushEveryMs = 250;
+
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 function bodyBytes(body: Body, length: string | string[] | undefined): number | undefined {
@@ -71,13 +74,21 @@ function bodyBytes(body: Body, length: string | string[] | undefined): number | 
  * errors always written. A file path is taken as it is (the config resolved
  * it); `random` is for tests.
  */
-export function createAccessLog(options: AccessLogOptions, consumerOf: ConsumerOf, random: () => number = Math.random): AccessLog {
-  const sink =
-    options.to === "stdout" ? destination({ fd: 1, sync: false }) : options.to === "stderr" ? destination({ fd: 2, sync: false }) : destination({ dest: options.to, sync: false, mkdir: true });
-  const log: PinoLogger = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, sink);
+export function createAccessLog(options: AccessLogOptions, consumerOf: ConsumerOf, onError: (error: Error) => void, random: () => number = Math.random): AccessLog {
+  // A file gets FileSink (batched writes); stdout and stderr, which may be pipes, SonicBoom. Lines wait
+  // at most 250 ms, so a quiet gateway's lines are not held back.
+  const file = options.to === "stdout" || options.to === "stderr" ? undefined : new FileSink(options.to, onError);
+  const stream = file ?? destination({ fd: options.to === "stdout" ? 1 : 2, sync: false, minLength: 4096 });
+  let unflushed = false;
+  const flusher = setInterval(() => {
+    if (!unflushed) return;
+    unflushed = false;
+    stream.flush();
+  }, flushEveryMs);
+  flusher.unref();
+  const log: PinoLogger = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, stream);
   const { sample } = options;
   const only = options.fields === undefined ? undefined : new Set<string>(options.fields);
-  const fileSink = options.to !== "stdout" && options.to !== "stderr";
   return {
     started() {},
     finished(request: RequestEnvelope, response: ResponseEnvelope, timings: RequestTimings) {
@@ -112,18 +123,18 @@ export function createAccessLog(options: AccessLogOptions, consumerOf: ConsumerO
       if (only !== undefined) for (const key in line) if (!only.has(key)) delete line[key];
       if (failed) log.warn(line, "request");
       else log.info(line, "request");
+      unflushed = true;
     },
     reopen() {
-      if (fileSink) sink.reopen();
+      file?.reopen();
     },
     close() {
-      if (fileSink) sink.end();
-      else {
-        try {
-          sink.flushSync();
-        } catch {
-          // Not open yet: nothing was written.
-        }
+      clearInterval(flusher);
+      if (file !== undefined) return file.close();
+      try {
+        (stream as ReturnType<typeof destination>).flushSync();
+      } catch {
+        // Not open yet: nothing was written.
       }
     },
   };

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readFileSync, renameSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
@@ -228,6 +228,21 @@ test("bad accessLog options are config errors with their paths", () => {
   } catch (error) {
     const paths = (error as { problems: { path: string }[] }).problems.map((problem) => problem.path).sort();
     assert.equal(paths, ["accessLog.extra", "accessLog.fields[0]", "accessLog.sample", "accessLog.to"]);
+  }
+});
+
+test("an access log file that cannot be opened fails the start with its config path", async () => {
+  const blocker = join(folder, "not-a-folder");
+  writeFileSync(blocker, "");
+  try {
+    await start({ accessLog: { to: join(blocker, "access.log") }, services: {}, routes: [] });
+    assert.unreachable("started");
+  } catch (error) {
+    const problems = (error as { problems: { path: string; code: string }[] }).problems;
+    assert.equal(
+      problems.map((problem) => [problem.path, problem.code]),
+      [["accessLog.to", "ROSETTA_ERR_VALUE"]],
+    );
   }
 });
 
