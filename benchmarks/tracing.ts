@@ -5,7 +5,8 @@ import { cpuMicros, median, runWrk, startProcess, type BenchProcess } from "./ha
 
 /**
  * What the access log and tracing cost per request: the same HTTP→HTTP route
- * in three Rosetta processes — nothing observed, the access log to a file,
+ * in four Rosetta processes — nothing observed, the access log to a file
+ * (every success sampled away, then every line written),
  * tracing at sample 1 exporting to a local OTLP sink — measured in
  * alternating rounds; CPU µs per request of each Rosetta process.
  */
@@ -17,7 +18,11 @@ export async function benchTracing(script: (name: string) => string, seconds: nu
   const origin = `http://127.0.0.1:${upstream.port}`;
   const targets: { name: string; process: BenchProcess }[] = [
     { name: "off", process: await startProcess("rosetta-off", script("rosetta-observed"), [origin, "off"]) },
-    { name: "access log (file)", process: await startProcess("rosetta-access-log", script("rosetta-observed"), [origin, "access-log", logFile]) },
+    {
+      name: "access log to a file, sample 0 (ids, records, traceparent upstream; no lines)",
+      process: await startProcess("rosetta-access-log-0", script("rosetta-observed"), [origin, "access-log-sample-0", join(folder, "unsampled.log")]),
+    },
+    { name: "access log to a file, sample 1", process: await startProcess("rosetta-access-log", script("rosetta-observed"), [origin, "access-log", logFile]) },
     {
       name: "tracing, sample 1 (OTLP/HTTP JSON to a local sink)",
       process: await startProcess("rosetta-tracing", script("rosetta-observed"), [origin, "tracing", `http://127.0.0.1:${sink.port}/v1/traces`]),

@@ -5,11 +5,19 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
 
 /**
  * Rosetta for the tracing benchmark: HTTP→HTTP on one route with either
- * nothing observed (`off`), the access log to a file (`access-log FILE`), or
- * tracing at sample 1 exporting to a local OTLP sink (`tracing URL`).
+ * nothing observed (`off`), the access log to a file (`access-log FILE`, or
+ * `access-log-sample-0 FILE` with every success sampled away), or tracing at
+ * sample 1 exporting to a local OTLP sink (`tracing URL`).
  */
 const [upstream, mode, where] = process.argv.slice(2) as [string, string, string | undefined];
-const observed = mode === "access-log" ? { accessLog: { to: where, sample: Number(process.env.SAMPLE ?? 1) } } : mode === "tracing" ? { tracing: { otlp: where, sample: 1 } } : {};
+const observers: Record<string, Record<string, unknown>> = {
+  off: {},
+  "access-log": { accessLog: { to: where } },
+  // Every line sampled away: what remains is the call record, the ids and the trace context sent upstream.
+  "access-log-sample-0": { accessLog: { to: where, sample: 0 } },
+  tracing: { tracing: { otlp: where, sample: 1 } },
+};
+const observed = observers[mode]!;
 const plugins = builtinPlugins();
 const config = validateGatewayConfig(
   {

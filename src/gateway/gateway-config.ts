@@ -6,8 +6,9 @@ import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
-import { accessLogSchema, type AccessLogOptions } from "../observability/access-log.js";
-import { tracingSchema, type TracingOptions } from "../observability/tracing.js";
+import type { AccessLogOptions } from "../observability/access-log.js";
+import type { TracingOptions } from "../observability/tracing.js";
+import { accessLogSchema, tracingSchema } from "./observability-options.js";
 import { INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault, type Fields, type Schema, ParseContext } from "../options/schema.js";
 
 export interface FilterEntry {

@@ -2,10 +2,8 @@ import { pino, destination, type Logger as PinoLogger } from "pino";
 import type { Body } from "../core/body.js";
 import type { RequestEnvelope, ResponseEnvelope } from "../core/envelope.js";
 import { StatusCode } from "../core/status-code.js";
-import { list, object, oneOf, optional, string, withDefault, type Infer } from "../options/schema.js";
 import { callRecordKey } from "./call-record.js";
 import { FileSink } from "./file-sink.js";
-import { ratio } from "./ratio.js";
 import type { RequestObserver, RequestTimings } from "./request-observer.js";
 import { routeIdKey } from "./request-observer.js";
 
@@ -37,16 +35,14 @@ export const accessLogFields = [
 
 export type AccessLogField = (typeof accessLogFields)[number];
 
-export const accessLogSchema = object(
-  {
-    to: withDefault(string(), "stdout", "where lines go: stdout, stderr, or a file path (relative to the config file; appended to, reopened on SIGUSR2)"),
-    sample: withDefault(ratio, 1, "share of successful requests logged (0..1); errors (status ≥ 400) are always logged"),
-    fields: optional(list(oneOf(accessLogFields), { minItems: 1 }), "only these fields (time and msg are always written); default: every field"),
-  },
-  "access log options",
-);
-
-export type AccessLogOptions = Infer<typeof accessLogSchema>;
+/** `accessLog` as validated (schema: src/gateway/observability-options.ts). */
+export interface AccessLogOptions {
+  /** stdout, stderr, or a file path. */
+  readonly to: string;
+  /** Share of successful requests logged, 0..1. */
+  readonly sample: number;
+  readonly fields?: readonly AccessLogField[] | undefined;
+}
 
 /** Where the line's consumer comes from (an authentication filter's context key), given by the gateway. */
 export type ConsumerOf = (request: RequestEnvelope) => string | undefined;
