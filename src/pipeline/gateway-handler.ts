@@ -68,16 +68,24 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
   return observer === undefined ? handler : observed(handler, observer);
 }
 
-/** The handler with the observer told of each request's start and end. */
+/** The handler with the observer told of each request's start and end; an observer that throws never fails the request. */
 function observed(handler: Handler, observer: RequestObserver): Handler {
   return (request) => {
     const startedAt = Date.now();
     const start = performance.now();
-    observer.started(request);
+    try {
+      observer.started(request);
+    } catch {
+      // Observing is best effort: the request goes on.
+    }
     return handler(request).then((response) => {
       const record = request.context.get(callRecordKey);
       const routeMatchMs = record === undefined || record.routeEnd === 0 ? 0 : record.routeEnd - record.routeStart;
-      observer.finished(request, response, { startedAt, durationMs: performance.now() - start, routeMatchMs });
+      try {
+        observer.finished(request, response, { startedAt, durationMs: performance.now() - start, routeMatchMs });
+      } catch {
+        // As above: the response is sent whatever an observer did.
+      }
       return response;
     });
   };

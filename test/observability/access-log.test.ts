@@ -10,6 +10,10 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
 import type { Logger } from "../../src/observability/logger.js";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
 import { tcpClient } from "../helpers/frame-clients.js";
+import { startLibraryServer } from "../helpers/grpc-server.js";
+import { consumerKey } from "../../src/filters/consumer.js";
+import type { FilterFactory } from "../../src/filters/filter-factory.js";
+import { object } from "../../src/options/schema.js";
 import { waitFor } from "../helpers/wait.js";
 
 /** Access-log lines as JSON.parse reads them, from real gateways writing to real files. */
@@ -32,8 +36,21 @@ async function linesWhen(file: string, count: number): Promise<Line[]> {
   return linesOf(file);
 }
 
+/** A filter that names the consumer from a header, as an authentication filter would. */
+const consumerFilter: FilterFactory<unknown> = {
+  name: "test-consumer",
+  description: "sets the consumer from x-test-consumer",
+  optionsSchema: object({}, "test-consumer options"),
+  create: () => (next) => (request) => {
+    const name = request.headers["x-test-consumer"];
+    if (typeof name === "string") request.context.set(consumerKey, name);
+    return next(request);
+  },
+};
+
 async function start(config: Record<string, unknown>): Promise<{ gateway: Gateway; port: (index?: number) => number }> {
   const plugins = builtinPlugins();
+  plugins.filters.register(consumerFilter.name, consumerFilter);
   const withListener = { listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0 }], ...config };
   const gateway = await Gateway.start(validateGatewayConfig(withListener, plugins), plugins, logger);
   return { gateway, port: (index = 0) => gateway.listeners[index]!.address().port };
@@ -134,6 +151,40 @@ test("two gateways in a row: the lines of one trace id form the call tree", asyn
     const seen = upstream.received.find((received) => received.headers.traceparent?.includes(traceId))!;
     assert.is(seen.headers.traceparent, `00-${traceId}-${child.spanId}-01`);
   }
+});
+
+test("a gRPC upstream: gRPC code, target, translation time; the consumer a filter set", async () => {
+  const grpc = await startLibraryServer();
+  stops.push(() => grpc.close());
+  const file = join(folder, "grpc.log");
+  const { gateway, port } = await start({
+    accessLog: { to: file },
+    protos: { include: ["test/protos"] },
+    filters: ["test-consumer"],
+    services: { library: { protocol: "grpc", targets: [grpc.target], protos: ["rosetta/test/v1/library.proto"] } },
+    routes: [{ id: "shelf", match: { path: "/api/shelves/{shelf}" }, upstream: { service: "library", method: "rosetta.test.v1.Library/GetShelf" } }],
+  });
+  stops.push(() => gateway.stop(500));
+  const ok = await request(`http://127.0.0.1:${port()}/api/shelves/5`, { headers: { "x-test-consumer": "alice" } });
+  assert.is(ok.statusCode, 200);
+  await ok.body.text();
+  const failed = await request(`http://127.0.0.1:${port()}/v1/fail/5`);
+  assert.is(failed.statusCode, 404);
+  await failed.body.text();
+  const [shelf, fail] = await linesWhen(file, 2);
+  assert.is(shelf!.route, "shelf");
+  assert.is(shelf!.service, "library");
+  assert.is(shelf!.target, grpc.target);
+  assert.is(shelf!.grpcCode, "OK");
+  assert.ok(shelf!.translationMs > 0, "the request and reply were translated");
+  assert.is(shelf!.consumer, "alice");
+  assert.is(shelf!.bytesOut, undefined, "a value reply is encoded by the listener, after the line");
+  assert.is(fail!.status, 404);
+  assert.is(fail!.grpcCode, "NOT_FOUND");
+  assert.is(fail!.service, "library");
+  assert.type(fail!.route, "string");
+  assert.type(fail!.error, "string");
+  assert.is(fail!.consumer, undefined);
 });
 
 test("a frame call on TCP is logged with the trace id of its frame headers", async () => {
