@@ -1,60 +1,55 @@
 import { consumerKey } from "../filters/consumer.js";
-import { createAccessLog, type AccessLog } from "../observability/access-log.js";
+import { createAccessLog, type AccessLog, type AccessLogOptions } from "../observability/access-log.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
-import { callRecords } from "../observability/call-records.js";
 import type { Logger } from "../observability/logger.js";
-import { composeObservers, type RequestObserver } from "../observability/request-observer.js";
-import { startTracer } from "../observability/tracing.js";
-import type { GatewayConfig } from "./gateway-config.js";
+import type { RequestObserver } from "../observability/request-observer.js";
+import { startTracer, type TracingOptions } from "../observability/tracing.js";
 
-/** What watches requests for one gateway: its request observer (undefined when nothing does), and how to stop watching. */
-export interface Observation {
-  readonly observer: RequestObserver | undefined;
+/** An observer the gateway started, and how to stop it (flush, close files, unhook signals). */
+export interface OpenedObserver {
+  readonly observer: RequestObserver;
   close(): Promise<void>;
 }
 
-/**
- * The access log and the tracer of a config. The call records go first (the
- * trace context both read), the tracer next (it takes over the span id), the
- * access log last. A log file is reopened on SIGUSR2, for logrotate.
- */
-export async function startObservation(config: GatewayConfig, logger: Logger): Promise<Observation> {
-  const observers: RequestObserver[] = [];
-  const closers: (() => Promise<void> | void)[] = [];
-  if (config.tracing !== undefined) {
-    const tracer = await startTracer(config.tracing);
-    observers.push(tracer);
-    closers.push(() => tracer.close().catch((error: unknown) => logger.warn("traces could not be exported at stop", { cause: String(error) })));
-  }
-  if (config.accessLog !== undefined) {
-    let accessLog: AccessLog;
-    try {
-      accessLog = createAccessLog(
-        config.accessLog,
-        (request) => request.context.get(consumerKey),
-        (error) => logger.error("the access log could not be written", { file: config.accessLog?.to, cause: error.message }),
-      );
-    } catch (error) {
-      await Promise.all(closers.map((close) => close()));
-      throw new ConfigError([{ code: ConfigErrorCode.VALUE, path: "accessLog.to", message: `the access log file cannot be opened: ${(error as Error).message}` }]);
-    }
-    observers.push(accessLog);
-    const { to } = config.accessLog;
-    if (to !== "stdout" && to !== "stderr") {
-      const reopen = () => {
-        accessLog.reopen();
-        logger.info("access log reopened", { file: to });
-      };
-      process.on("SIGUSR2", reopen);
-      closers.push(() => void process.off("SIGUSR2", reopen));
-    }
-    closers.push(() => accessLog.close());
-  }
-  if (observers.length > 0) observers.unshift(callRecords);
+/** The tracer of `tracing`: the OpenTelemetry SDK is loaded now, and spans still buffered are exported at stop. */
+export async function openTracer(options: TracingOptions, logger: Logger): Promise<OpenedObserver> {
+  const tracer = await startTracer(options);
   return {
-    observer: composeObservers(observers),
+    observer: tracer,
+    close: () => tracer.close().catch((error: unknown) => logger.warn("traces could not be exported at stop", { cause: String(error) })),
+  };
+}
+
+/**
+ * The access log of `accessLog`, with the consumer an authentication filter
+ * set. A file that cannot be opened is a config error at accessLog.to; a
+ * log file is reopened on SIGUSR2, for logrotate.
+ */
+export function openAccessLog(options: AccessLogOptions, logger: Logger): OpenedObserver {
+  let accessLog: AccessLog;
+  try {
+    accessLog = createAccessLog(
+      options,
+      (request) => request.context.get(consumerKey),
+      (error) => logger.error("the access log could not be written", { file: options.to, cause: error.message }),
+    );
+  } catch (error) {
+    throw new ConfigError([{ code: ConfigErrorCode.VALUE, path: "accessLog.to", message: `the access log file cannot be opened: ${(error as Error).message}` }]);
+  }
+  const { to } = options;
+  let reopen: (() => void) | undefined;
+  if (to !== "stdout" && to !== "stderr") {
+    reopen = () => {
+      accessLog.reopen();
+      logger.info("access log reopened", { file: to });
+    };
+    process.on("SIGUSR2", reopen);
+  }
+  return {
+    observer: accessLog,
     async close() {
-      await Promise.all(closers.map((close) => close()));
+      if (reopen !== undefined) process.off("SIGUSR2", reopen);
+      accessLog.close();
     },
   };
 }

@@ -2,10 +2,8 @@ import { pino, destination, type Logger as PinoLogger } from "pino";
 import type { Body } from "../core/body.js";
 import type { RequestEnvelope, ResponseEnvelope } from "../core/envelope.js";
 import { StatusCode } from "../core/status-code.js";
-import { callRecordKey } from "./call-record.js";
 import { FileSink } from "./file-sink.js";
-import type { RequestObserver, RequestTimings } from "./request-observer.js";
-import { routeIdKey } from "./request-observer.js";
+import type { RequestObserver, RequestOutcome } from "./request-observer.js";
 
 /** Every field an access-log line can carry, in the order written. */
 export const accessLogFields = [
@@ -86,31 +84,31 @@ export function createAccessLog(options: AccessLogOptions, consumerOf: ConsumerO
   const { sample } = options;
   const only = options.fields === undefined ? undefined : new Set<string>(options.fields);
   return {
+    traced: true,
     started() {},
-    finished(request: RequestEnvelope, response: ResponseEnvelope, timings: RequestTimings) {
+    finished(request: RequestEnvelope, response: ResponseEnvelope, outcome: RequestOutcome) {
       const failed = response.status >= 400;
       if (!failed && sample < 1 && random() >= sample) return;
-      const record = request.context.get(callRecordKey);
-      const upstream = record?.upstream;
+      const called = outcome.upstreamStart !== 0;
       const line: Record<string, unknown> = {
         requestId: request.requestId,
-        traceId: record?.traceId,
-        spanId: record?.spanId,
-        parentSpanId: record?.parentSpanId,
-        upstreamSpanId: upstream !== undefined && upstream.spanId !== record?.spanId ? upstream.spanId : undefined,
+        traceId: outcome.traceId,
+        spanId: outcome.spanId,
+        parentSpanId: outcome.parentSpanId,
+        upstreamSpanId: called && outcome.upstreamSpanId !== outcome.spanId ? outcome.upstreamSpanId : undefined,
         listener: request.peer.listener,
         protocol: request.peer.protocol,
-        route: request.context.get(routeIdKey),
+        route: outcome.route,
         method: request.method,
         path: request.path,
         status: response.status,
-        grpcCode: upstream?.protocol === "grpc" ? StatusCode[upstream.error?.code ?? StatusCode.OK] : undefined,
+        grpcCode: outcome.upstreamProtocol === "grpc" ? StatusCode[outcome.upstreamError?.code ?? StatusCode.OK] : undefined,
         error: response.error === undefined ? undefined : response.error.message,
-        service: upstream?.service,
-        target: upstream?.target,
-        durationMs: round(timings.durationMs),
-        upstreamMs: upstream === undefined || upstream.end === 0 ? undefined : round(Math.max(0, upstream.end - upstream.start - (record?.translationMs ?? 0))),
-        translationMs: record === undefined ? undefined : round(record.translationMs),
+        service: outcome.service,
+        target: outcome.target,
+        durationMs: round(outcome.finishedAt - outcome.startedAt),
+        upstreamMs: outcome.upstreamMs < 0 ? undefined : round(Math.max(0, outcome.upstreamMs - outcome.translationMs)),
+        translationMs: round(outcome.translationMs),
         bytesIn: bodyBytes(request.body, request.headers["content-length"]),
         bytesOut: bodyBytes(response.body, response.headers["content-length"]),
         client: request.peer.address,

@@ -3,8 +3,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
 import { StatusCode } from "../core/status-code.js";
-import { callRecordKey, type RequestSpan, type UpstreamRecord } from "./call-record.js";
-import { routeIdKey } from "./request-observer.js";
+import type { RequestOutcome, RequestSpan } from "./request-observer.js";
 import type { Tracer, TracingOptions } from "./tracing.js";
 
 /**
@@ -12,7 +11,7 @@ import type { Tracer, TracingOptions } from "./tracing.js";
  * request: the server span (started with the caller's context as parent),
  * and under it the upstream call (a client span, whose id goes upstream),
  * routing, the filter chain and each codec translation. The last three are
- * made when the request ends, from the times the call record kept, so the
+ * made when the request ends, from the times the outcome record kept, so the
  * hot path only records numbers. A tracer provider per gateway, never the
  * global one: an embedding program keeps its own.
  */
@@ -31,22 +30,24 @@ export function createOtelTracer(options: TracingOptions): Tracer {
       this.server = server;
     }
 
-    startUpstream(upstream: UpstreamRecord): string {
-      const attributes: Attributes = { "rosetta.service": upstream.service, "rosetta.upstream.protocol": upstream.protocol };
-      if (upstream.protocol === "grpc") attributes["rpc.system"] = "grpc";
-      const client = tracer.startSpan(`call ${upstream.service}`, { kind: SpanKind.CLIENT, startTime: upstream.start, attributes }, trace.setSpan(ROOT_CONTEXT, this.server));
+    startUpstream(outcome: RequestOutcome): string {
+      const service = outcome.service ?? "";
+      const protocol = outcome.upstreamProtocol ?? "";
+      const attributes: Attributes = { "rosetta.service": service, "rosetta.upstream.protocol": protocol };
+      if (protocol === "grpc") attributes["rpc.system"] = "grpc";
+      const client = tracer.startSpan(`call ${service}`, { kind: SpanKind.CLIENT, startTime: outcome.upstreamStart, attributes }, trace.setSpan(ROOT_CONTEXT, this.server));
       this.#client = client;
       return client.spanContext().spanId;
     }
 
-    endUpstream(upstream: UpstreamRecord): void {
+    endUpstream(outcome: RequestOutcome): void {
       const client = this.#client;
       if (client === undefined) return;
-      if (upstream.target !== undefined) client.setAttribute("server.address", upstream.target);
-      if (upstream.protocol === "grpc") client.setAttribute("rpc.grpc.status_code", upstream.error?.code ?? StatusCode.OK);
-      else if (upstream.status !== undefined) client.setAttribute("http.response.status_code", upstream.status);
-      if (upstream.error !== undefined) client.setStatus({ code: SpanStatusCode.ERROR, message: upstream.error.message });
-      client.end(upstream.end);
+      if (outcome.target !== undefined) client.setAttribute("server.address", outcome.target);
+      if (outcome.upstreamProtocol === "grpc") client.setAttribute("rpc.grpc.status_code", outcome.upstreamError?.code ?? StatusCode.OK);
+      else if (outcome.upstreamStatus !== undefined) client.setAttribute("http.response.status_code", outcome.upstreamStatus);
+      if (outcome.upstreamError !== undefined) client.setStatus({ code: SpanStatusCode.ERROR, message: outcome.upstreamError.message });
+      client.end(outcome.upstreamStart + outcome.upstreamMs);
     }
   }
 
@@ -55,9 +56,8 @@ export function createOtelTracer(options: TracingOptions): Tracer {
   };
 
   return {
-    started(request) {
-      const record = request.context.get(callRecordKey);
-      if (record === undefined) return;
+    traced: true,
+    started(request, record) {
       const parent =
         record.parentSpanId === undefined
           ? ROOT_CONTEXT
@@ -72,7 +72,7 @@ export function createOtelTracer(options: TracingOptions): Tracer {
         `${request.method} ${request.peer.listener}`,
         {
           kind: SpanKind.SERVER,
-          startTime: record.startTime,
+          startTime: record.startedAt,
           attributes: {
             "rosetta.listener": request.peer.listener,
             "rosetta.protocol": request.peer.protocol,
@@ -87,18 +87,17 @@ export function createOtelTracer(options: TracingOptions): Tracer {
       const spanContext = server.spanContext();
       record.spanId = spanContext.spanId;
       record.sampled = (spanContext.traceFlags & 1) === 1;
-      // A new trace gets the SDK's trace id; the call record takes it over.
+      // A new trace gets the SDK's trace id; the record takes it over.
       record.traceId = spanContext.traceId;
       record.span = new OtelRequestSpan(server);
     },
-    finished(request, response, timings) {
-      const record = request.context.get(callRecordKey);
-      const span = record?.span;
-      if (record === undefined || !(span instanceof OtelRequestSpan)) return;
+    finished(request, response, record) {
+      const span = record.span;
+      if (!(span instanceof OtelRequestSpan)) return;
       const server = span.server;
-      const end = record.startTime + timings.durationMs;
+      const end = record.finishedAt;
       if (server.isRecording()) {
-        const route = request.context.get(routeIdKey);
+        const route = record.route;
         if (route !== undefined) {
           server.setAttribute("http.route", route);
           server.updateName(`${request.method} ${route}`);
@@ -108,8 +107,8 @@ export function createOtelTracer(options: TracingOptions): Tracer {
           server.setAttribute("rpc.grpc.status_code", response.error.code);
           if (response.status >= 500) server.setStatus({ code: SpanStatusCode.ERROR, message: response.error.message });
         }
-        if (record.routeEnd !== 0) child(server, "routing", record.routeStart, record.routeEnd);
-        child(server, "filters", record.startTime, record.upstream?.start ?? end);
+        if (record.routeStart !== 0) child(server, "routing", record.routeStart, record.routeStart + record.routeMatchMs);
+        child(server, "filters", record.startedAt, record.upstreamStart === 0 ? end : record.upstreamStart);
         const translations = record.translations;
         for (let index = 0; index + 1 < translations.length; index += 2) child(server, "translate", translations[index]!, translations[index + 1]!);
       }

@@ -2,11 +2,10 @@ import { performance } from "node:perf_hooks";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
-import type { ResponseEnvelope } from "../core/envelope.js";
+import type { RequestEnvelope, ResponseEnvelope } from "../core/envelope.js";
 import { StatusCode } from "../core/status-code.js";
-import { callRecordKey } from "../observability/call-record.js";
-import { routeIdKey, type RequestObserver } from "../observability/request-observer.js";
-import { Router, type RouteEntry } from "./router.js";
+import { newRequestOutcome, requestOutcomeKey, type RequestObserver } from "../observability/request-observer.js";
+import { Router, type RouteEntry, type RouteOutcome } from "./router.js";
 
 export interface CompiledRoute extends RouteEntry {
   /** The route's filters around its endpoint call. */
@@ -17,23 +16,15 @@ export interface CompiledRoute extends RouteEntry {
  * The handler every listener calls: global filters, then routing, then the
  * route's own filters and endpoint. Whatever fails inside becomes an error
  * response here, so global filters see (and may decorate) every response,
- * and the returned promise never rejects. An observer (access log, tracing,
- * metrics) sees every request start and finish; without one nothing is added.
+ * and the returned promise never rejects. Observers (metrics, access log,
+ * tracing) see every request start and finish; without one, nothing is
+ * added to the path.
  */
-export function createGatewayHandler(routes: readonly CompiledRoute[], globalFilters: readonly Filter[], observer?: RequestObserver): Handler {
+export function createGatewayHandler(routes: readonly CompiledRoute[], globalFilters: readonly Filter[], observers: readonly RequestObserver[] = []): Handler {
   const router = new Router(routes);
-  const route: Handler = (request) => {
-    const record = observer === undefined ? undefined : request.context.get(callRecordKey);
-    let outcome: ReturnType<typeof router.match>;
-    if (record === undefined) outcome = router.match(request);
-    else {
-      record.routeStart = performance.now();
-      outcome = router.match(request);
-      record.routeEnd = performance.now();
-    }
+  const dispatch = (request: RequestEnvelope, outcome: RouteOutcome<CompiledRoute>): Promise<ResponseEnvelope> => {
     if (outcome.kind === "matched") {
       request.params = outcome.params;
-      if (observer !== undefined) request.context.set(routeIdKey, outcome.route.id);
       try {
         return outcome.route.handler(request).catch(errorResponse);
       } catch (error) {
@@ -52,6 +43,20 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
     }
     return Promise.resolve(errorResponse(new GatewayError(StatusCode.NOT_FOUND, `no route for ${request.method} ${request.path}`)));
   };
+  let route: Handler = (request) => dispatch(request, router.match(request));
+  if (observers.length > 0) {
+    // Observed: the route match is timed and the route id recorded (the record is there: observe() made it).
+    route = (request) => {
+      const record = request.context.get(requestOutcomeKey);
+      if (record === undefined) return dispatch(request, router.match(request));
+      const matchStarted = performance.now();
+      const outcome = router.match(request);
+      record.routeStart = matchStarted;
+      record.routeMatchMs = performance.now() - matchStarted;
+      if (outcome.kind === "matched") record.route = outcome.route.id;
+      return dispatch(request, outcome);
+    };
+  }
   let handler = route;
   if (globalFilters.length > 0) {
     const chain = composeFilters(globalFilters, route);
@@ -65,26 +70,35 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
       return pending.catch(errorResponse);
     };
   }
-  return observer === undefined ? handler : observed(handler, observer);
+  return observers.length > 0 ? observe(handler, observers) : handler;
 }
 
-/** The handler with the observer told of each request's start and end; an observer that throws never fails the request. */
-function observed(handler: Handler, observer: RequestObserver): Handler {
+/**
+ * Makes each request's outcome record (with the trace context when an
+ * observer reads it) and tells every observer of the request's start and
+ * finish. An observer that throws never fails the request nor silences the
+ * others.
+ */
+function observe(handler: Handler, observers: readonly RequestObserver[]): Handler {
+  const traced = observers.some((observer) => observer.traced === true);
   return (request) => {
-    const startedAt = Date.now();
-    const start = performance.now();
-    try {
-      observer.started(request);
-    } catch {
-      // Observing is best effort: the request goes on.
+    const outcome = newRequestOutcome(request, traced);
+    request.context.set(requestOutcomeKey, outcome);
+    for (const observer of observers) {
+      try {
+        observer.started(request, outcome);
+      } catch {
+        // Observing is best effort: the request goes on.
+      }
     }
     return handler(request).then((response) => {
-      const record = request.context.get(callRecordKey);
-      const routeMatchMs = record === undefined || record.routeEnd === 0 ? 0 : record.routeEnd - record.routeStart;
-      try {
-        observer.finished(request, response, { startedAt, durationMs: performance.now() - start, routeMatchMs });
-      } catch {
-        // As above: the response is sent whatever an observer did.
+      outcome.finishedAt = performance.now();
+      for (const observer of observers) {
+        try {
+          observer.finished(request, response, outcome);
+        } catch {
+          // As above: the response is sent whatever an observer did.
+        }
       }
       return response;
     });

@@ -9,7 +9,7 @@ import { readBodyBytes } from "../../core/read-body.js";
 import { messageShape, type MessageShape } from "../../protojson/message-shape.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import { decodeRequestBody } from "../../codecs/codec-step.js";
-import { noteUpstreamTarget, translationEnd, translationStart } from "../../observability/call-record.js";
+import { translationEnd, translationStart } from "../../observability/request-observer.js";
 import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult, type UnaryResult } from "./grpc-calls.js";
@@ -81,25 +81,24 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return Buffer.from(protoJson.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
   };
 
-  const target = (request: RequestEnvelope) => (address: string) => noteUpstreamTarget(request, address);
   if (method.requestStream === true) {
     return async (request) => {
       const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
       const options = callOptions(request);
-      if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(target(request)), options, messages));
-      const result = await callClientStream(route.channels.next(target(request)), options, messages);
+      if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(request), options, messages));
+      const result = await callClientStream(route.channels.next(request), options, messages);
       return unaryResponse(route, answer, result, request);
     };
   }
   if (method.responseStream === true) {
-    return async (request) => streamResponse(route, answer, await callServerStream(route.channels.next(target(request)), callOptions(request), await encodeRequest(request)));
+    return async (request) => streamResponse(route, answer, await callServerStream(route.channels.next(request), callOptions(request), await encodeRequest(request)));
   }
   return async (request) => {
     const options = callOptions(request);
     const started = translationStart(request);
     const message = await encodeRequest(request);
     translationEnd(request, started);
-    const result = await route.channels.unary(options, message, target(request));
+    const result = await route.channels.unary(options, message, request);
     const replyStarted = translationStart(request);
     const response = unaryResponse(route, answer, result, request);
     translationEnd(request, replyStarted);
