@@ -6,6 +6,7 @@ import { benchRouter } from "./micro/router.bench.js";
 import { benchXmlVersusJson } from "./xml-vs-json.js";
 import { benchListeners } from "./listeners.js";
 import { benchEventLoop, benchSlowBody, benchSlowloris } from "./hardening.js";
+import { benchTracing } from "./tracing.js";
 
 /**
  * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
@@ -164,6 +165,11 @@ if (sections.has("xml")) {
     `\nXML → gRPC → XML next to JSON → gRPC → JSON (PATCH UpdateBook, the book echoed back), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${xml.lines.join("\n")}\n`,
   );
   process.stdout.write(`\nEvent-loop delay while 4 callers send 1 MiB XML bodies (and get 1 MiB XML back), ${seconds}s\n\n${xml.loopLines.join("\n")}\n`);
+}
+
+if (sections.has("tracing")) {
+  const lines = await benchTracing(script, seconds, rounds, connections);
+  process.stdout.write(`\nAccess log and tracing cost: HTTP→HTTP, one route, wrk -t1 -c${connections}, alternating rounds, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
 
 if (sections.has("listeners")) {

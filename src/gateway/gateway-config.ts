@@ -8,6 +8,9 @@ import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
+import type { AccessLogOptions } from "../observability/access-log.js";
+import type { TracingOptions } from "../observability/tracing.js";
+import { accessLogSchema, tracingSchema } from "./observability-options.js";
 import { INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault, type Fields, type Schema, ParseContext } from "../options/schema.js";
 
 export interface FilterEntry {
@@ -54,6 +57,10 @@ export interface GatewayConfig {
   readonly admin: AdminConfig | undefined;
   /** The document as given (before defaults), for /config with secrets redacted. */
   readonly document: unknown;
+  /** `accessLog`, with a file path resolved against the config file's folder; undefined: no access log. */
+  readonly accessLog: AccessLogOptions | undefined;
+  /** `tracing`; undefined: no spans, and the OpenTelemetry SDK is never loaded. */
+  readonly tracing: TracingOptions | undefined;
 }
 
 const templateSchema = refine(string(), (value, context) => {
@@ -178,6 +185,8 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
         protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
         shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
         admin: optional(anything("admin options"), "the admin listener (health, readiness, metrics, routes); off unless given"),
+        accessLog: optional(anything("access log options"), "one JSON line per request or frame call; off unless set"),
+        tracing: optional(anything("tracing options"), "W3C trace context and OpenTelemetry spans exported over OTLP/HTTP; off unless set"),
       },
       "gateway config",
     ),
@@ -188,6 +197,8 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
     codecs,
     shutdown,
     admin: adminSchema,
+    accessLog: accessLogSchema,
+    tracing: tracingSchema,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
 }
@@ -210,6 +221,8 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
   const admin = top.admin === undefined ? undefined : schemas.admin.parse(top.admin, context.at("admin"));
+  const accessLog = top.accessLog === undefined ? undefined : schemas.accessLog.parse(top.accessLog, context.at("accessLog"));
+  const tracing = top.tracing === undefined ? undefined : schemas.tracing.parse(top.tracing, context.at("tracing"));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
   else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
@@ -273,11 +286,35 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
       }),
     );
   });
-  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID || admin === INVALID) {
+  if (
+    context.problems.length > 0 ||
+    services === INVALID ||
+    filters === INVALID ||
+    codecs === INVALID ||
+    shutdown === INVALID ||
+    protos === INVALID ||
+    admin === INVALID ||
+    accessLog === INVALID ||
+    tracing === INVALID
+  ) {
     throw new ConfigError(context.problems);
   }
   const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
-  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory), admin, document: input });
+  const logTo = accessLog === undefined || accessLog.to === "stdout" || accessLog.to === "stderr" ? accessLog : { ...accessLog, to: resolve(baseDirectory, accessLog.to) };
+  return Object.freeze({
+    listeners,
+    protoIncludes,
+    services,
+    filters,
+    routes,
+    codecs,
+    shutdownTimeout: shutdown.timeout,
+    baseDirectory: resolve(baseDirectory),
+    admin,
+    document: input,
+    accessLog: logTo,
+    tracing,
+  });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();

@@ -15,7 +15,9 @@ import { timeCodec } from "../codecs/codec-timing.js";
 import { AdminServer, type ReloadHandler } from "../observability/admin-server.js";
 import { GatewayMetrics } from "../observability/gateway-metrics.js";
 import { redactSecrets } from "../observability/redact.js";
-import { timedUpstream, type RequestObserver } from "../observability/request-observer.js";
+import type { RequestObserver } from "../observability/request-observer.js";
+import { observeUpstream } from "../observability/observe-upstream.js";
+import { openAccessLog, openTracer, type OpenedObserver } from "./observation.js";
 import type { RouteRow } from "../observability/routes-table.js";
 import type { UpstreamStatus } from "../observability/upstream-status.js";
 import { upstreamStatusOf } from "./upstream-status-of.js";
@@ -94,13 +96,7 @@ export class Gateway {
   static async create(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
     const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])));
     const names = Object.keys(config.services);
-    const observers: RequestObserver[] = [];
     let gateway: Gateway | undefined;
-    const metrics = config.admin === undefined ? undefined : new GatewayMetrics(() => gateway?.upstreams() ?? []);
-    if (metrics !== undefined) {
-      observers.push(metrics);
-      for (const name of plugins.codecs.keys()) timeCodec(codecs.get(name), metrics.codecTimer);
-    }
     const created = await Promise.allSettled(
       names.map((name) => {
         const service = config.services[name]!;
@@ -136,8 +132,8 @@ export class Gateway {
     const compile = (spec: RouteSpec) => {
       const { id, template, methods, configPath } = spec;
       try {
-        let handler = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
-        if (observers.length > 0) handler = timedUpstream(spec.service, handler);
+        const endpoint = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
+        const handler = observeUpstream(spec.service, config.services[spec.service]!.protocol, endpoint, logger);
         routes.push({ id, template: template ?? everyPath, methods, condition: spec.condition, handler: composeFilters(spec.filters, handler) });
         routeRows.push({
           id,
@@ -177,6 +173,26 @@ export class Gateway {
       }
     }
     const globalFilters = createFilters(config.filters, undefined);
+    // Who watches requests, in one list: metrics with the admin listener, tracing, the access log. They
+    // share one outcome record per request, which the pipeline fills whatever of them is configured.
+    const observers: RequestObserver[] = [];
+    const metrics = config.admin === undefined ? undefined : new GatewayMetrics(() => gateway?.upstreams() ?? []);
+    if (metrics !== undefined) {
+      observers.push(metrics);
+      for (const name of plugins.codecs.keys()) timeCodec(codecs.get(name), metrics.codecTimer);
+    }
+    const open = async (path: string, start: () => OpenedObserver | Promise<OpenedObserver>) => {
+      try {
+        const opened = await start();
+        observers.push(opened.observer);
+        releases.push(() => opened.close());
+      } catch (error) {
+        problems.push(...problemsOf(error, path));
+      }
+    };
+    const { tracing, accessLog } = config;
+    if (tracing !== undefined) await open("tracing", () => openTracer(tracing, logger));
+    if (accessLog !== undefined) await open("accessLog", () => openAccessLog(accessLog, logger));
     const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases, services: endpoints, routeRows, metrics };
     if (problems.length > 0) {
       await release(parts);

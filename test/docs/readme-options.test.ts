@@ -113,6 +113,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     return { fields: { ...sections.route.fields, upstream: field(upstream) }, inherited: [] };
   }
   if (heading === "Circuit breaking and retries") return { fields: { circuitBreaker: field(circuitBreakerSchema), retry: field(retrySchema) }, inherited: [] };
+  if (heading === "Tracing and the access log") return { fields: { accessLog: field(sections.accessLog), tracing: field(sections.tracing) }, inherited: [] };
   if (heading === "`listeners[].tls`") return { fields: fieldsOf(listenerTlsSchema)!, inherited: [] };
   if (heading === "`services.<name>.tls`") return { fields: fieldsOf(upstreamTlsSchema)!, inherited: [] };
   match = /^`([\w-]+)` options$/.exec(heading);
