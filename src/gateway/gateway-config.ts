@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { suggest } from "../core/did-you-mean.js";
 import type { Plugins } from "./plugins.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
+import { redisSectionSchema, type RedisSection } from "../filters/redis-connection.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
@@ -44,6 +45,8 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[];
   readonly codecs: Readonly<Record<string, unknown>>;
   readonly shutdownTimeout: number;
+  /** Shared state (rate-limit `store: redis`); undefined when the config has no `redis` section. */
+  readonly redis: RedisSection | undefined;
   /** The config file's folder (the working directory for a config given as an object). */
   readonly baseDirectory: string;
 }
@@ -153,6 +156,7 @@ export function sectionSchemas(plugins: Plugins) {
         codecs: withDefault(anything("codec options"), {}, "codec limits"),
         protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
         shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
+        redis: optional(anything("redis options"), "the Redis that holds shared state (rate-limit store: redis)"),
       },
       "gateway config",
     ),
@@ -162,6 +166,7 @@ export function sectionSchemas(plugins: Plugins) {
     route: routeSchema(plugins),
     codecs,
     shutdown,
+    redis: redisSectionSchema,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
 }
@@ -183,6 +188,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
+  const redis = top.redis === undefined ? undefined : schemas.redis.parse(top.redis, context.at("redis"));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
   else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
@@ -245,11 +251,11 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
       }),
     );
   });
-  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID) {
+  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID || redis === INVALID) {
     throw new ConfigError(context.problems);
   }
   const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
-  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory) });
+  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, redis, baseDirectory: resolve(baseDirectory) });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();
