@@ -15,13 +15,16 @@ export interface BucketShape {
   readonly tokensPerMs: number;
 }
 
+/** Float noise (1 / (1/3600000) is not exactly 3600000) must not add a whole millisecond, nor a second after rounding up. */
+const ceil = (milliseconds: number) => Math.ceil(milliseconds - 1e-6);
+
 /** The decision for a bucket that holds `tokens` after its refill; shared by the memory and Redis stores. */
 export function decide(shape: BucketShape, tokens: number, allowed: boolean): BucketDecision {
   return {
     allowed,
     remaining: Math.max(0, Math.floor(tokens)),
-    retryAfterMs: allowed ? 0 : Math.ceil((1 - tokens) / shape.tokensPerMs),
-    resetMs: Math.ceil((shape.burst - tokens) / shape.tokensPerMs),
+    retryAfterMs: allowed ? 0 : ceil((1 - tokens) / shape.tokensPerMs),
+    resetMs: ceil((shape.burst - tokens) / shape.tokensPerMs),
   };
 }
 
