@@ -28,24 +28,30 @@ export function decide(shape: BucketShape, tokens: number, allowed: boolean): Bu
   };
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
+const none = -1;
 
 /**
- * Token buckets in this process, at most `maxKeys` of them: a Map kept in
- * least-recently-used order (a hit moves its key to the end), the oldest
- * dropped when a new key would exceed the bound. A dropped bucket that was
+ * Token buckets in this process, at most `maxKeys` of them, in
+ * least-recently-used order: a hit moves its slot to the tail of a linked
+ * list kept in typed arrays (no allocation, no Map mutation on a hit), and a
+ * new key beyond the bound takes the head's slot. A dropped bucket that was
  * not yet full comes back full: with a bound well above the number of keys
- * active within one refill time, that never happens to an active caller, and
- * a flood of distinct keys costs at most `maxKeys` entries.
+ * active within one refill time that never happens to an active caller, and
+ * a flood of distinct keys costs at most `maxKeys` slots. Slot arrays grow
+ * by doubling up to the bound, so a quiet filter stays small.
  */
 export class MemoryBuckets {
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #slots = new Map<string, number>();
   readonly #shape: BucketShape;
   readonly #maxKeys: number;
   readonly #now: () => number;
+  #keys: string[] = [];
+  #tokens = new Float64Array(0);
+  #at = new Float64Array(0);
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
+  #head = none;
+  #tail = none;
 
   constructor(shape: BucketShape, maxKeys: number, now: () => number = performance.now.bind(performance)) {
     this.#shape = shape;
@@ -54,25 +60,79 @@ export class MemoryBuckets {
   }
 
   get size(): number {
-    return this.#buckets.size;
+    return this.#slots.size;
   }
 
   take(key: string): BucketDecision {
     const { burst, tokensPerMs } = this.#shape;
     const now = this.#now();
-    const buckets = this.#buckets;
-    let bucket = buckets.get(key);
-    if (bucket === undefined) {
-      if (buckets.size >= this.#maxKeys) buckets.delete(buckets.keys().next().value as string);
-      bucket = { tokens: burst, at: now };
+    let slot = this.#slots.get(key);
+    let tokens: number;
+    if (slot === undefined) {
+      slot = this.#claim(key);
+      tokens = burst;
     } else {
-      buckets.delete(key);
-      bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.at) * tokensPerMs);
-      bucket.at = now;
+      tokens = Math.min(burst, this.#tokens[slot]! + (now - this.#at[slot]!) * tokensPerMs);
+      this.#touch(slot);
     }
-    buckets.set(key, bucket);
-    const allowed = bucket.tokens >= 1;
-    if (allowed) bucket.tokens -= 1;
-    return decide(this.#shape, bucket.tokens, allowed);
+    const allowed = tokens >= 1;
+    if (allowed) tokens -= 1;
+    this.#tokens[slot] = tokens;
+    this.#at[slot] = now;
+    return decide(this.#shape, tokens, allowed);
+  }
+
+  /** A slot for a new key: a fresh one while below the bound, else the least recently used one's. */
+  #claim(key: string): number {
+    let slot: number;
+    const size = this.#slots.size;
+    if (size < this.#maxKeys) {
+      if (size === this.#prev.length) this.#grow(Math.min(this.#maxKeys, Math.max(1024, size * 2)));
+      slot = size;
+      this.#keys.push(key);
+    } else {
+      slot = this.#head;
+      this.#slots.delete(this.#keys[slot]!);
+      this.#unlink(slot);
+      this.#keys[slot] = key;
+    }
+    this.#slots.set(key, slot);
+    this.#append(slot);
+    return slot;
+  }
+
+  #touch(slot: number): void {
+    if (slot === this.#tail) return;
+    this.#unlink(slot);
+    this.#append(slot);
+  }
+
+  #unlink(slot: number): void {
+    const prev = this.#prev[slot]!;
+    const next = this.#next[slot]!;
+    if (prev === none) this.#head = next;
+    else this.#next[prev] = next;
+    if (next === none) this.#tail = prev;
+    else this.#prev[next] = prev;
+  }
+
+  #append(slot: number): void {
+    this.#prev[slot] = this.#tail;
+    this.#next[slot] = none;
+    if (this.#tail === none) this.#head = slot;
+    else this.#next[this.#tail] = slot;
+    this.#tail = slot;
+  }
+
+  #grow(capacity: number): void {
+    const grown = <T extends Float64Array | Int32Array>(array: T, make: (length: number) => T): T => {
+      const bigger = make(capacity);
+      bigger.set(array);
+      return bigger;
+    };
+    this.#tokens = grown(this.#tokens, (length) => new Float64Array(length));
+    this.#at = grown(this.#at, (length) => new Float64Array(length));
+    this.#prev = grown(this.#prev, (length) => new Int32Array(length));
+    this.#next = grown(this.#next, (length) => new Int32Array(length));
   }
 }
