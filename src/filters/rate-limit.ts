@@ -110,7 +110,7 @@ export const rateLimitFilter: FilterFactory<RateLimitOptions> = {
     redis.client(); // connect now, not on the first request
     const scope = context.route === undefined ? `global/${context.configPath}` : `${context.route.id}/${context.configPath.slice(context.configPath.indexOf("filters"))}`;
     const prefix = `${redis.keyPrefix}rate-limit:${scope}:`;
-    const buckets = new RedisBuckets(() => redis.client(), shape, options.timeout);
+    const buckets = new RedisBuckets(() => redis.connected(), shape, options.timeout);
     const failOpen = options.failMode === "open";
     return (next) => (request) =>
       buckets.take(prefix + keyOf(request)).then((decision) => {

@@ -44,12 +44,12 @@ export type StoreFailure = "timeout" | "error";
  * bounded by `timeoutMs`; it resolves with a failure instead of rejecting.
  */
 export class RedisBuckets {
-  readonly #redis: () => Redis;
+  readonly #redis: () => Redis | Promise<Redis>;
   readonly #shape: BucketShape;
   readonly #timeoutMs: number;
   readonly #args: readonly string[];
 
-  constructor(redis: () => Redis, shape: BucketShape, timeoutMs: number) {
+  constructor(redis: () => Redis | Promise<Redis>, shape: BucketShape, timeoutMs: number) {
     this.#redis = redis;
     this.#shape = shape;
     this.#timeoutMs = timeoutMs;
@@ -74,7 +74,7 @@ export class RedisBuckets {
   }
 
   async #run(key: string): Promise<[number, string]> {
-    const redis = this.#redis();
+    const redis = await this.#redis();
     try {
       return (await redis.evalsha(sha, 1, key, ...this.#args)) as [number, string];
     } catch (error) {

@@ -31,15 +31,18 @@ export type RedisSection = Infer<typeof redisSectionSchema>;
 /**
  * The gateway's one Redis connection, shared by every filter that needs it,
  * opened on first use (a config whose filters never use Redis never
- * connects) and closed when the gateway stops. Commands are never queued
- * while disconnected: they fail at once, so the caller's timeout and fail
- * mode decide, and a Redis outage cannot pile up memory.
+ * connects) and closed when the gateway stops. Until the first connection is
+ * ready, `connected()` waits for it (the caller's timeout bounds the wait);
+ * after that, commands are never queued while disconnected: they fail at
+ * once, so the caller's fail mode decides and an outage piles up nothing.
  */
 export class SharedRedis {
   readonly #section: RedisSection;
   readonly #logger: Logger;
   #client: Redis | undefined;
   #down = false;
+  #firstReady: Promise<Redis> | undefined;
+  #everReady = false;
 
   constructor(section: RedisSection, logger: Logger) {
     this.#section = section;
@@ -70,12 +73,20 @@ export class SharedRedis {
     client.on("ready", () => {
       if (this.#down) this.#logger.info("redis available again");
       this.#down = false;
+      this.#everReady = true;
     });
+    this.#firstReady = new Promise((resolve) => client.once("ready", () => resolve(client)));
     client.connect().catch(() => {
       // Reported by the error event; ioredis keeps reconnecting.
     });
     this.#client = client;
     return client;
+  }
+
+  /** The client, or while it has never been ready (start-up), a promise of it. */
+  connected(): Redis | Promise<Redis> {
+    const client = this.client();
+    return this.#everReady ? client : this.#firstReady!;
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,12 @@ policies.before(async (context) => {
       { id: "by-ip", match: { path: "/by-ip" }, filters: [{ "rate-limit": { rate: 1, per: "1h", burst: 1, key: "ip" } }], upstream: { service: "up", path: "/" } },
       { id: "loopback-only", match: { path: "/loopback-only" }, filters: [{ "ip-filter": { allow: ["127.0.0.0/8", "::1"] } }], upstream: { service: "up", path: "/" } },
       { id: "no-loopback", match: { path: "/no-loopback" }, filters: [{ "ip-filter": { deny: ["127.0.0.1", "::ffff:127.0.0.0/104"] } }], upstream: { service: "up", path: "/" } },
-      { id: "office", match: { path: "/office" }, filters: [{ "ip-filter": { allow: ["10.0.0.0/8", "2001:db8::/32"], deny: ["10.9.0.0/16", "2001:db8:bad::/48"] } }], upstream: { service: "up", path: "/" } },
+      {
+        id: "office",
+        match: { path: "/office" },
+        filters: [{ "ip-filter": { allow: ["10.0.0.0/8", "2001:db8::/32"], deny: ["10.9.0.0/16", "2001:db8:bad::/48"] } }],
+        upstream: { service: "up", path: "/" },
+      },
       {
         id: "cors",
         match: { path: "/cors/**" },
