@@ -40,6 +40,7 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   ws: ["listeners/ws"],
   "ftp-srv": ["listeners/ftp"],
   yaml: ["gateway"],
+  ioredis: ["filters"],
 };
 
 const folderOf = (path: string) => path.split("/")[0]!.replace(/\.ts$/, "");

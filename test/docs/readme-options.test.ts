@@ -108,6 +108,13 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     const upstream = object({ service: required(string(), ""), ...fieldsOf(plugins.endpoints.get("http").upstreamSchema) });
     return { fields: { ...sections.route.fields, upstream: field(upstream) }, inherited: [] };
   }
+  match = /^`([\w-]+)` filter$/.exec(heading);
+  if (match !== null) {
+    const schema = plugins.filters.find(match[1]!)?.optionsSchema;
+    const fields = schema === undefined ? undefined : fieldsOf(schema);
+    return fields === undefined ? undefined : { fields, inherited: [] };
+  }
+  if (heading === "`redis`") return { fields: sections.redis.fields, inherited: [] };
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
   return undefined;
 }
