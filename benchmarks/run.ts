@@ -95,6 +95,41 @@ if (sections.has("http")) {
   process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
 
+if (sections.has("observability")) {
+  // The per-request cost of metrics: the same Rosetta with and without the admin listener, in alternating rounds.
+  const upstream = await startProcess("upstream", script("upstream"));
+  const origin = `http://127.0.0.1:${upstream.port}`;
+  const off = await startProcess("rosetta", script("rosetta"), [origin]);
+  const on = await startProcess("rosetta-metrics", script("rosetta"), [origin, "admin"]);
+  const targets = [
+    { name: "admin + metrics off", url: `http://127.0.0.1:${off.port}/api/orders/1`, process: off },
+    { name: "admin + metrics on", url: `http://127.0.0.1:${on.port}/api/orders/1`, process: on },
+  ];
+  for (const target of targets) await runWrk(target.url, 2, connections);
+  const runs = new Map<string, Array<LoadResult & { cpu: number }>>(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    // Alternate which goes first, so drift in the machine's load does not favour one.
+    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      const before = cpuMicros(target.process.pid);
+      const load = await runWrk(target.url, seconds, connections);
+      const cpu = (cpuMicros(target.process.pid) - before) / load.requests;
+      runs.get(target.name)!.push({ ...load, cpu });
+      process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/req\n`);
+    }
+  }
+  await Promise.all([off.stop(), on.stop(), upstream.stop()]);
+  const [offRuns, onRuns] = targets.map((target) => runs.get(target.name)!);
+  const lines = ["| Rosetta HTTP→HTTP | requests/s | p99 ms | CPU µs/request |", "|---|---:|---:|---:|"];
+  for (const target of targets) {
+    const list = runs.get(target.name)!;
+    lines.push(`| ${target.name} | ${fixed(median(list.map((run) => run.requestsPerSecond)))} | ${fixed(median(list.map((run) => run.p99Ms)), 2)} | ${fixed(median(list.map((run) => run.cpu)), 1)} |`);
+  }
+  const extra = median(onRuns!.map((run, index) => run.cpu - offRuns![index]!.cpu));
+  process.stdout.write(
+    `\nMetrics cost, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n\nmetrics add ${fixed(extra, 1)} µs CPU per request (median of per-round differences)\n`,
+  );
+}
+
 if (sections.has("grpc")) {
   // REST/JSON → gRPC unary: Rosetta (wrk → HTTP) next to a direct grpc-js client loop against the same server.
   const grpcUpstream = await startProcess("grpc-upstream", script("grpc-upstream"));

@@ -3,14 +3,16 @@
 // with the exact command to run, rather than letting tests fail for an unclear reason.
 import { execFileSync, spawnSync } from "node:child_process";
 
-/** command → the Debian package that provides it. */
+/** command (or a shell check) → the Debian package that provides it. */
 const required = [
   ["curl", "curl"],
   ["openssl", "openssl"],
   ["redis-server", "redis-server"],
+  // The official Prometheus text parser, on Debian's own python3 (test/helpers/prometheus-text.ts).
+  ["/usr/bin/python3 -c 'import prometheus_client.parser'", "python3-prometheus-client"],
 ];
 
-const has = (command) => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+const has = (check) => spawnSync("sh", ["-c", check.includes(" ") ? check : `command -v ${check}`], { stdio: "ignore" }).status === 0;
 
 export function ensureTestPrerequisites() {
   const missing = required.filter(([command]) => !has(command)).map(([, pkg]) => pkg);

@@ -15,7 +15,7 @@ export { validateGatewayConfig, type GatewayConfig } from "./gateway/gateway-con
 export { loadConfigFile } from "./gateway/load-config.js";
 
 // The request and response every plugin sees
-export type { RequestEnvelope, ResponseEnvelope, HeaderMap, Peer, TraceContext } from "./core/envelope.js";
+export type { RequestEnvelope, ResponseEnvelope, HeaderMap, Peer, PeerTls, TraceContext } from "./core/envelope.js";
 export { mediaTypeOf } from "./core/envelope.js";
 export {
   emptyBody,

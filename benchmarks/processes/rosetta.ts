@@ -9,6 +9,8 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
  * the work a real deployment does, not an empty pass-through.
  */
 const upstream = process.argv[2]!;
+// "admin" as the second argument turns the admin listener and its metrics on (the observability benchmark).
+const admin = process.argv[3] === "admin" ? { admin: { port: 0 } } : {};
 const plugins = builtinPlugins();
 const config = validateGatewayConfig(
   {
@@ -26,6 +28,7 @@ const config = validateGatewayConfig(
       },
       { id: "other", match: { path: "/api/{rest=**}" }, upstream: { service: "orders" } },
     ],
+    ...admin,
   },
   plugins,
 );

@@ -7,12 +7,14 @@ import { startDemo, type Demo } from "../demo/demo.js";
 import { Gateway } from "../gateway/gateway.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../gateway/plugins.js";
+import { formatRoutesTable } from "../observability/routes-table.js";
 
 const usage = `Usage: rosetta <command> [options]
 
 Commands:
   start [-c gateway.yaml]   run the gateway; without -c, the embedded demo
   validate -c gateway.yaml  check a config; print every problem; exit 1 on any
+  routes -c gateway.yaml    print every route, generated ones included (as /routes?format=text)
   help                      this text
   version                   the version
 
@@ -65,6 +67,15 @@ async function main(argv: string[]): Promise<number> {
     const gateway = await Gateway.create(await loadConfigFile(values.config, plugins), plugins, silentLogger);
     await gateway.stop(0);
     process.stdout.write(`${values.config}: valid\n`);
+    return 0;
+  }
+  if (command === "routes") {
+    if (values.config === undefined) return fail("routes needs -c FILE");
+    // Built like validate (protos loaded, annotation routes generated), never bound.
+    const gateway = await Gateway.create(await loadConfigFile(values.config, plugins), plugins, silentLogger);
+    const table = formatRoutesTable(gateway.routes());
+    await gateway.stop(0);
+    process.stdout.write(table);
     return 0;
   }
   if (command === "start") {

@@ -7,6 +7,7 @@ import { readBodyBytes } from "../core/read-body.js";
 import { StatusCode } from "../core/status-code.js";
 import type { Codec } from "./codec.js";
 import type { CodecRegistry } from "./codec-registry.js";
+import { timedDecode, timedEncode } from "./codec-timing.js";
 import type { MessageBinding } from "./offload/message-binding.js";
 import { canonicalValue } from "../protojson/message-shape.js";
 
@@ -114,7 +115,7 @@ export async function decodeRequestBody(
   request.body = bytesBody(bytes);
   if (bytes.byteLength === 0) return { value: undefined };
   const offloaded = o.binding === undefined || shape?.kind !== "message" ? undefined : codec.toMessage?.(bytes, shape, o.binding);
-  return offloaded === undefined ? { value: await codec.decode(bytes, shape) } : { message: await offloaded };
+  return offloaded === undefined ? { value: await timedDecode(codec, bytes, shape) } : { message: await offloaded };
 }
 
 /** Stream messages travel as JSON everywhere (they have no route shape where they are read). */
@@ -131,7 +132,7 @@ export function encodeStreamMessage(codecs: CodecRegistry, value: unknown): Uint
 /** An upstream reply, typed and checked by the shape; one that does not parse or fit it is the upstream's failure: 502 naming the format. */
 export async function decodeReplyBody(codec: Codec, bytes: Uint8Array, shape: BodyShape | undefined): Promise<unknown> {
   try {
-    return canonicalValue(await codec.decode(bytes, shape), shape);
+    return canonicalValue(await timedDecode(codec, bytes, shape), shape);
   } catch (error) {
     throw new GatewayError(StatusCode.INTERNAL, `the upstream's ${codec.name} reply could not be read: ${GatewayError.from(error).message}`, { httpStatus: 502, cause: error });
   }
@@ -140,7 +141,7 @@ export async function decodeReplyBody(codec: Codec, bytes: Uint8Array, shape: Bo
 /** A value in a codec's format; a value the codec cannot write is returned as an INTERNAL error, never thrown. */
 export function encodeValue(codec: Codec, value: unknown, shape?: BodyShape): EncodedBody | GatewayError {
   try {
-    return { bytes: codec.encode(value, shape), mediaType: codec.mediaTypes[0]! };
+    return { bytes: timedEncode(codec, value, shape), mediaType: codec.mediaTypes[0]! };
   } catch (error) {
     return new GatewayError(StatusCode.INTERNAL, `the response cannot be written as ${codec.name}: ${GatewayError.from(error).message}`, { cause: error });
   }

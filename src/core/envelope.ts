@@ -16,6 +16,34 @@ export interface Peer {
   readonly protocol: string;
   /** The scheme the caller used towards Rosetta, for X-Forwarded-Proto. */
   readonly scheme: "http" | "https";
+  /** Set when the caller came over TLS: the session and, if one was sent, the client certificate. */
+  readonly tls?: PeerTls;
+}
+
+/**
+ * A caller's TLS session as filters see it. The certificate fields are set
+ * only when the caller sent a certificate; `authorized` says whether it was
+ * verified against the listener's `ca` (with `clientCertificate: require`, it
+ * always is, or the handshake failed).
+ */
+export interface PeerTls {
+  /** "TLSv1.3", "TLSv1.2". */
+  readonly protocol: string;
+  /** The ALPN protocol agreed, if any. */
+  readonly alpn: string | undefined;
+  readonly authorized: boolean;
+  /** Why a sent certificate was not verified (OpenSSL's code, e.g. "UNABLE_TO_VERIFY_LEAF_SIGNATURE"). */
+  readonly authorizationError: string | undefined;
+  /** The certificate's subject as `CN=alice, O=Example`, in the certificate's order. */
+  readonly subject: string | undefined;
+  /** The subject's CN, the usual name of a client. */
+  readonly commonName: string | undefined;
+  /** Subject alternative names as OpenSSL writes them: `DNS:alice.example`, `URI:spiffe://…`, `email:…`. */
+  readonly subjectAltNames: readonly string[];
+  readonly issuer: string | undefined;
+  /** SHA-256 of the certificate, colon-separated upper-case hex, for pinning. */
+  readonly fingerprint256: string | undefined;
+  readonly serialNumber: string | undefined;
 }
 
 /** W3C trace context, as received or started by Rosetta. */

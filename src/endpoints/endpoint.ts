@@ -5,6 +5,8 @@ import type { Registry } from "../core/registry.js";
 import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
 import type { PathTemplate } from "../pipeline/path-template.js";
+import type { MessageShape } from "../protojson/message-shape.js";
+import type { TargetStatus } from "./target-balancer.js";
 
 export interface EndpointContext {
   readonly codecs: CodecRegistry;
@@ -15,6 +17,8 @@ export interface EndpointContext {
   readonly protoIncludes: readonly string[];
   /** The config path of this service, for errors: `services.bookstore`. */
   readonly configPath: string;
+  /** The config file's folder: relative file paths in options (TLS certificates) resolve against it. */
+  readonly baseDirectory: string;
 }
 
 /** What an endpoint knows of the route it serves when it builds that route's handler. */
@@ -36,6 +40,12 @@ export interface EndpointRoute<UpstreamOptions> {
   readonly upstream: UpstreamOptions;
 }
 
+/** The message types of a route, for filters that check or make messages (validate, mock). */
+export interface RouteMessages {
+  readonly request: MessageShape | undefined;
+  readonly response: MessageShape | undefined;
+}
+
 /** One upstream service: owns its connections, target selection, health and timeouts. */
 export interface Endpoint<UpstreamOptions> {
   /**
@@ -45,6 +55,10 @@ export interface Endpoint<UpstreamOptions> {
   handlerFor(route: RouteInfo<UpstreamOptions>): Handler;
   /** Routes the service brings with it; they come after the config's own routes. */
   routes(): readonly EndpointRoute<UpstreamOptions>[];
+  /** The route's message types, if the endpoint has them; never throws (a bad route is handlerFor's to report). */
+  messagesOf?(route: RouteInfo<UpstreamOptions>): RouteMessages | undefined;
+  /** Each target's state (health check verdict, passive ejection, weight), read-only, for metrics and the admin API. */
+  targets?(): readonly TargetStatus[];
   close(): Promise<void>;
 }
 

@@ -3,10 +3,15 @@ import type { CodecRegistry } from "../codecs/codec-registry.js";
 import type { Logger } from "../observability/logger.js";
 import type { Schema } from "../options/schema.js";
 import type { SharedRedis } from "./redis-connection.js";
+import type { MessageShape } from "../protojson/message-shape.js";
 
 /** The route a filter instance sits on. */
 export interface FilterRoute {
   readonly id: string;
+  /** The request message type, when the route's endpoint knows it (a gRPC method, an HTTP route's requestType); `field` is the body field when the body is one field of it. */
+  readonly requestShape?: MessageShape | undefined;
+  /** The response message type, when known; `field` is the response_body field when only one field is answered. */
+  readonly responseShape?: MessageShape | undefined;
 }
 
 /** What a filter factory may use while it builds a filter: everything here is fixed for the gateway's life. */

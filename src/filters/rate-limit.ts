@@ -1,9 +1,9 @@
-import { createContextKey } from "../core/context.js";
 import { headerText, type RequestEnvelope, type ResponseEnvelope } from "../core/envelope.js";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import type { Handler } from "../core/handler.js";
 import { StatusCode } from "../core/status-code.js";
+import { markRateLimited } from "../observability/request-observer.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
 import { duration, integer, object, oneOf, optional, required, string, withDefault, type Infer } from "../options/schema.js";
 import { consumerKey } from "./consumer.js";
@@ -30,9 +30,6 @@ const rateLimitSchema = object(
 );
 
 export type RateLimitOptions = Infer<typeof rateLimitSchema>;
-
-/** Set on a request this filter refused: for metrics (`rosetta_rate_limited_total{route}`) and the access log. */
-export const rateLimitedKey = createContextKey<boolean>(false, "refused by a rate limit");
 
 const storeUnavailable = new GatewayError(StatusCode.UNAVAILABLE, "the rate-limit store is unavailable");
 
@@ -82,7 +79,7 @@ export const rateLimitFilter: FilterFactory<RateLimitOptions> = {
     const limit = String(burst);
 
     const refuse = (request: RequestEnvelope, decision: BucketDecision): Promise<never> => {
-      request.context.set(rateLimitedKey, true);
+      markRateLimited(request); // rosetta_rate_limited_total{route}
       const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
       const metadata = { ...headersOf(decision, limit), "retry-after": String(retryAfter) };
       return Promise.reject(new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `rate limit exceeded: retry in ${retryAfter}s`, { metadata }));

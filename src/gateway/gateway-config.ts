@@ -1,8 +1,10 @@
 import { resolve } from "node:path";
 import { suggest } from "../core/did-you-mean.js";
 import type { Plugins } from "./plugins.js";
+import { adminSchema, type AdminConfig } from "./admin-config.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
 import { redisSectionSchema, type RedisSection } from "../filters/redis-connection.js";
+import { userFilter } from "./user-filters.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
@@ -25,6 +27,8 @@ export interface RouteConfig {
   readonly template: PathTemplate | undefined;
   readonly methods: ReadonlySet<string> | undefined;
   readonly condition: Condition | undefined;
+  /** `match.listeners` as written, for the routes table; undefined: every listener. */
+  readonly listeners: readonly string[] | undefined;
   readonly filters: readonly FilterEntry[];
   readonly service: string;
   /** Parsed by the service's endpoint kind. */
@@ -49,6 +53,10 @@ export interface GatewayConfig {
   readonly redis: RedisSection | undefined;
   /** The config file's folder (the working directory for a config given as an object). */
   readonly baseDirectory: string;
+  /** The admin listener; undefined: none. */
+  readonly admin: AdminConfig | undefined;
+  /** The document as given (before defaults), for /config with secrets redacted. */
+  readonly document: unknown;
 }
 
 const templateSchema = refine(string(), (value, context) => {
@@ -59,11 +67,12 @@ const templateSchema = refine(string(), (value, context) => {
 const methodSchema = string({ pattern: /^[A-Z]+$/, patternHint: "an upper-case HTTP method such as GET" });
 const nameSchema = string({ pattern: /^[A-Za-z0-9_.-]+$/, patternHint: "a name of letters, digits, _ . -" });
 
-/** `- request-id` or `- request-headers: { set: {…} }`: the filter's name, with options its own schema checks. */
-function filterEntrySchema(plugins: Plugins): Schema<FilterEntry> {
+/** `- request-id` or `- request-headers: { set: {…} }`: the filter's name, with options its own schema checks; or `- use: ./file.js` (user-filters.ts). */
+function filterEntrySchema(plugins: Plugins, baseDirectory: string): Schema<FilterEntry> {
   return {
     typeName: "filter name or { name: options }",
     parse(input, context) {
+      if (typeof input === "object" && input !== null && "use" in input) return parseUseEntry(input as Record<string, unknown>, plugins, baseDirectory, context);
       let name: string;
       let options: unknown = {};
       if (typeof input === "string") {
@@ -82,6 +91,21 @@ function filterEntrySchema(plugins: Plugins): Schema<FilterEntry> {
   };
 }
 
+/** `{ use: ./my-filter.js, options: {…} }`: a module loaded beforehand by loadUserFilters; its factory's schema checks `options`. */
+function parseUseEntry(input: Record<string, unknown>, plugins: Plugins, baseDirectory: string, context: ParseContext): FilterEntry | typeof INVALID {
+  const { use, options = {}, ...rest } = input;
+  for (const key of Object.keys(rest)) context.at(key).report(ConfigErrorCode.UNKNOWN_KEY, `unknown key "${key}": a user filter entry has only use and options`);
+  if (typeof use !== "string") return context.at("use").report(ConfigErrorCode.TYPE, "expected the path of a JavaScript module, relative to the config file");
+  const factory = userFilter(plugins, resolve(baseDirectory, use));
+  if (factory === undefined) {
+    return context.at("use").report(ConfigErrorCode.REFERENCE, `filter module ${use} was not loaded: loadConfigFile and createGateway import \`use\` modules before validating`);
+  }
+  if (typeof factory === "string") return context.at("use").report(ConfigErrorCode.REFERENCE, factory);
+  if (Object.keys(rest).length > 0) return INVALID;
+  const parsed = factory.optionsSchema.parse(options ?? {}, context.at("options"));
+  return parsed === INVALID ? INVALID : { name: factory.name, factory, options: parsed, configPath: context.at("options").path };
+}
+
 /** A route's `upstream`: `service` here, the rest checked later by that service's endpoint kind. */
 const upstreamReferenceSchema: Schema<{ readonly service: string; readonly rest: Record<string, unknown> }> = {
   typeName: "upstream",
@@ -96,7 +120,7 @@ const upstreamReferenceSchema: Schema<{ readonly service: string; readonly rest:
   },
 };
 
-function routeSchema(plugins: Plugins) {
+function routeSchema(plugins: Plugins, baseDirectory: string) {
   const matchSchema = object(
     {
       path: optional(templateSchema, "google.api.http path template; default: every path"),
@@ -113,7 +137,7 @@ function routeSchema(plugins: Plugins) {
         { path: undefined, methods: undefined, host: undefined, headers: undefined, query: undefined, listeners: undefined, all: undefined, any: undefined, not: undefined },
         "which requests this route takes",
       ),
-      filters: withDefault(list(filterEntrySchema(plugins)), [], "filters for this route, after the global ones, in this order"),
+      filters: withDefault(list(filterEntrySchema(plugins, baseDirectory)), [], "filters for this route, after the global ones, in this order"),
       upstream: required(upstreamReferenceSchema, "the service (and its route options) that answers"),
     },
     "route",
@@ -124,7 +148,7 @@ function routeSchema(plugins: Plugins) {
  * The top level. Sections are parsed one by one (and routes one at a time),
  * so a mistake in one place never hides the problems of another.
  */
-export function sectionSchemas(plugins: Plugins) {
+export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) {
   const listenerSchema = tagged(
     "protocol",
     (protocol) => plugins.listeners.find(protocol)?.optionsSchema as Schema<ListenerBaseOptions> | undefined,
@@ -157,16 +181,18 @@ export function sectionSchemas(plugins: Plugins) {
         protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
         shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
         redis: optional(anything("redis options"), "the Redis that holds shared state (rate-limit store: redis)"),
+        admin: optional(anything("admin options"), "the admin listener (health, readiness, metrics, routes); off unless given"),
       },
       "gateway config",
     ),
     listeners: list(listenerSchema, { minItems: 1 }),
     services: map(serviceSchema, { keyPattern: /^[A-Za-z0-9_.-]+$/, keyHint: "a name of letters, digits, _ . -" }),
-    filters: list(filterEntrySchema(plugins)),
-    route: routeSchema(plugins),
+    filters: list(filterEntrySchema(plugins, baseDirectory)),
+    route: routeSchema(plugins, baseDirectory),
     codecs,
     shutdown,
     redis: redisSectionSchema,
+    admin: adminSchema,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
 }
@@ -178,7 +204,7 @@ export function sectionSchemas(plugins: Plugins) {
  */
 export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDirectory = process.cwd()): GatewayConfig {
   const context = new ParseContext([], "", (kind) => (kind === "codec" ? plugins.codecs : plugins.frameFormats).keys());
-  const schemas = sectionSchemas(plugins);
+  const schemas = sectionSchemas(plugins, baseDirectory);
   const top = schemas.top.parse(input, context);
   if (top === INVALID) throw new ConfigError(context.problems);
 
@@ -189,6 +215,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
   const redis = top.redis === undefined ? undefined : schemas.redis.parse(top.redis, context.at("redis"));
+  const admin = top.admin === undefined ? undefined : schemas.admin.parse(top.admin, context.at("admin"));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
   else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
@@ -245,17 +272,18 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
         template: path,
         methods: methods === undefined ? undefined : new Set(methods),
         condition: compileConditions(conditions),
+        listeners: conditions.listeners,
         filters: route.filters,
         service,
         upstream,
       }),
     );
   });
-  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID || redis === INVALID) {
+  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID || admin === INVALID || redis === INVALID) {
     throw new ConfigError(context.problems);
   }
   const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
-  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, redis, baseDirectory: resolve(baseDirectory) });
+  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory), admin, redis, document: input });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();

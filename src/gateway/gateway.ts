@@ -11,6 +11,14 @@ import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-ha
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import type { Plugins } from "./plugins.js";
 import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
+import { timeCodec } from "../codecs/codec-timing.js";
+import { AdminServer, type ReloadHandler } from "../observability/admin-server.js";
+import { GatewayMetrics } from "../observability/gateway-metrics.js";
+import { redactSecrets } from "../observability/redact.js";
+import { timedUpstream, type RequestObserver } from "../observability/request-observer.js";
+import type { RouteRow } from "../observability/routes-table.js";
+import type { UpstreamStatus } from "../observability/upstream-status.js";
+import { upstreamStatusOf } from "./upstream-status-of.js";
 
 /** What the gateway owns besides its handler and listeners; released when it stops. */
 interface GatewayParts {
@@ -18,10 +26,19 @@ interface GatewayParts {
   readonly codecs: CodecRegistry;
   /** What filters asked to release (FilterContext.onClose). */
   readonly releases: readonly (() => Promise<void> | void)[];
+  /** Endpoints by service name, for /upstreams and readiness. */
+  readonly services: ReadonlyMap<string, Endpoint<unknown>>;
+  /** Every compiled route, generated ones included, for /routes and `rosetta routes`. */
+  readonly routeRows: readonly RouteRow[];
+  /** Present when the admin listener is configured. */
+  readonly metrics: GatewayMetrics | undefined;
 }
 
 /** A route to compile: a config route, or one an endpoint brings with it. */
 interface RouteSpec extends RouteInfo<unknown> {
+  readonly service: string;
+  readonly listeners: readonly string[] | undefined;
+  readonly source: RouteRow["source"];
   readonly condition: CompiledRoute["condition"];
   readonly filters: readonly Filter[];
   readonly endpoint: Endpoint<unknown>;
@@ -41,6 +58,14 @@ export class Gateway {
   readonly #codecs: CodecRegistry;
   readonly #config: GatewayConfig;
   readonly #logger: Logger;
+  /** The admin listener (`admin:` in the config); undefined when not configured. */
+  readonly admin: AdminServer | undefined;
+  /**
+   * What POST /reload does; the reload capability sets it. Until then the
+   * admin listener answers 501 "reload not available".
+   */
+  reloadHandler: ReloadHandler | undefined;
+  #listening = false;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: GatewayConfig, logger: Logger, handle: Handler, parts: GatewayParts, listeners: readonly Listener[]) {
@@ -50,18 +75,43 @@ export class Gateway {
     this.#logger = logger;
     this.handle = handle;
     this.listeners = listeners;
+    this.reloadHandler = undefined;
+    const metrics = parts.metrics;
+    this.admin =
+      config.admin === undefined || metrics === undefined
+        ? undefined
+        : new AdminServer(config.admin, {
+            readiness: () => this.readiness(),
+            metrics: () => metrics.exposition(),
+            routes: () => this.routes(),
+            upstreams: () => this.upstreams(),
+            config: () => redactSecrets(config.document),
+            reload: () => this.reloadHandler?.(),
+          });
   }
 
   /** Loads every service and compiles every route; rejects with one ConfigError listing all problems. */
   static async create(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
     const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])));
     const names = Object.keys(config.services);
+    const observers: RequestObserver[] = [];
+    let gateway: Gateway | undefined;
+    const metrics = config.admin === undefined ? undefined : new GatewayMetrics(() => gateway?.upstreams() ?? []);
+    if (metrics !== undefined) {
+      observers.push(metrics);
+      for (const name of plugins.codecs.keys()) timeCodec(codecs.get(name), metrics.codecTimer);
+    }
     const created = await Promise.allSettled(
       names.map((name) => {
         const service = config.services[name]!;
-        return plugins.endpoints
-          .get(service.protocol)
-          .create(name, service.options, { codecs, frameFormats: plugins.frameFormats, logger, protoIncludes: config.protoIncludes, configPath: `services.${name}` });
+        return plugins.endpoints.get(service.protocol).create(name, service.options, {
+          codecs,
+          frameFormats: plugins.frameFormats,
+          logger,
+          protoIncludes: config.protoIncludes,
+          configPath: `services.${name}`,
+          baseDirectory: config.baseDirectory,
+        });
       }),
     );
     const problems: ConfigProblem[] = [];
@@ -85,11 +135,22 @@ export class Gateway {
         }
       });
     const routes: CompiledRoute[] = [];
+    const routeRows: RouteRow[] = [];
     const compile = (spec: RouteSpec) => {
       const { id, template, methods, configPath } = spec;
       try {
-        const handler = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
+        let handler = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
+        if (observers.length > 0) handler = timedUpstream(spec.service, handler);
         routes.push({ id, template: template ?? everyPath, methods, condition: spec.condition, handler: composeFilters(spec.filters, handler) });
+        routeRows.push({
+          id,
+          listeners: spec.listeners,
+          methods: methods === undefined ? undefined : [...methods],
+          path: (template ?? everyPath).source,
+          service: spec.service,
+          upstream: upstreamTarget(spec.upstream),
+          source: spec.source,
+        });
       } catch (error) {
         problems.push(...problemsOf(error, configPath));
       }
@@ -97,21 +158,50 @@ export class Gateway {
     for (const route of config.routes) {
       const endpoint = endpoints.get(route.service);
       if (endpoint === undefined) continue;
-      const filters = createFilters(route.filters, { id: route.id });
-      compile({ id: route.id, configPath: route.configPath, template: route.template, methods: route.methods, condition: route.condition, filters, endpoint, upstream: route.upstream });
+      const messages = endpoint.messagesOf?.({ id: route.id, template: route.template, methods: route.methods, upstream: route.upstream, configPath: route.configPath });
+      const filters = createFilters(route.filters, { id: route.id, requestShape: messages?.request, responseShape: messages?.response });
+      compile({
+        id: route.id,
+        configPath: route.configPath,
+        template: route.template,
+        methods: route.methods,
+        condition: route.condition,
+        filters,
+        endpoint,
+        upstream: route.upstream,
+        service: route.service,
+        listeners: route.listeners,
+        source: "config",
+      });
     }
     for (const [name, endpoint] of endpoints) {
-      for (const route of endpoint.routes()) compile({ ...route, configPath: `services.${name}`, condition: undefined, filters: [], endpoint });
+      for (const route of endpoint.routes()) {
+        compile({ ...route, configPath: `services.${name}`, condition: undefined, filters: [], endpoint, service: name, listeners: undefined, source: "generated" });
+      }
     }
     const globalFilters = createFilters(config.filters, undefined);
-    const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases };
+    const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases, services: endpoints, routeRows, metrics };
     if (problems.length > 0) {
       await release(parts);
       throw new ConfigError(problems);
     }
-    const handle = createGatewayHandler(routes, globalFilters);
-    const listeners = config.listeners.map((options) => plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger }));
-    return new Gateway(config, logger, handle, parts, listeners);
+    const handle = createGatewayHandler(routes, globalFilters, observers);
+    const listeners = config.listeners.flatMap((options, index) => {
+      const configPath = `listeners[${index}]`;
+      try {
+        return [plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger, baseDirectory: config.baseDirectory, configPath })];
+      } catch (error) {
+        problems.push(...problemsOf(error, configPath));
+        return [];
+      }
+    });
+    if (problems.length > 0) {
+      await Promise.all(listeners.map((listener) => listener.close(0)));
+      await release(parts);
+      throw new ConfigError(problems);
+    }
+    gateway = new Gateway(config, logger, handle, parts, listeners);
+    return gateway;
   }
 
   /** Builds and binds; a listener that cannot bind fails the start with ROSETTA_ERR_LISTEN. */
@@ -121,23 +211,75 @@ export class Gateway {
     return gateway;
   }
 
+  /** Binds the admin listener (first, so a probe sees "not ready" rather than nothing), then every listener. */
   async listen(): Promise<void> {
+    const problems: ConfigProblem[] = [];
+    const admin = this.#config.admin;
+    if (this.admin !== undefined && admin !== undefined) {
+      try {
+        await this.admin.start();
+      } catch (error) {
+        const why = listenFailures[(error as NodeJS.ErrnoException).code ?? ""] ?? (error as Error).message;
+        problems.push({ code: ConfigErrorCode.LISTEN, path: "admin.port", message: `the admin listener cannot listen on ${admin.host}:${admin.port}: ${why}` });
+      }
+    }
     const results = await Promise.allSettled(this.listeners.map((listener) => listener.start()));
-    const problems = results.flatMap((result, index): ConfigProblem[] => {
-      if (result.status === "fulfilled") return [];
+    results.forEach((result, index) => {
+      if (result.status === "fulfilled") return;
       const listener = this.#config.listeners[index]!;
       const reason = result.reason as NodeJS.ErrnoException;
       const why = listenFailures[reason.code ?? ""] ?? reason.message;
-      return [{ code: ConfigErrorCode.LISTEN, path: `listeners[${index}].port`, message: `listener "${listener.name}" cannot listen on ${listener.host}:${listener.port}: ${why}` }];
+      problems.push({ code: ConfigErrorCode.LISTEN, path: `listeners[${index}].port`, message: `listener "${listener.name}" cannot listen on ${listener.host}:${listener.port}: ${why}` });
     });
     if (problems.length > 0) {
       await this.stop(0);
       throw new ConfigError(problems);
     }
+    this.#listening = true;
     for (const listener of this.listeners) {
       const { host, port } = listener.address();
       this.#logger.info("listening", { listener: listener.name, protocol: listener.protocol, host, port });
     }
+    if (this.admin !== undefined) this.#logger.info("admin listening", this.admin.address());
+  }
+
+  /** Every route, generated ones included, in the order the router tries equally specific ones. */
+  routes(): readonly RouteRow[] {
+    return this.#parts.routeRows;
+  }
+
+  /** Every service with its targets, and health and breaker state where its endpoint reports them. */
+  upstreams(): UpstreamStatus[] {
+    return [...this.#parts.services].map(([name, endpoint]) => {
+      const service = this.#config.services[name]!;
+      return upstreamStatusOf(name, service.protocol, endpoint);
+    });
+  }
+
+  /**
+   * Ready for traffic: the config is loaded (it is, or this object would not
+   * exist), every listener is bound, the gateway is not stopping, and — unless
+   * `admin.readiness.requireHealthyTargets` is false — every service a route
+   * uses has a healthy target, for services that report health.
+   */
+  readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!this.#listening) reasons.push("listeners are not bound yet");
+    if (this.#stopping !== undefined) reasons.push("the gateway is stopping");
+    if (this.#config.admin?.readiness.requireHealthyTargets ?? true) {
+      const routed = new Set(this.#parts.routeRows.map((row) => row.service));
+      for (const upstream of this.upstreams()) {
+        if (!routed.has(upstream.service)) continue;
+        const known = upstream.targets.filter((target) => target.healthy !== undefined);
+        if (known.length > 0 && !known.some((target) => target.healthy === true)) reasons.push(`service "${upstream.service}" has no healthy target`);
+      }
+    }
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /** The Prometheus metrics of this gateway; undefined without an admin listener. */
+  get metrics(): GatewayMetrics | undefined {
+    return this.#parts.metrics;
   }
 
   /** Serves one request through the whole pipeline without a socket on the caller's side (tests, embedding). */
@@ -149,6 +291,7 @@ export class Gateway {
   stop(graceMs = this.#config.shutdownTimeout): Promise<void> {
     this.#stopping ??= (async () => {
       await Promise.all(this.listeners.map((listener) => listener.close(graceMs)));
+      await this.admin?.close();
       await release(this.#parts);
       this.#logger.info("stopped");
     })();
@@ -160,6 +303,18 @@ export class Gateway {
 async function release(parts: GatewayParts): Promise<void> {
   await Promise.all([...parts.endpoints.map((endpoint) => endpoint.close()), ...parts.releases.map((callback) => callback())]);
   await parts.codecs.close();
+}
+
+/** The upstream a route names, for the routes table: a gRPC method, a SOAP service, or a path. */
+function upstreamTarget(upstream: unknown): string | undefined {
+  if (typeof upstream !== "object" || upstream === null) return undefined;
+  const { method, soap } = upstream as Record<string, unknown>;
+  // An HTTP upstream's path is kept parsed (a template with its source text).
+  const raw = (upstream as Record<string, unknown>).path;
+  const path = typeof raw === "object" && raw !== null && typeof (raw as { source?: unknown }).source === "string" ? (raw as { source: string }).source : raw;
+  if (typeof method === "string") return typeof path === "string" ? `${method} ${path}` : method;
+  if (typeof soap === "string") return `soap ${soap}`;
+  return typeof path === "string" ? path : undefined;
 }
 
 /** What a bind error means, in words an operator acts on. */

@@ -5,6 +5,7 @@ import { locateSyntaxError } from "../codecs/json/json-syntax-error.js";
 import type { Plugins } from "./plugins.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
 import { validateGatewayConfig, type GatewayConfig } from "./gateway-config.js";
+import { loadUserFilters } from "./user-filters.js";
 
 /**
  * Reads a YAML or JSON config file (YAML 1.2 is a superset of JSON, so one
@@ -18,10 +19,24 @@ export async function loadConfigFile(file: string, plugins: Plugins): Promise<Ga
   } catch (error) {
     throw new ConfigError([{ code: ConfigErrorCode.READ, path: "", message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }]);
   }
-  return parseConfigText(text, file, plugins);
+  const parsed = parseConfigDocument(text, file);
+  // Validation is synchronous; the modules of `use` filter entries are imported before it.
+  await loadUserFilters(parsed.data, plugins, dirname(resolve(file)));
+  return validateParsed(parsed, file, plugins);
 }
 
+/** Parses and validates config text; modules of `use` filter entries must have been loaded (loadUserFilters) with these plugins. */
 export function parseConfigText(text: string, file: string, plugins: Plugins): GatewayConfig {
+  return validateParsed(parseConfigDocument(text, file), file, plugins);
+}
+
+interface ParsedConfig {
+  readonly document: Document;
+  readonly lineCounter: LineCounter;
+  readonly data: unknown;
+}
+
+function parseConfigDocument(text: string, file: string): ParsedConfig {
   const lineCounter = new LineCounter();
   // YAML reads JSON too, but words a JSON mistake in YAML's terms; a .json file gets JSON's.
   if (file.endsWith(".json")) checkJsonSyntax(text, file);
@@ -34,8 +49,12 @@ export function parseConfigText(text: string, file: string, plugins: Plugins): G
       }),
     );
   }
+  return { document, lineCounter, data: document.toJS({ maxAliasCount: 100 }) };
+}
+
+function validateParsed({ document, lineCounter, data }: ParsedConfig, file: string, plugins: Plugins): GatewayConfig {
   try {
-    return validateGatewayConfig(document.toJS({ maxAliasCount: 100 }), plugins, dirname(resolve(file)));
+    return validateGatewayConfig(data, plugins, dirname(resolve(file)));
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(error.problems.map((problem) => locate(problem, document, lineCounter, file)));
     throw error;

@@ -3,7 +3,8 @@ import type { CodecRegistry } from "../codecs/codec-registry.js";
 import type { Registry } from "../core/registry.js";
 import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
-import { integer, required, string, withDefault, type Fields, type Schema } from "../options/schema.js";
+import { integer, optional, required, string, withDefault, type Fields, type Schema } from "../options/schema.js";
+import { listenerTlsSchema } from "../tls/tls-options.js";
 
 /** What a listener may use of the gateway: one handler that never rejects, and the codecs. */
 export interface ListenerContext {
@@ -12,6 +13,10 @@ export interface ListenerContext {
   /** Frame formats by name, for framed listeners (`codec` in their options). */
   readonly frameFormats: Registry<FrameFormatFactory>;
   readonly logger: Logger;
+  /** The config file's folder: relative file paths in options (TLS certificates) resolve against it. */
+  readonly baseDirectory: string;
+  /** Where this listener is in the config (`listeners[0]`), for ConfigErrors thrown by `create`. */
+  readonly configPath: string;
 }
 
 /** A socket owner: wire ⇄ envelope, nothing else. */
@@ -50,8 +55,16 @@ export function listenerBaseFields() {
   } satisfies Fields;
 }
 
+/** `tls` on a stream listener (http, ws, tcp; explicit FTPS on ftp). */
+export function listenerTlsField() {
+  return {
+    tls: optional(listenerTlsSchema, "serve over TLS: cert and key (PEM files relative to the config file), optionally client certificates verified against ca"),
+  } satisfies Fields;
+}
+
 export interface ListenerFactory<Options extends ListenerBaseOptions = ListenerBaseOptions> {
   readonly protocol: string;
   readonly optionsSchema: Schema<Options>;
+  /** May throw a ConfigError naming `context.configPath` (an unreadable certificate). */
   create(options: Options & { readonly name: string }, context: ListenerContext): Listener;
 }

@@ -24,6 +24,8 @@ export const ConfigErrorCode = {
   TEMPLATE: "ROSETTA_ERR_TEMPLATE",
   /** A listener could not bind its address. */
   LISTEN: "ROSETTA_ERR_LISTEN",
+  /** A TLS file that cannot be read, or certificates and keys that do not load together. */
+  TLS: "ROSETTA_ERR_TLS",
 } as const;
 
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];

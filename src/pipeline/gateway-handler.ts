@@ -3,6 +3,7 @@ import { GatewayError } from "../core/gateway-error.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
 import type { ResponseEnvelope } from "../core/envelope.js";
 import { StatusCode } from "../core/status-code.js";
+import { newRequestOutcome, requestOutcomeKey, type RequestObserver } from "../observability/request-observer.js";
 import { Router, type RouteEntry } from "./router.js";
 
 export interface CompiledRoute extends RouteEntry {
@@ -16,11 +17,16 @@ export interface CompiledRoute extends RouteEntry {
  * response here, so global filters see (and may decorate) every response,
  * and the returned promise never rejects.
  */
-export function createGatewayHandler(routes: readonly CompiledRoute[], globalFilters: readonly Filter[]): Handler {
+export function createGatewayHandler(routes: readonly CompiledRoute[], globalFilters: readonly Filter[], observers: readonly RequestObserver[] = []): Handler {
   const router = new Router(routes);
+  const observed = observers.length > 0;
   const route: Handler = (request) => {
+    const record = observed ? request.context.get(requestOutcomeKey) : undefined;
+    const matchStarted = record === undefined ? 0 : performance.now();
     const outcome = router.match(request);
+    if (record !== undefined) record.routeMatchMs = performance.now() - matchStarted;
     if (outcome.kind === "matched") {
+      if (record !== undefined) record.route = outcome.route.id;
       request.params = outcome.params;
       try {
         return outcome.route.handler(request).catch(errorResponse);
@@ -40,15 +46,32 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
     }
     return Promise.resolve(errorResponse(new GatewayError(StatusCode.NOT_FOUND, `no route for ${request.method} ${request.path}`)));
   };
-  if (globalFilters.length === 0) return route;
-  const chain = composeFilters(globalFilters, route);
+  let handler = route;
+  if (globalFilters.length > 0) {
+    const chain = composeFilters(globalFilters, route);
+    handler = (request) => {
+      let pending: Promise<ResponseEnvelope>;
+      try {
+        pending = chain(request);
+      } catch (error) {
+        return Promise.resolve(errorResponse(error));
+      }
+      return pending.catch(errorResponse);
+    };
+  }
+  return observed ? observe(handler, observers) : handler;
+}
+
+/** Tells every observer of each request's start and finish, with the outcome record the pipeline filled. */
+function observe(handler: Handler, observers: readonly RequestObserver[]): Handler {
   return (request) => {
-    let pending: Promise<ResponseEnvelope>;
-    try {
-      pending = chain(request);
-    } catch (error) {
-      return Promise.resolve(errorResponse(error));
-    }
-    return pending.catch(errorResponse);
+    const outcome = newRequestOutcome();
+    request.context.set(requestOutcomeKey, outcome);
+    for (const observer of observers) observer.started(request);
+    return handler(request).then((response) => {
+      outcome.finishedAt = performance.now();
+      for (const observer of observers) observer.finished(request, response, outcome);
+      return response;
+    });
   };
 }

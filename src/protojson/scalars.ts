@@ -37,7 +37,7 @@ function exactInteger(text: string): bigint | undefined {
   const match = decimal.exec(text);
   if (match === null) return undefined;
   const [, sign, whole, fraction = "", exponent = "0"] = match;
-  let digits = (whole! + fraction).replace(/^0+/, "");
+  let digits = ((whole ?? "") + fraction).replace(/^0+/, "");
   let scale = Number(exponent) - fraction.length;
   if (digits === "") return 0n;
   if (scale < 0) {

@@ -15,6 +15,7 @@ const layers: Readonly<Record<string, number>> = {
   options: 1,
   observability: 1,
   protos: 2,
+  tls: 2,
   protojson: 3,
   codecs: 4,
   frames: 5,
@@ -32,15 +33,20 @@ const layers: Readonly<Record<string, number>> = {
 const allowedAcross = new Set(["listeners/http -> listeners/ws"]);
 /** npm packages and the folders that may import them; node: builtins are free. */
 const packages: Readonly<Record<string, readonly string[]>> = {
-  protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "demo"],
+  protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "filters", "demo"],
   xml2js: ["codecs/xml"],
   pino: ["observability"],
+  "prom-client": ["observability"],
   undici: ["endpoints/http"],
   "@grpc/grpc-js": ["endpoints/grpc", "demo"],
   ws: ["listeners/ws"],
   "ftp-srv": ["listeners/ftp"],
   yaml: ["gateway"],
   ioredis: ["filters"],
+  ajv: ["filters"],
+  "ajv-formats": ["filters"],
+  jose: ["filters"],
+  bcryptjs: ["filters"],
 };
 
 const folderOf = (path: string) => path.split("/")[0]!.replace(/\.ts$/, "");

@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { sectionSchemas } from "../../src/gateway/gateway-config.js";
 import { builtinPlugins } from "../../src/gateway/plugins.js";
 import { listenerBaseFields } from "../../src/listeners/listener.js";
+import { listenerTlsSchema, upstreamTlsSchema } from "../../src/tls/tls-options.js";
 import { INVALID, ParseContext, fieldsOf, object, required, string, type Field, type Fields, type Schema } from "../../src/options/schema.js";
 
 /**
@@ -95,7 +96,8 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
   match = /^`services\.<name>` — protocol `([\w-]+)`$/.exec(heading);
   if (match !== null) {
     const fields = serviceTable(match[1]!);
-    return fields === undefined ? undefined : { fields, inherited: [] };
+    // Balancing and health checks are the same for every protocol: one table documents them.
+    return fields === undefined ? undefined : { fields, inherited: ["loadBalancer", "healthCheck"] };
   }
   match = /^`routes\[\]\.upstream` for a `([\w-]+)` service$/.exec(heading);
   if (match !== null) {
@@ -108,14 +110,24 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     const upstream = object({ service: required(string(), ""), ...fieldsOf(plugins.endpoints.get("http").upstreamSchema) });
     return { fields: { ...sections.route.fields, upstream: field(upstream) }, inherited: [] };
   }
-  match = /^`([\w-]+)` filter$/.exec(heading);
+  if (heading === "`listeners[].tls`") return { fields: fieldsOf(listenerTlsSchema)!, inherited: [] };
+  if (heading === "`services.<name>.tls`") return { fields: fieldsOf(upstreamTlsSchema)!, inherited: [] };
+  match = /^`([\w-]+)` options$/.exec(heading);
   if (match !== null) {
+    // A filter's own table, under its section: "#### `jwt` options".
     const schema = plugins.filters.find(match[1]!)?.optionsSchema;
     const fields = schema === undefined ? undefined : fieldsOf(schema);
     return fields === undefined ? undefined : { fields, inherited: [] };
   }
   if (heading === "`redis`") return { fields: sections.redis.fields, inherited: [] };
+  if (heading === "`services.<name>` — balancing and health checks (every protocol)") {
+    // One table for every protocol: the http health check's keys and the grpc one's `service`.
+    const http = serviceTable("http")!;
+    const healthCheck = object({ ...fieldsOf(http.healthCheck!.schema), ...fieldsOf(serviceTable("grpc")!.healthCheck!.schema) });
+    return { fields: { loadBalancer: http.loadBalancer!, healthCheck: { ...http.healthCheck!, schema: healthCheck } }, inherited: [] };
+  }
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
+  if (heading === "Metrics and the admin listener") return { fields: { admin: field(sections.admin) }, inherited: [] };
   return undefined;
 }
 

@@ -28,6 +28,7 @@ policies.before(async (context) => {
       { name: "behind-proxy", protocol: "http", host: "127.0.0.1", port: 0, trustedProxies: ["127.0.0.1", "10.1.0.0/16"] },
       { name: "ws", protocol: "ws", host: "127.0.0.1", port: 0 },
     ],
+    admin: { port: 0 },
     services: { up: { protocol: "http", targets: [context.upstream.origin] } },
     routes: [
       { id: "limited", match: { path: "/limited" }, filters: [{ "rate-limit": { rate: 3, per: "1h", key: "header:x-client" } }], upstream: { service: "up", path: "/" } },
@@ -90,6 +91,15 @@ policies("rate-limit over HTTP: burst then 429 with Retry-After; RateLimit-* on 
   assert.match(status.message, /rate limit exceeded/);
   const other = await httpCall(web, { path: "/limited", headers: { "x-client": "http-b" } });
   assert.is(other.status, 200, "another header value has its own bucket");
+});
+
+policies("rate-limit refusals are counted in rosetta_rate_limited_total{route}", async ({ gateway, port }) => {
+  const web = port("web");
+  for (let index = 0; index < 4; index++) await httpCall(web, { path: "/limited", headers: { "x-client": "metrics" } });
+  const metrics = await httpCall(gateway.gateway.admin!.address().port, { path: "/metrics" });
+  const count = /^rosetta_rate_limited_total\{route="limited"\} (\d+)$/m.exec(metrics.body);
+  assert.ok(count !== null, "the counter has a series for the route");
+  assert.ok(Number(count![1]) >= 1);
 });
 
 policies("rate-limit: an upstream's error reply carries the RateLimit-* headers too", async ({ port }) => {

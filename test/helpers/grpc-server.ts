@@ -26,7 +26,14 @@ export interface TestGrpcServer {
  * protobufjs's own encoding. It records each request as protobufjs sees it,
  * so tests assert on exactly what reached the upstream.
  */
-export async function startLibraryServer(): Promise<TestGrpcServer> {
+export interface LibraryServerOptions {
+  /** Bind this port instead of a free one (a restarted target). */
+  readonly port?: number;
+  /** Adds services of the test's own (a health service, say) before the server binds. */
+  readonly configure?: (server: Server) => void;
+}
+
+export async function startLibraryServer(options: LibraryServerOptions = {}): Promise<TestGrpcServer> {
   const registry = await ProtoRegistry.load(["test/protos"], ["rosetta/test/v1/library.proto"]);
   const service = registry.findService("rosetta.test.v1.Library")!;
   const calls: ReceivedCall[] = [];
@@ -166,7 +173,10 @@ export async function startLibraryServer(): Promise<TestGrpcServer> {
   };
   const server = new Server();
   server.addService(serviceDefinition(service), implementation);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  options.configure?.(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   return {
     port,
     target: `127.0.0.1:${port}`,

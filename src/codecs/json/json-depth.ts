@@ -8,7 +8,7 @@ export function measureDepth(bytes: Uint8Array, limit: number): number {
   let deepest = 0;
   let inString = false;
   for (let index = 0; index < bytes.length; index++) {
-    const byte = bytes[index]!;
+    const byte = bytes[index];
     if (inString) {
       if (byte === 0x5c /* \ */) index++;
       else if (byte === 0x22 /* " */) inString = false;

@@ -1,6 +1,12 @@
-import { Client, connectivityState, credentials, type ChannelOptions } from "@grpc/grpc-js";
+import { Client, connectivityState, type ChannelOptions } from "@grpc/grpc-js";
+import type { ClientTls } from "../../tls/client-tls.js";
+import { grpcCredentials } from "./grpc-credentials.js";
 import { StatusCode } from "../../core/status-code.js";
-import { TargetBalancer } from "../target-balancer.js";
+import type { RequestEnvelope } from "../../core/envelope.js";
+import type { Logger } from "../../observability/logger.js";
+import { HealthChecker } from "../health-checker.js";
+import { TargetBalancer, type TargetStatus } from "../target-balancer.js";
+import { grpcHealthProbe } from "./grpc-health-probe.js";
 import { callUnary, type CallOptions, type CallStatus, type StatusToError, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcServiceOptions } from "./grpc-options.js";
 import { Http2UnaryChannel } from "./http2-unary-channel.js";
@@ -26,9 +32,12 @@ type Verdict = "failed" | "answered" | undefined;
 export class GrpcChannels {
   readonly #targets: GrpcTarget[];
   readonly #balancer: TargetBalancer<GrpcTarget>;
+  readonly #checker: HealthChecker<GrpcTarget> | undefined;
 
-  constructor(options: GrpcServiceOptions) {
+  constructor(name: string, options: GrpcServiceOptions, logger: Logger, tls: ClientTls | undefined) {
+    const secure = grpcCredentials(tls);
     const channelOptions: ChannelOptions = {
+      ...secure.channelOptions,
       "grpc.max_receive_message_length": options.maxReceiveMessageSize,
       "grpc.max_send_message_length": options.maxSendMessageSize,
       "grpc.keepalive_time_ms": options.keepaliveTime,
@@ -36,22 +45,28 @@ export class GrpcChannels {
       "grpc.keepalive_permit_without_calls": 1,
       "grpc.primary_user_agent": "rosetta",
     };
-    this.#targets = options.targets.map((target) => ({
-      client: new Client(target, credentials.createInsecure(), channelOptions),
-      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options) : undefined,
+    this.#targets = options.targets.map(({ target }) => ({
+      client: new Client(target, secure.credentials, channelOptions),
+      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options, tls) : undefined,
     }));
-    this.#balancer = new TargetBalancer(this.#targets, options.ejection);
+    this.#balancer = new TargetBalancer(
+      name,
+      this.#targets.map((target, index) => ({ target, weight: options.targets[index]!.weight, label: options.targets[index]!.target })),
+      options,
+    );
+    this.#checker = options.healthCheck === undefined ? undefined : new HealthChecker(name, this.#balancer, options.healthCheck, grpcHealthProbe(options.healthCheck), logger);
   }
 
   /** A unary call on the configured transport, to the next healthy target; its outcome feeds the ejection. */
-  async unary(options: CallOptions, request: Buffer): Promise<UnaryResult> {
-    const state = this.#balancer.pick();
+  async unary(options: CallOptions, request: Buffer, caller?: RequestEnvelope): Promise<UnaryResult> {
+    const state = this.#balancer.pick(caller);
     const { client, unary } = state.target;
     let verdict: Verdict;
     const toError: StatusToError = (status) => {
       verdict = status.malformed === true ? undefined : targetFailed(status, unary === undefined ? client : undefined) ? "failed" : "answered";
       return options.toError(status);
     };
+    this.#balancer.started(state);
     try {
       const result =
         unary === undefined ? await callUnary(client, { ...options, toError }, request) : await unary.call(options.path, request, options.metadata, options.deadline, options.cancellation, toError);
@@ -61,15 +76,22 @@ export class GrpcChannels {
       if (verdict === "failed") this.#balancer.failed(state);
       else if (verdict === "answered") this.#balancer.succeeded(state);
       throw error;
+    } finally {
+      this.#balancer.finished(state);
     }
   }
 
   /** The next healthy target's grpc-js channel, for streaming calls. */
-  next(): Client {
-    return this.#balancer.pick().target.client;
+  next(caller?: RequestEnvelope): Client {
+    return this.#balancer.pick(caller).target.client;
+  }
+
+  targets(): readonly TargetStatus[] {
+    return this.#balancer.statuses();
   }
 
   close(): void {
+    this.#checker?.stop();
     for (const { client, unary } of this.#targets) {
       client.close();
       unary?.close();

@@ -7,12 +7,14 @@ import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
 import { fullNameOf, type ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
-import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
 import { GrpcChannels } from "./grpc-channels.js";
+import type { TargetStatus } from "../target-balancer.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
 import { errorFromStatus } from "./grpc-status.js";
 import { httpBindings } from "./http-rules.js";
 import { loadByReflection } from "./reflection-client.js";
+import { loadClientTls, type ClientTls } from "../../tls/client-tls.js";
 import { createTranscodingHandler } from "./transcoding-handler.js";
 import { createSoapFacade, type SoapOperation } from "../../soap/server/soap-facade.js";
 import { generateWsdl } from "../../soap/server/wsdl.js";
@@ -35,13 +37,13 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   readonly #channels: GrpcChannels;
   readonly #routes: EndpointRoute<GrpcUpstreamOptions>[];
 
-  constructor(name: string, options: GrpcServiceOptions, context: EndpointContext, registry: ProtoRegistry) {
+  constructor(name: string, options: GrpcServiceOptions, context: EndpointContext, registry: ProtoRegistry, tls: ClientTls | undefined) {
     this.#name = name;
     this.#options = options;
     this.#context = context;
     this.#registry = registry;
     this.#protoJson = ProtoJsonMapping.forRegistry(registry, options.json);
-    this.#channels = new GrpcChannels(options);
+    this.#channels = new GrpcChannels(name, options, context.logger, tls);
     this.#routes = this.#annotatedRoutes();
   }
 
@@ -124,6 +126,18 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   handlerFor(route: RouteInfo<GrpcUpstreamOptions>): Handler {
     const { upstream } = route;
     return upstream.soap !== undefined ? this.#soapHandler(route, upstream.soap) : this.#methodHandler(route, upstream.method!);
+  }
+
+  messagesOf(route: RouteInfo<GrpcUpstreamOptions>): RouteMessages | undefined {
+    const { upstream } = route;
+    const method = upstream.soap === undefined && upstream.method !== undefined ? this.#registry.findMethod(upstream.method) : undefined;
+    if (method === undefined) return undefined;
+    const protoJson = upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(upstream.json);
+    const requestType = method.resolvedRequestType!;
+    const responseType = method.resolvedResponseType!;
+    const bodyField = upstream.body === undefined || upstream.body === "*" ? undefined : messageInfo(requestType).byName.get(upstream.body);
+    const responseField = upstream.responseBody === undefined ? undefined : messageInfo(responseType).byName.get(upstream.responseBody);
+    return { request: messageShape(requestType, protoJson, bodyField), response: messageShape(responseType, protoJson, responseField) };
   }
 
   #soapHandler(route: RouteInfo<GrpcUpstreamOptions>, serviceName: string): Handler {
@@ -222,6 +236,10 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     });
   }
 
+  targets(): readonly TargetStatus[] {
+    return this.#channels.targets();
+  }
+
   async close(): Promise<void> {
     this.#channels.close();
   }
@@ -241,6 +259,9 @@ export const grpcEndpointFactory: EndpointFactory<GrpcServiceOptions, GrpcUpstre
   protocol: "grpc",
   serviceSchema: grpcServiceSchema,
   upstreamSchema: grpcUpstreamSchema,
-  create: async (name, options, context) =>
-    new GrpcEndpoint(name, options, context, options.reflection ? await loadByReflection(options, context) : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath)),
+  create: async (name, options, context) => {
+    const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
+    const registry = options.reflection ? await loadByReflection(options, context, tls) : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath);
+    return new GrpcEndpoint(name, options, context, registry, tls);
+  },
 };

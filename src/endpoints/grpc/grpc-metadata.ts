@@ -42,6 +42,6 @@ export function metadataHeaders(metadata: Metadata | undefined, prefix: string, 
   for (const key of Object.keys(metadata.getMap())) {
     if (isReserved(key)) continue;
     const text = metadata.get(key).map((value) => (typeof value === "string" ? value : Buffer.from(value).toString("base64")));
-    headers[`${prefix}${key}`] = text.length === 1 ? text[0]! : text.join(", ");
+    headers[`${prefix}${key}`] = text.length === 1 ? text[0] : text.join(", ");
   }
 }

@@ -2,6 +2,8 @@ import { ConfigErrorCode } from "../../options/error-codes.js";
 import { boolean, byteSize, duration, integer, list, map, object, oneOf, optional, refine, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { protoJsonOptionsSchema, defaultProtoJsonOptions } from "../../protojson/protojson-options.js";
 import { ejectionSchema } from "../target-balancer.js";
+import { upstreamTlsSchema } from "../../tls/tls-options.js";
+import { defaultLoadBalancer, grpcHealthCheckSchema, loadBalancerSchema, weightedTarget } from "../balancing-options.js";
 
 const target = string({ pattern: /^\S+$/, patternHint: 'a gRPC target such as "127.0.0.1:50051" or "dns:///orders:50051"' });
 const streamFormat = oneOf(["ndjson", "sse", "array"]);
@@ -22,7 +24,9 @@ export const grpcServiceSchema = refine(
   object(
     {
       protocol: required(oneOf(["grpc"]), "grpc"),
-      targets: required(list(target, { minItems: 1 }), "gRPC targets (host:port); calls go round-robin over one channel per target"),
+      targets: required(list(weightedTarget(target), { minItems: 1 }), "gRPC targets (host:port), or { url, weight }; one channel per target"),
+      loadBalancer: withDefault(loadBalancerSchema, defaultLoadBalancer, "round-robin (smooth weighted), least-request, random, or { consistent-hash: { key: header:NAME | ip } }"),
+      healthCheck: optional(grpcHealthCheckSchema, "active health checks: grpc.health.v1.Health/Check on each target"),
       ejection: withDefault(
         ejectionSchema,
         { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 },
@@ -51,6 +55,7 @@ export const grpcServiceSchema = refine(
       ),
       successStatus: withDefault(map(httpStatus), {}, 'HTTP status of a successful call, by method ("Bookstore/CreateShelf": 201 or the full path)'),
       soap: optional(soapFacadeSchema, "expose every service of this upstream as SOAP 1.1/1.2 at <path>/<package>.<Service>, with its WSDL at ?wsdl"),
+      tls: optional(upstreamTlsSchema, "call the targets over TLS (both unary transports, streams, reflection): CA, client certificate (mTLS), server name; `tls: {}` uses the system CAs"),
     },
     "grpc service",
   ),

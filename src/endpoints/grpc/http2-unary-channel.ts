@@ -3,6 +3,7 @@ import { Metadata } from "@grpc/grpc-js";
 import type { Cancellation } from "../../core/cancellation.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { StatusToError, UnaryResult } from "./grpc-calls.js";
+import type { ClientTls } from "../../tls/client-tls.js";
 
 export interface Http2ChannelOptions {
   readonly maxReceiveMessageSize: number;
@@ -49,19 +50,23 @@ function timeoutHeader(milliseconds: number): string {
 export class Http2UnaryChannel {
   readonly #authority: string;
   readonly #options: Http2ChannelOptions;
+  readonly #tls: ClientTls | undefined;
   #session: ClientHttp2Session | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   #retryAfter = 0;
   #closed = false;
 
-  constructor(target: string, options: Http2ChannelOptions) {
-    this.#authority = `http://${target.replace(/^dns:\/{0,3}/, "").replace(/^ipv4:/, "")}`;
+  constructor(target: string, options: Http2ChannelOptions, tls: ClientTls | undefined) {
+    this.#authority = `${tls === undefined ? "http" : "https"}://${target.replace(/^dns:\/{0,3}/, "").replace(/^ipv4:/, "")}`;
     this.#options = options;
+    this.#tls = tls;
   }
 
   #connect(): ClientHttp2Session {
-    const session = connect(this.#authority, { settings: { enablePush: false } });
+    // With tls: the same CA, client certificate, server name and verification as the grpc-js channel.
+    const tls = this.#tls === undefined ? {} : { ...this.#tls.connectOptions, ALPNProtocols: ["h2"] };
+    const session = connect(this.#authority, { settings: { enablePush: false }, ...tls });
     let connected = false;
     session.on("connect", () => {
       connected = true;

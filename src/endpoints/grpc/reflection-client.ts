@@ -1,8 +1,10 @@
-import { Client, credentials, status as grpcStatus, type ClientDuplexStream } from "@grpc/grpc-js";
+import { Client, status as grpcStatus, type ClientDuplexStream } from "@grpc/grpc-js";
 import { ConfigError, ConfigErrorCode } from "../../options/error-codes.js";
 import { fileDescriptorInfo, registryFromFileDescriptors } from "../../protos/descriptor-set.js";
 import { ProtoRegistry } from "../../protos/proto-registry.js";
 import type { EndpointContext } from "../endpoint.js";
+import type { ClientTls } from "../../tls/client-tls.js";
+import { grpcCredentials } from "./grpc-credentials.js";
 import type { GrpcServiceOptions } from "./grpc-options.js";
 
 interface ReflectionResponse {
@@ -19,10 +21,11 @@ const reflectionTimeout = 10_000;
  * define them and every file they import, and builds a registry from the
  * descriptors — google.api.http annotations included.
  */
-export async function loadByReflection(options: GrpcServiceOptions, context: EndpointContext): Promise<ProtoRegistry> {
+export async function loadByReflection(options: GrpcServiceOptions, context: EndpointContext, tls: ClientTls | undefined): Promise<ProtoRegistry> {
   const types = await ProtoRegistry.load([], ["grpc/reflection/v1/reflection.proto"]);
-  const target = options.targets[0]!;
-  const client = new Client(target, credentials.createInsecure());
+  const target = options.targets[0]!.target;
+  const secure = grpcCredentials(tls);
+  const client = new Client(target, secure.credentials, secure.channelOptions);
   try {
     let files: Map<string, Uint8Array>;
     try {

@@ -84,17 +84,17 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return async (request) => {
       const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
       const options = callOptions(request);
-      if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(), options, messages));
-      const result = await callClientStream(route.channels.next(), options, messages);
+      if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(request), options, messages));
+      const result = await callClientStream(route.channels.next(request), options, messages);
       return unaryResponse(route, answer, result, request);
     };
   }
   if (method.responseStream === true) {
-    return async (request) => streamResponse(route, answer, await callServerStream(route.channels.next(), callOptions(request), await encodeRequest(request)));
+    return async (request) => streamResponse(route, answer, await callServerStream(route.channels.next(request), callOptions(request), await encodeRequest(request)));
   }
   return async (request) => {
     const options = callOptions(request);
-    const result = await route.channels.unary(options, await encodeRequest(request));
+    const result = await route.channels.unary(options, await encodeRequest(request), request);
     return unaryResponse(route, answer, result, request);
   };
 }

@@ -7,6 +7,7 @@ import type { BodyShape } from "../../core/body-shape.js";
 import type { Codec } from "../../codecs/codec.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import { codecChoice, codecOf, decodeReplyBody } from "../../codecs/codec-step.js";
+import { timedDecode, timedEncode } from "../../codecs/codec-timing.js";
 import { canonicalValue } from "../../protojson/message-shape.js";
 import { readSoapReply, writeSoapRequest, type SoapCall } from "../../soap/client/soap-client.js";
 import type { XmlCodec } from "../../codecs/xml/xml-codec.js";
@@ -46,12 +47,12 @@ export async function translateRequest(request: RequestEnvelope, translation: Bo
     value = {};
   } else {
     const bytes = await readBodyBytes(body, translation.maxBytes);
-    value = bytes.byteLength === 0 ? {} : await callerCodec.decode(bytes, translation.requestShape);
+    value = bytes.byteLength === 0 ? {} : await timedDecode(callerCodec, bytes, translation.requestShape);
   }
   if (soap !== undefined) {
     request.body = bytesBody(writeSoapRequest(soap, value, translation.requestShape, translation.xml, headers));
   } else {
-    request.body = bytesBody(target.encode(canonicalValue(value, translation.requestShape), translation.requestShape));
+    request.body = bytesBody(timedEncode(target, canonicalValue(value, translation.requestShape), translation.requestShape));
     headers["content-type"] = target.mediaTypes[0];
   }
   headers["content-length"] = undefined;

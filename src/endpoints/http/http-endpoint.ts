@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { Pool } from "undici";
+import { loadClientTls } from "../../tls/client-tls.js";
 import type { Body } from "../../core/body.js";
 import { bytesBody } from "../../core/body.js";
 import type { Handler } from "../../core/handler.js";
@@ -18,8 +19,10 @@ import { ConfigError, ConfigErrorCode } from "../../options/error-codes.js";
 import type { ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
 import { translateRequest, translateResponse, wantedCodec, type BodyTranslation } from "./body-translation.js";
-import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
-import { TargetBalancer, type TargetState } from "../target-balancer.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
+import { TargetBalancer, type TargetState, type TargetStatus } from "../target-balancer.js";
+import { HealthChecker } from "../health-checker.js";
+import { HttpHealthProbes } from "./http-health-probe.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
 import { UpstreamCall } from "./upstream-call.js";
 import { isConnectFailure, upstreamError } from "./upstream-error.js";
@@ -58,6 +61,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   readonly #options: HttpServiceOptions;
   readonly #targets: readonly Target[];
   readonly #balancer: TargetBalancer<Target>;
+  readonly #health: { readonly checker: HealthChecker<Target>; readonly probes: HttpHealthProbes } | undefined;
   readonly #json: Codec;
 
   readonly #codecs: CodecRegistry;
@@ -72,8 +76,9 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     this.#codecs = context.codecs;
     this.#configPath = context.configPath;
     this.#protoJson = registry === undefined ? undefined : ProtoJsonMapping.forRegistry(registry, options.json);
+    const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
     this.#targets = options.targets.map(
-      (origin): Target => ({
+      ({ target: origin }): Target => ({
         origin,
         host: new URL(origin).host,
         pool: new Pool(origin, {
@@ -83,10 +88,19 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
           // The per-attempt deadline is ours (it also covers connecting and queueing).
           headersTimeout: 0,
           bodyTimeout: options.bodyTimeout,
+          ...(tls === undefined ? {} : { connect: tls.connectOptions }),
         }),
       }),
     );
-    this.#balancer = new TargetBalancer(this.#targets, options.ejection);
+    this.#balancer = new TargetBalancer(
+      name,
+      this.#targets.map((target, index) => ({ target, weight: options.targets[index]!.weight, label: target.origin })),
+      options,
+    );
+    if (options.healthCheck !== undefined) {
+      const probes = new HttpHealthProbes(options.healthCheck);
+      this.#health = { probes, checker: new HealthChecker(name, this.#balancer, options.healthCheck, probes.probe(), context.logger) };
+    }
   }
 
   handlerFor(route: RouteInfo<HttpUpstreamOptions>): Handler {
@@ -103,6 +117,14 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       if (!declared && (wanted === undefined || wanted === this.#json)) return proxy(request);
       return translated(request, wanted);
     };
+  }
+
+  messagesOf(route: RouteInfo<HttpUpstreamOptions>): RouteMessages | undefined {
+    const shapeOf = (typeName: string | undefined) => {
+      const type = typeName === undefined ? undefined : this.#protoJson?.findType(typeName);
+      return type === undefined ? undefined : messageShape(type, this.#protoJson!);
+    };
+    return { request: shapeOf(route.upstream.requestType), response: shapeOf(route.upstream.responseType) };
   }
 
   #translation(route: RouteInfo<HttpUpstreamOptions>): BodyTranslation {
@@ -176,18 +198,26 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   /** One try on one target; a connection that could not be opened moves on to the next target. */
   #attempt(attempt: UpstreamAttempt, tries: number, previous: TargetState<Target> | undefined): Promise<ResponseEnvelope> {
     const { request, method, path, headers, body, budget } = attempt;
-    const state = this.#balancer.pick(previous);
+    let state: TargetState<Target>;
+    try {
+      state = this.#balancer.pick(request, previous);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { origin, pool } = state.target;
     const onDeadline = () => new GatewayError(StatusCode.DEADLINE_EXCEEDED, `upstream "${this.#name}" (${origin}) did not answer within ${budget}ms`);
     const call = new UpstreamCall(method === "HEAD", budget, onDeadline, request.cancellation);
     pool.dispatch({ origin, method, path, headers, body: body as never }, call);
+    this.#balancer.started(state);
     return call.response.then(
       (response) => {
+        this.#balancer.finished(state);
         if (unhealthyStatuses.has(response.status)) this.#balancer.failed(state);
         else this.#balancer.succeeded(state);
         return response;
       },
       (error: unknown) => {
+        this.#balancer.finished(state);
         if (request.cancellation.cancelled) throw upstreamError(request.cancellation.reason, this.#name, origin);
         const mapped = upstreamError(error, this.#name, origin);
         // A malformed reply speaks for the request, not the target's health (see malformedReply).
@@ -210,7 +240,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
         return body.bytes;
       case "value": {
         const bytes = this.#json.encode(body.value);
-        headers["content-type"] = this.#json.mediaTypes[0]!;
+        headers["content-type"] = this.#json.mediaTypes[0];
         headers["content-length"] = String(bytes.byteLength);
         return bytes;
       }
@@ -229,7 +259,13 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     return [];
   }
 
+  targets(): readonly TargetStatus[] {
+    return this.#balancer.statuses();
+  }
+
   async close(): Promise<void> {
+    this.#health?.checker.stop();
+    await this.#health?.probes.close();
     await Promise.all(this.#targets.map((target) => target.pool.close().catch(() => {})));
   }
 }

@@ -5,7 +5,9 @@ import { defaultProtoJsonOptions, protoJsonOptionsSchema } from "../../protojson
 const messageName = string({ pattern: /^[A-Za-z_][\w.]*$/, patternHint: 'a message name such as "shop.v1.Order"' });
 import type { PathTemplate } from "../../pipeline/path-template.js";
 import { ejectionSchema } from "../target-balancer.js";
+import { defaultLoadBalancer, httpHealthCheckSchema, loadBalancerSchema, weightedTarget } from "../balancing-options.js";
 import { upstreamTemplate } from "../upstream-path.js";
+import { upstreamTlsSchema } from "../../tls/tls-options.js";
 
 const origin = refine(string(), (value, context) => {
   let url: URL;
@@ -33,7 +35,9 @@ export const httpServiceSchema = refine(
   object(
     {
       protocol: required(oneOf(["http"]), "http"),
-      targets: required(list(origin, { minItems: 1 }), 'origins such as "http://127.0.0.1:7001"; requests go round-robin'),
+      targets: required(list(weightedTarget(origin), { minItems: 1 }), 'origins such as "http://127.0.0.1:7001", or { url, weight }'),
+      loadBalancer: withDefault(loadBalancerSchema, defaultLoadBalancer, "round-robin (smooth weighted), least-request, random, or { consistent-hash: { key: header:NAME | ip } }"),
+      healthCheck: optional(httpHealthCheckSchema, "active health checks: GET path on each target"),
       timeout: withDefault(duration({ min: 1 }), 15_000, "time from sending the request to the response headers, per attempt; → 504"),
       bodyTimeout: withDefault(duration(), 300_000, "longest silence while the response body streams; 0s disables"),
       connectTimeout: withDefault(duration({ min: 1 }), 5_000, "time to open a connection; → 503 and the next target"),
@@ -50,10 +54,18 @@ export const httpServiceSchema = refine(
       protos: withDefault(list(string()), [], ".proto files whose messages routes may name as requestType/responseType, relative to a protos.include root"),
       json: withDefault(protoJsonOptionsSchema, defaultProtoJsonOptions, "proto3 JSON mapping options for typed routes"),
       maxTranslatedBytes: withDefault(byteSize({ min: 1 }), 4 * 1024 * 1024, "largest body read whole to be translated between formats"),
+      tls: optional(upstreamTlsSchema, "for https:// targets: the CA to verify them with, a client certificate (mTLS), the server name (without it: the system CAs)"),
     },
     "http service",
   ),
-  (value, context) => (value.codec === "soap" && value.soap === undefined ? context.at("soap").report(ConfigErrorCode.REQUIRED, 'codec: soap needs soap: { namespace: "…" }') : value),
+  (value, context) => {
+    if (value.codec === "soap" && value.soap === undefined) return context.at("soap").report(ConfigErrorCode.REQUIRED, 'codec: soap needs soap: { namespace: "…" }');
+    const plain = value.targets.findIndex(({ target }) => target.startsWith("http:"));
+    if (value.tls !== undefined && plain >= 0) {
+      return context.at("targets").at(plain).report(ConfigErrorCode.VALUE, `tls is set, but "${value.targets[plain]!.target}" is not an https:// target`);
+    }
+    return value;
+  },
 );
 
 export type HttpServiceOptions = Infer<typeof httpServiceSchema>;

@@ -1,4 +1,6 @@
-import { createConnection, type Socket } from "node:net";
+import { createConnection, isIP, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
+import type { ClientTls } from "../../tls/client-tls.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { FrameFormat } from "../../frames/frame-format.js";
@@ -26,9 +28,11 @@ export class TargetPool {
   #retryAt = 0;
   #lastError = "";
   #closed = false;
+  readonly #tls: ClientTls | undefined;
 
-  constructor(target: TcpTarget, options: TcpServiceOptions, format: FrameFormat, service: string) {
+  constructor(target: TcpTarget, options: TcpServiceOptions, format: FrameFormat, service: string, tls: ClientTls | undefined) {
     this.target = target;
+    this.#tls = tls;
     this.#options = options;
     this.#byId = options.correlation === "id" && options.framing !== "line";
     this.#where = `upstream "${service}" (${target.label})`;
@@ -77,13 +81,16 @@ export class TargetPool {
     this.#connecting++;
     try {
       const socket = await new Promise<Socket>((resolve, reject) => {
-        const socket = createConnection({ host: this.target.host, port: this.target.port });
+        const { host, port } = this.target;
+        const tls = this.#tls;
+        // With tls, the connection is ready when the handshake (and the check of the upstream's certificate) is done.
+        const socket = tls === undefined ? createConnection({ host, port }) : connectTls({ host, port, ...tls.connectOptions, servername: tls.serverName ?? (isIP(host) === 0 ? host : undefined) });
         const timer = setTimeout(() => socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })), this.#options.connectTimeout);
         const failed = (error: Error) => {
           clearTimeout(timer);
           reject(error);
         };
-        socket.once("connect", () => {
+        socket.once(tls === undefined ? "connect" : "secureConnect", () => {
           clearTimeout(timer);
           socket.removeListener("error", failed);
           resolve(socket);
@@ -100,7 +107,13 @@ export class TargetPool {
       this.#lastError = code;
       this.#retryAt = Date.now() + Math.min(this.#options.reconnectDelay * 2 ** (this.#failures - 1), this.#options.maxReconnectDelay);
       const what =
-        code === "ECONNREFUSED" ? "refused the connection" : code === "ETIMEDOUT" ? `did not accept a connection within ${this.#options.connectTimeout}ms` : `could not be reached (${code})`;
+        code === "ECONNREFUSED"
+          ? "refused the connection"
+          : code === "ETIMEDOUT"
+            ? `did not accept a connection within ${this.#options.connectTimeout}ms`
+            : this.#tls !== undefined && !code.startsWith("E")
+              ? `failed the TLS handshake (${code}: ${(error as Error).message})`
+              : `could not be reached (${code})`;
       throw new GatewayError(StatusCode.UNAVAILABLE, `${this.#where} ${what}`, { cause: error });
     } finally {
       this.#connecting--;

@@ -12,10 +12,13 @@ import type { FrameFormat } from "../../frames/frame-format.js";
 import { toFrameHeaders } from "../../frames/frame-fields.js";
 import { stripHopByHop } from "../../core/hop-by-hop.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo } from "../endpoint.js";
-import { TargetBalancer, type TargetState } from "../target-balancer.js";
+import { TargetBalancer, type TargetState, type TargetStatus } from "../target-balancer.js";
+import { HealthChecker } from "../health-checker.js";
+import { tcpConnectProbe } from "./tcp-health-probe.js";
 import { compileUpstreamPath } from "../upstream-path.js";
 import { callBudget } from "../deadline.js";
 import { lineFrameFormat } from "./line-frame-format.js";
+import { loadClientTls } from "../../tls/client-tls.js";
 import { TargetPool } from "./target-pool.js";
 import { tcpServiceSchema, tcpUpstreamSchema, type TcpServiceOptions, type TcpUpstreamOptions } from "./tcp-options.js";
 
@@ -34,14 +37,21 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
   readonly #codecs: CodecRegistry;
   readonly #balancer: TargetBalancer<TargetPool>;
   readonly #pools: TargetPool[];
+  readonly #checker: HealthChecker<TargetPool> | undefined;
 
   constructor(name: string, options: TcpServiceOptions, context: EndpointContext) {
     this.#name = name;
     this.#options = options;
     this.#format = options.framing === "line" ? lineFrameFormat : context.frameFormats.get(options.codec).create(context.codecs, options);
     this.#codecs = context.codecs;
-    this.#pools = options.targets.map((target) => new TargetPool(target, options, this.#format, name));
-    this.#balancer = new TargetBalancer(this.#pools, options.ejection);
+    const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
+    this.#pools = options.targets.map(({ target }) => new TargetPool(target, options, this.#format, name, tls));
+    this.#balancer = new TargetBalancer(
+      name,
+      this.#pools.map((pool, index) => ({ target: pool, weight: options.targets[index]!.weight, label: pool.target.label })),
+      options,
+    );
+    this.#checker = options.healthCheck === undefined ? undefined : new HealthChecker(name, this.#balancer, options.healthCheck, tcpConnectProbe, context.logger);
   }
 
   handlerFor(route: RouteInfo<TcpUpstreamOptions>): Handler {
@@ -67,7 +77,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
   async #call(request: RequestEnvelope, frame: Frame, budget: number): Promise<Frame> {
     let previous: TargetState<TargetPool> | undefined;
     for (let attempt = 0; ; attempt++) {
-      const state = this.#balancer.pick(previous);
+      const state = this.#balancer.pick(request, previous);
       let connection: Awaited<ReturnType<TargetPool["acquire"]>>;
       try {
         connection = await state.target.acquire();
@@ -79,6 +89,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
         }
         throw error;
       }
+      this.#balancer.started(state);
       try {
         const reply = await connection.call(frame, budget, (callback) => request.cancellation.onCancel(callback));
         this.#balancer.succeeded(state);
@@ -88,6 +99,7 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
         if (!request.cancellation.cancelled && !isMalformedReply(error)) this.#balancer.failed(state);
         throw error;
       } finally {
+        this.#balancer.finished(state);
         state.target.release(connection);
       }
     }
@@ -129,7 +141,12 @@ class TcpEndpoint implements Endpoint<TcpUpstreamOptions> {
     return [];
   }
 
+  targets(): readonly TargetStatus[] {
+    return this.#balancer.statuses();
+  }
+
   async close(): Promise<void> {
+    this.#checker?.stop();
     for (const pool of this.#pools) pool.close();
   }
 }

@@ -2,7 +2,9 @@ import { ConfigErrorCode } from "../../options/error-codes.js";
 import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
 import { byteSize, duration, integer, list, object, oneOf, optional, refine, registered, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { ejectionSchema } from "../target-balancer.js";
+import { defaultLoadBalancer, loadBalancerSchema, tcpHealthCheckSchema, weightedTarget } from "../balancing-options.js";
 import { upstreamTemplate } from "../upstream-path.js";
+import { upstreamTlsSchema } from "../../tls/tls-options.js";
 
 const hostPort = refine(string(), (value, context) => {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
@@ -21,7 +23,9 @@ export const tcpServiceSchema = refine(
   object(
     {
       protocol: required(oneOf(["tcp"]), "tcp"),
-      targets: required(list(hostPort, { minItems: 1 }), 'host:port of each upstream, such as "127.0.0.1:7300"; calls go round-robin'),
+      targets: required(list(weightedTarget(hostPort), { minItems: 1 }), 'host:port of each upstream, such as "127.0.0.1:7300", or { url, weight }'),
+      loadBalancer: withDefault(loadBalancerSchema, defaultLoadBalancer, "round-robin (smooth weighted), least-request, random, or { consistent-hash: { key: header:NAME | ip } }"),
+      healthCheck: optional(tcpHealthCheckSchema, "active health checks: a TCP connect to each target"),
       framing: withDefault(
         oneOf(["ndjson", "length-prefixed", "line"]),
         "ndjson",
@@ -38,6 +42,7 @@ export const tcpServiceSchema = refine(
       connectTimeout: withDefault(duration({ min: 1 }), 5_000, "time to open a connection; → 503"),
       reconnectDelay: withDefault(duration({ min: 1 }), 100, "wait before reconnecting after a failed connect; doubles on each failure in a row"),
       maxReconnectDelay: withDefault(duration({ min: 1 }), 10_000, "the longest reconnect wait"),
+      tls: optional(upstreamTlsSchema, "connect over TLS: CA, client certificate (mTLS), server name; `tls: {}` uses the system CAs"),
       maxPending: withDefault(integer({ min: 0 }), 1_000, "calls waiting for a free connection (order correlation); more → 503"),
       maxFrameBytes: withDefault(byteSize({ min: 64 }), 4 * 1024 * 1024, "largest reply frame read; larger closes that connection and fails its calls"),
       ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),

@@ -1,6 +1,7 @@
 import { FtpSrv, type FtpConnection } from "ftp-srv";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server, Socket } from "node:net";
+import { TLSSocket, type TlsOptions } from "node:tls";
 import type { Peer } from "../../core/envelope.js";
 import { boundAddress } from "../bind.js";
 import type { Listener, ListenerContext, ListenerFactory } from "../listener.js";
@@ -10,6 +11,8 @@ import { LoginGuard, lockoutMessage } from "./ftp-login-guard.js";
 import { ftpListenerSchema, type FtpListenerOptions } from "./ftp-options.js";
 import { ownPassiveSetup, type Connector, type PassiveSession } from "./ftp-passive.js";
 import { sourceKey } from "./ftp-source.js";
+import { ServerTls } from "../../tls/server-tls.js";
+import { peerTlsOf } from "../peer-tls.js";
 
 /**
  * Commands refused outright: active mode (PORT/EPRT would let a caller make
@@ -25,6 +28,7 @@ interface FtpSrvInternals {
   readonly connections: Record<string, { close(code: number): unknown }>;
   disconnectClient(id: string): Promise<unknown>;
   on(event: "server-error", listener: (event: { error: Error }) => void): void;
+  on(event: "connect", listener: (event: { connection: FtpConnection }) => void): void;
 }
 type SessionSocket = { readonly commandSocket: Socket };
 
@@ -43,10 +47,15 @@ class FtpListener implements Listener {
   readonly #options: FtpListenerOptions & { readonly name: string };
   readonly #server: FtpSrv;
   readonly #control: Server;
+  readonly #context: ListenerContext;
+  readonly #tls: ServerTls | undefined;
 
   constructor(options: FtpListenerOptions & { readonly name: string }, context: ListenerContext) {
     this.name = options.name;
     this.#options = options;
+    this.#context = context;
+    // Explicit FTPS: the session starts plain and turns TLS on AUTH TLS; ftp-srv reads `tls` at each AUTH and PASV.
+    const tls = (this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`));
     const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
     this.#server = new FtpSrv({
       url: `ftp://${options.host}:${options.port}`,
@@ -58,6 +67,7 @@ class FtpListener implements Listener {
       timeout: options.idleTimeout,
       greeting: ["Rosetta FTP: paths are REST paths; STOR x/new.json posts, RETR x/1.xml gets"],
       log: quietLog as never,
+      ...(tls === undefined ? {} : { tls: tls.serverOptions() }),
     });
     // ftp-srv exits the process on these signals; the gateway owns its own shutdown.
     for (const signal of signals) for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
@@ -76,7 +86,8 @@ class FtpListener implements Listener {
     const serveSession = this.#control.listeners("connection")[0] as (socket: Socket) => void;
     this.#control.removeAllListeners("connection");
     this.#control.on("connection", (socket: Socket) => {
-      socket.on("error", () => {});
+      // After AUTH TLS, ftp-srv forwards the TLS layer's errors (a failed handshake) here: the session is over.
+      socket.on("error", () => socket.destroy());
       const source = sourceKey(socket.remoteAddress);
       const locked = guard.lockedFor(source);
       const refusal = locked > 0 ? lockoutMessage(locked) : admission.admit(source, socket);
@@ -92,6 +103,11 @@ class FtpListener implements Listener {
         reject(new Error(lockoutMessage(locked)));
         return;
       }
+      // With tls, a password never crosses the wire in clear text: AUTH TLS comes first.
+      if (tls !== undefined && !(connection as unknown as { secure: boolean }).secure) {
+        reject(new Error("this server takes logins over TLS only: send AUTH TLS first"));
+        return;
+      }
       const expected = Object.hasOwn(options.users, username) ? options.users[username] : undefined;
       const allowed = expected === undefined ? options.anonymous && username === "anonymous" : samePassword(expected, password);
       if (!allowed) {
@@ -99,14 +115,25 @@ class FtpListener implements Listener {
         return;
       }
       onePassiveListener(connection);
-      const peer: Peer = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0, listener: options.name, protocol: "ftp", scheme: "http" };
+      const peerTls = peerTlsOf(socket);
+      const peer: Peer = {
+        address: socket.remoteAddress ?? "unknown",
+        port: socket.remotePort ?? 0,
+        listener: options.name,
+        protocol: "ftp",
+        scheme: peerTls === undefined ? "http" : "https",
+        ...(peerTls === undefined ? {} : { tls: peerTls }),
+      };
       resolve({ fs: new GatewayFileSystem(context, options, peer) as never });
     });
+    if (tls !== undefined) internals.on("connect", ({ connection }) => boundAuthHandshake(connection, options.tls?.handshakeTimeout ?? 0));
     this.#server.on("client-error", () => {});
     internals.on("server-error", ({ error }) => context.logger.error("ftp listener error", { listener: options.name, error: String(error) }));
   }
 
   async start(): Promise<void> {
+    const settings = (this.#server as unknown as { options: { tls: TlsOptions | false } }).options;
+    this.#tls?.watch((context) => (settings.tls = { ...settings.tls, ...context }), this.#context.logger, this.name);
     await this.#server.listen();
   }
 
@@ -115,6 +142,7 @@ class FtpListener implements Listener {
   }
 
   async close(graceMs: number): Promise<void> {
+    this.#tls?.close();
     if (!this.#control.listening) return;
     const closing = this.#server.close();
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
@@ -147,6 +175,28 @@ function onePassiveListener(connection: FtpConnection): void {
     },
   });
   (connection as unknown as SessionSocket).commandSocket.once("close", () => release(lastData));
+}
+
+/**
+ * ftp-srv turns the control socket into TLS on AUTH TLS with a bare
+ * TLSSocket: no handshake timeout, and a failed handshake leaves the socket
+ * open. The session ends unless the handshake completes within `timeoutMs`.
+ */
+function boundAuthHandshake(connection: FtpConnection, timeoutMs: number): void {
+  const session = connection as unknown as { commandSocket: Socket };
+  let current = session.commandSocket;
+  const raw = current;
+  Object.defineProperty(connection, "commandSocket", {
+    configurable: true,
+    get: () => current,
+    set: (next: Socket) => {
+      current = next;
+      if (!(next instanceof TLSSocket)) return;
+      const timer = setTimeout(() => raw.destroy(), timeoutMs).unref();
+      next.once("secure", () => clearTimeout(timer));
+      raw.once("close", () => clearTimeout(timer));
+    },
+  });
 }
 
 /** Compares digests, so the time taken says nothing about how much of a password matched. */

@@ -1,10 +1,11 @@
 import { ConfigErrorCode } from "../../options/error-codes.js";
 import { boolean, byteSize, duration, integer, map, object, optional, refine, registered, string, withDefault, type Infer } from "../../options/schema.js";
-import { listenerBaseFields } from "../listener.js";
+import { listenerBaseFields, listenerTlsField } from "../listener.js";
 
 const ftpListenerObject = object(
   {
     ...listenerBaseFields(),
+    ...listenerTlsField(),
     users: withDefault(
       map(string({ pattern: /^\S+$/, patternHint: "a password without spaces" }), { keyPattern: /^[A-Za-z0-9_.@-]+$/, keyHint: "a user name" }),
       {},
@@ -37,6 +38,9 @@ const ftpListenerObject = object(
 export const ftpListenerSchema = refine(ftpListenerObject, (options, context) => {
   if (options.passivePortMax < options.passivePortMin)
     return context.at("passivePortMax").report(ConfigErrorCode.VALUE, `passivePortMax ${options.passivePortMax} is below passivePortMin ${options.passivePortMin}`);
+  if (options.tls !== undefined && options.tls.clientCertificate !== "none") {
+    return context.at("tls").at("clientCertificate").report(ConfigErrorCode.VALUE, "FTPS callers log in with a user name and password; client certificates are not asked on ftp (use none)");
+  }
   if (Object.keys(options.users).length === 0 && !options.anonymous) return context.at("users").report(ConfigErrorCode.REQUIRED, "an ftp listener needs users (name: password), or anonymous: true");
   return options;
 });

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 
 /** The parts of ftp-srv's connectors (src/connector/*.js) this file touches. */
 export interface Connector {
@@ -15,7 +16,9 @@ export interface Connector {
 export interface PassiveSession {
   readonly commandSocket: Socket;
   readonly connector: Connector;
-  readonly server: { getNextPasvPort(): PromiseLike<number>; readonly url: { readonly hostname: string } };
+  /** After AUTH TLS: data connections are TLS too (PROT P). */
+  readonly secure: boolean;
+  readonly server: { getNextPasvPort(): PromiseLike<number>; readonly url: { readonly hostname: string }; readonly options: { readonly tls: TlsOptions | false } };
 }
 
 /** How long a passive listener waits for its data connection (ftp-srv's figure). */
@@ -38,7 +41,8 @@ export function ownPassiveSetup(session: PassiveSession, connector: Connector): 
     if (session.connector !== connector || session.commandSocket.destroyed) throw Object.assign(new Error("the passive request was superseded"), { code: 425 });
     connector.dataSocket = null;
     const owner = plainAddress(session.commandSocket.remoteAddress);
-    const server = createServer({ pauseOnConnect: true }, (socket) => {
+    const tls = session.secure ? session.server.options.tls : false;
+    const accept = (socket: Socket) => {
       // A reset data socket is the transfer's failure, which RETR/STOR report on the control connection.
       socket.on("error", () => {});
       if (owner === undefined || plainAddress(socket.remoteAddress) !== owner || connector.dataSocket !== null) {
@@ -48,7 +52,11 @@ export function ownPassiveSetup(session: PassiveSession, connector: Connector): 
       clearTimeout(idle);
       connector.dataSocket = Object.assign(socket, { connected: true });
       socket.once("close", () => connector.closeServer());
-    });
+    };
+    // A TLS data listener hands over its socket after the handshake; one that fails it is dropped by node:tls.
+    const server = tls === false ? createServer({ pauseOnConnect: true }, accept) : createTlsServer({ ...tls, pauseOnConnect: true }, accept);
+    // node:tls leaves a socket whose handshake failed or timed out open.
+    server.on("tlsClientError", (_error, socket) => socket.destroy());
     server.maxConnections = 1;
     server.on("error", () => {});
     // Closing a listener ends its connector only while it is the session's current one.

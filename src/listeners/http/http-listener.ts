@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { createRequestEnvelope } from "../../core/request.js";
 import { headerText, type HeaderMap, type ResponseEnvelope } from "../../core/envelope.js";
@@ -16,6 +17,8 @@ import { BodyBufferBudget } from "./body-buffer-budget.js";
 import { receiveBody, type BodyLimits } from "./request-body.js";
 import { writeResponse } from "./write-response.js";
 import { WsAcceptor } from "../ws/ws-acceptor.js";
+import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
+import { asFaultForSoapCaller, soapCallerVersion } from "../../soap/server/soap-caller.js";
 
 function ignore(): void {}
 
@@ -30,6 +33,7 @@ class HttpListener implements Listener {
   readonly #server: Server;
   readonly #forwarded: ReturnType<typeof createForwardedHeaders>;
   readonly #webSocket: WsAcceptor | undefined;
+  readonly #tls: ServerTls | undefined;
   /** Connections that close after their current response: nothing more on them reaches a handler. */
   readonly #closing = new WeakSet<Socket>();
   #draining = false;
@@ -40,18 +44,25 @@ class HttpListener implements Listener {
     this.#bodyLimits = { ...options, bodyBuffer: new BodyBufferBudget(options.bodyBufferBytes) };
     this.#context = context;
     this.#forwarded = createForwardedHeaders(options.trustedProxies);
-    this.#server = createServer(
-      {
-        maxHeaderSize: options.maxHeaderBytes,
-        headersTimeout: options.headersTimeout,
-        requestTimeout: options.requestTimeout,
-        keepAliveTimeout: options.keepAliveTimeout,
-        // node:http looks for expired heads every 30 s by default; a slow head must go within headersTimeout + 1 s.
-        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.headersTimeout / 2))),
-        requireHostHeader: true,
-      },
-      (req, res) => this.#onRequest(req, res, false),
-    );
+    const httpOptions: ServerOptions = {
+      maxHeaderSize: options.maxHeaderBytes,
+      headersTimeout: options.headersTimeout,
+      requestTimeout: options.requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeout,
+      // node:http looks for expired heads every 30 s by default; a slow head must go within headersTimeout + 1 s.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.headersTimeout / 2))),
+      requireHostHeader: true,
+    };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, false);
+    // https: the same server with a TLS handshake first; a WebSocket upgrade on it is wss.
+    this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`);
+    if (this.#tls === undefined) {
+      this.#server = createServer(httpOptions, onRequest);
+    } else {
+      const server = createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
+      closeFailedHandshakes(server);
+      this.#server = server;
+    }
     // No count limit in node:http: readIncoming counts, so the answer is the same 431 on every Node version.
     this.#server.maxHeadersCount = 0;
     this.#server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, true));
@@ -100,6 +111,8 @@ class HttpListener implements Listener {
         trace: parts.trace,
       });
       beginCodecStep(request, inputs);
+      // Judged before any filter or endpoint rewrites the headers: a SOAP caller's failures are Faults.
+      const soapVersion = soapCallerVersion(req.headers);
       // The request's own choice: an endpoint that needed it has already made it.
       const requestCodecs = () => codecChoice(codecs, request);
       res.on("close", () => {
@@ -110,7 +123,7 @@ class HttpListener implements Listener {
       this.#context.handle(request).then(
         (response) => {
           if (res.destroyed) return;
-          this.#answer(req, res, response, requestCodecs, this.#draining, accept);
+          this.#answer(req, res, asFaultForSoapCaller(soapVersion, response, codecs.xml), requestCodecs, this.#draining, accept);
         },
         (error: unknown) => {
           // The handler never rejects by contract; this is a last line of defence.
@@ -169,6 +182,8 @@ class HttpListener implements Listener {
   }
 
   start(): Promise<void> {
+    const server = this.#server as HttpsServer;
+    this.#tls?.watch((options) => server.setSecureContext(options), this.#context.logger, this.name);
     return bind(this.#server, this.#options);
   }
 
@@ -177,6 +192,7 @@ class HttpListener implements Listener {
   }
 
   async close(graceMs: number): Promise<void> {
+    this.#tls?.close();
     if (!this.#server.listening) return;
     this.#draining = true;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));

@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { byteSize, duration, integer, list, object, optional, refine, string, withDefault, type Infer } from "../../options/schema.js";
 import { webSocketSchema } from "../ws/ws-options.js";
 import { ConfigErrorCode } from "../../options/error-codes.js";
-import { listenerBaseFields } from "../listener.js";
+import { listenerBaseFields, listenerTlsField } from "../listener.js";
 
 const cidr = refine(string(), (value, context) => {
   const [address, bits, extra] = value.split("/");
@@ -19,6 +19,7 @@ const cidr = refine(string(), (value, context) => {
 export const httpListenerSchema = object(
   {
     ...listenerBaseFields(),
+    ...listenerTlsField(),
     maxHeaderCount: withDefault(integer({ min: 1, max: 10_000 }), 100, "request headers accepted; more → 431"),
     maxHeaderBytes: withDefault(byteSize({ min: 1024 }), 16 * 1024, "bytes of the request line and headers; more → 431"),
     maxBodyBytes: withDefault(byteSize({ min: 0 }), 10 * 1024 * 1024, "request body bytes; more → 413 (before reading when Content-Length says so)"),

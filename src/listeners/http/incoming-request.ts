@@ -6,6 +6,7 @@ import { StatusCode } from "../../core/status-code.js";
 import { bodyTooLarge } from "../../core/read-body.js";
 import { stripHopByHop } from "../../core/hop-by-hop.js";
 import type { HttpListenerOptions } from "./http-options.js";
+import { peerTlsOf } from "../peer-tls.js";
 
 export interface IncomingParts {
   readonly path: string;
@@ -54,12 +55,14 @@ export function readIncoming(req: IncomingMessage, options: HttpListenerOptions,
   const requestId = requestIdOf(headers as HeaderMap);
   const trace = traceOf(headers as HeaderMap);
   const socket = req.socket;
+  const tls = peerTlsOf(socket);
   const peer: Peer = {
     address: socket.remoteAddress ?? "unknown",
     port: socket.remotePort ?? 0,
     listener,
     protocol: "http",
-    scheme: "encrypted" in socket && socket.encrypted === true ? "https" : "http",
+    scheme: tls === undefined ? "http" : "https",
+    ...(tls === undefined ? {} : { tls }),
   };
   return { path, rawQuery, length, requestId, trace, peer };
 }

@@ -10,6 +10,7 @@ import { FrameReader, FramingError, frameOnStream, type Framing } from "../../fr
 import type { DrainableConnection } from "../drain.js";
 import type { ListenerContext } from "../listener.js";
 import type { TcpListenerOptions } from "./tcp-options.js";
+import { peerTlsOf } from "../peer-tls.js";
 
 const callerLeft = new GatewayError(StatusCode.CANCELLED, "the caller closed the connection");
 const callerHalfClosed = new GatewayError(StatusCode.CANCELLED, "the caller half-closed the connection before ending this stream");
@@ -40,7 +41,15 @@ export class TcpConnection implements FrameSink, DrainableConnection {
     this.#framing = options.framing as Framing;
     this.#maxBufferedBytes = options.maxBufferedBytes;
     this.#reader = new FrameReader(this.#framing, options.maxFrameBytes);
-    const peer: Peer = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0, listener: options.name, protocol: "tcp", scheme: "http" };
+    const tls = peerTlsOf(socket);
+    const peer: Peer = {
+      address: socket.remoteAddress ?? "unknown",
+      port: socket.remotePort ?? 0,
+      listener: options.name,
+      protocol: "tcp",
+      scheme: tls === undefined ? "http" : "https",
+      ...(tls === undefined ? {} : { tls }),
+    };
     this.#session = new FrameSession(context, format, this, peer, options);
     socket.setNoDelay(true);
     if (options.idleTimeout > 0)

@@ -2,11 +2,12 @@ import { ConfigErrorCode } from "../../options/error-codes.js";
 import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
 import { byteSize, object, oneOf, refine, withDefault, type Infer } from "../../options/schema.js";
 import { framedConnectionFields, framedListenerFields } from "../framed-options.js";
-import { listenerBaseFields } from "../listener.js";
+import { listenerBaseFields, listenerTlsField } from "../listener.js";
 
 const tcpListenerObject = object(
   {
     ...listenerBaseFields(),
+    ...listenerTlsField(),
     ...framedListenerFields(),
     ...framedConnectionFields(),
     framing: withDefault(oneOf(["ndjson", "length-prefixed"]), "ndjson", "ndjson: one JSON frame per line; length-prefixed: a 4-byte big-endian length before each frame (any codec)"),

@@ -8,6 +8,7 @@ import type { FrameFormat } from "../../frames/frame-format.js";
 import type { ListenerContext } from "../listener.js";
 import { drainConnections } from "../drain.js";
 import { WsConnection } from "./ws-connection.js";
+import { peerTlsOf } from "../peer-tls.js";
 import type { WebSocketOptions } from "./ws-options.js";
 
 /**
@@ -51,7 +52,15 @@ export class WsAcceptor {
       return;
     }
     this.#server.handleUpgrade(req, socket, head, (webSocket) => {
-      const peer: Peer = { address: req.socket.remoteAddress ?? "unknown", port: req.socket.remotePort ?? 0, listener: this.#listener, protocol: "ws", scheme: "http" };
+      const tls = peerTlsOf(req.socket);
+      const peer: Peer = {
+        address: req.socket.remoteAddress ?? "unknown",
+        port: req.socket.remotePort ?? 0,
+        listener: this.#listener,
+        protocol: "ws",
+        scheme: tls === undefined ? "http" : "https",
+        ...(tls === undefined ? {} : { tls }),
+      };
       const connection = new WsConnection(webSocket, this.#format, peer, this.#options, this.#context);
       this.#connections.add(connection);
       webSocket.once("close", () => this.#connections.delete(connection));

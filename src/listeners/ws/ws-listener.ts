@@ -1,4 +1,6 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
 import { bind, boundAddress } from "../bind.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -13,6 +15,8 @@ class WsListener implements Listener {
   readonly #options: WsListenerOptions;
   readonly #server: Server;
   readonly #acceptor: WsAcceptor;
+  readonly #context: ListenerContext;
+  readonly #tls: ServerTls | undefined;
 
   constructor(options: WsListenerOptions & { readonly name: string }, context: ListenerContext) {
     this.name = options.name;
@@ -20,15 +24,28 @@ class WsListener implements Listener {
     this.#acceptor = new WsAcceptor(options, context, options.name);
     // Node checks these limits every connectionsCheckingInterval (30 s by default): check often enough to honour them.
     const timeout = options.handshakeTimeout;
-    this.#server = createServer({ headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout / 2) }, (_req, res) => {
-      const body = JSON.stringify(new GatewayError(StatusCode.INVALID_ARGUMENT, `this port speaks WebSocket; connect to ws://…${options.path}`).toStatus());
+    const httpOptions = { headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout / 2) };
+    const scheme = options.tls === undefined ? "ws" : "wss";
+    const onRequest = (_req: IncomingMessage, res: ServerResponse) => {
+      const body = JSON.stringify(new GatewayError(StatusCode.INVALID_ARGUMENT, `this port speaks WebSocket; connect to ${scheme}://…${options.path}`).toStatus());
       res.writeHead(426, { "content-type": "application/json", upgrade: "websocket", connection: "close", "content-length": Buffer.byteLength(body) });
       res.end(body);
-    });
+    };
+    this.#context = context;
+    this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`);
+    if (this.#tls === undefined) {
+      this.#server = createServer(httpOptions, onRequest);
+    } else {
+      const server = createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
+      closeFailedHandshakes(server);
+      this.#server = server;
+    }
     this.#server.on("upgrade", (req, socket, head) => this.#acceptor.upgrade(req, socket, head));
   }
 
   start(): Promise<void> {
+    const server = this.#server as HttpsServer;
+    this.#tls?.watch((options) => server.setSecureContext(options), this.#context.logger, this.name);
     return bind(this.#server, this.#options);
   }
 
@@ -37,6 +54,7 @@ class WsListener implements Listener {
   }
 
   async close(graceMs: number): Promise<void> {
+    this.#tls?.close();
     if (!this.#server.listening) return;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await this.#acceptor.close(graceMs);

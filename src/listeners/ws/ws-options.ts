@@ -1,6 +1,6 @@
 import { boolean, byteSize, duration, object, string, withDefault, type Infer } from "../../options/schema.js";
 import { framedConnectionFields, framedListenerFields } from "../framed-options.js";
-import { listenerBaseFields } from "../listener.js";
+import { listenerBaseFields, listenerTlsField } from "../listener.js";
 
 /** What a WebSocket endpoint needs, standalone or on an HTTP listener's path. */
 export function webSocketFields() {
@@ -22,6 +22,7 @@ export const webSocketSchema = object(webSocketFields(), "websocket options");
 export const wsListenerSchema = object(
   {
     ...listenerBaseFields(),
+    ...listenerTlsField(),
     ...webSocketFields(),
     handshakeTimeout: withDefault(duration({ min: 100 }), 10_000, "time to receive the whole upgrade request; a slower one gets 408 and is closed (within a second of the limit)"),
   },
