@@ -60,6 +60,8 @@ export class SharedRedis {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
+      // Decisions made in one event-loop turn go out in one write: fewer syscalls per request under load.
+      enableAutoPipelining: true,
       connectTimeout: this.#section.connectTimeout,
       // Back within half a second of Redis returning.
       retryStrategy: (attempt) => Math.min(50 * attempt, 500),
