@@ -6,6 +6,7 @@ import type { FrameFormatFactory } from "../frames/frame-format.js";
 import type { Logger } from "../observability/logger.js";
 import type { PathTemplate } from "../pipeline/path-template.js";
 import type { MessageShape } from "../protojson/message-shape.js";
+import type { CircuitSnapshot } from "./service-circuits.js";
 import type { TargetStatus } from "./target-balancer.js";
 
 export interface EndpointContext {
@@ -59,6 +60,8 @@ export interface Endpoint<UpstreamOptions> {
   messagesOf?(route: RouteInfo<UpstreamOptions>): RouteMessages | undefined;
   /** Each target's state (health check verdict, passive ejection, weight), read-only, for metrics and the admin API. */
   targets?(): readonly TargetStatus[];
+  /** The service's circuit breakers now (read-only, for metrics and admin); undefined when `circuitBreaker` is not set. */
+  circuits?(): CircuitSnapshot | undefined;
   close(): Promise<void>;
 }
 

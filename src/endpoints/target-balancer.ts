@@ -54,6 +54,9 @@ export interface TargetStatus {
   readonly weight: number;
 }
 
+/** The circuit breakers' say on a target: false passes it over as ejection does. */
+type Admits<T> = ((state: TargetState<T>) => boolean) | undefined;
+
 /** Which targets a pick may take: only healthy ones, or (panic) any that is not ejected. */
 const HEALTHY = 0;
 const NOT_EJECTED = 1;
@@ -112,10 +115,11 @@ export class TargetBalancer<T> {
 
   /**
    * The target for one call; `request` feeds a consistent hash, `exclude`
-   * skips one already tried for this request. Throws 503 UNAVAILABLE when no
+   * skips one already tried for this request, `admits` (the circuit breakers)
+   * passes over targets as ejection does. Throws 503 UNAVAILABLE when no
    * target is healthy and the service fails closed.
    */
-  pick(request?: RequestEnvelope, exclude?: TargetState<T>): TargetState<T> {
+  pick(request?: RequestEnvelope, exclude?: TargetState<T>, admits?: (state: TargetState<T>) => boolean): TargetState<T> {
     const states = this.#states;
     const now = Date.now();
     if (states.length === 1) {
@@ -128,13 +132,17 @@ export class TargetBalancer<T> {
       if (this.#failClosed) throw this.#noHealthyTarget();
       mode = NOT_EJECTED;
     }
-    const chosen = this.#choose(request, exclude, now, mode) ?? (mode === HEALTHY && !this.#failClosed ? this.#choose(request, exclude, now, NOT_EJECTED) : undefined);
+    const chosen = this.#choose(request, exclude, now, mode, admits) ?? (mode === HEALTHY && !this.#failClosed ? this.#choose(request, exclude, now, NOT_EJECTED, admits) : undefined);
     if (chosen !== undefined) return chosen;
     let soonest: TargetState<T> | undefined;
+    // A target `admits` refuses comes last: the caller then answers for it (every circuit open).
+    let refused: TargetState<T> | undefined;
     for (const state of states) {
       if (this.#failClosed && !state.healthy) continue;
-      if (soonest === undefined || (state !== exclude && state.ejectedUntil < soonest.ejectedUntil)) soonest = state;
+      if (admits !== undefined && !admits(state)) refused ??= state;
+      else if (soonest === undefined || (state !== exclude && state.ejectedUntil < soonest.ejectedUntil)) soonest = state;
     }
+    soonest ??= refused;
     if (soonest === undefined) throw this.#noHealthyTarget();
     return soonest;
   }
@@ -178,23 +186,23 @@ export class TargetBalancer<T> {
     return new GatewayError(StatusCode.UNAVAILABLE, `upstream "${this.#service}" has no healthy target`);
   }
 
-  #usable(state: TargetState<T>, exclude: TargetState<T> | undefined, now: number, mode: Mode): boolean {
-    return state !== exclude && state.ejectedUntil <= now && (mode === NOT_EJECTED || state.healthy);
+  #usable(state: TargetState<T>, exclude: TargetState<T> | undefined, now: number, mode: Mode, admits: Admits<T>): boolean {
+    return state !== exclude && state.ejectedUntil <= now && (mode === NOT_EJECTED || state.healthy) && (admits === undefined || admits(state));
   }
 
-  #choose(request: RequestEnvelope | undefined, exclude: TargetState<T> | undefined, now: number, mode: Mode): TargetState<T> | undefined {
+  #choose(request: RequestEnvelope | undefined, exclude: TargetState<T> | undefined, now: number, mode: Mode, admits: Admits<T>): TargetState<T> | undefined {
     switch (this.#algorithm) {
       case "round-robin":
-        return this.#smooth(exclude, now, mode, false);
+        return this.#smooth(exclude, now, mode, admits, false);
       case "random":
-        return this.#random(exclude, now, mode, undefined);
+        return this.#random(exclude, now, mode, admits, undefined);
       case "least-request":
-        return this.#equalWeights ? this.#twoChoices(exclude, now, mode) : this.#smooth(exclude, now, mode, true);
+        return this.#equalWeights ? this.#twoChoices(exclude, now, mode, admits) : this.#smooth(exclude, now, mode, admits, true);
       case "consistent-hash": {
         const key = request === undefined ? undefined : this.#keyOf!(request);
         // Without a key there is nothing to stick to: plain round-robin.
-        if (key === undefined) return this.#smooth(exclude, now, mode, false);
-        const owner = this.#ring!.find(key, (index) => this.#usable(this.#states[index]!, exclude, now, mode));
+        if (key === undefined) return this.#smooth(exclude, now, mode, admits, false);
+        const owner = this.#ring!.find(key, (index) => this.#usable(this.#states[index]!, exclude, now, mode, admits));
         return owner < 0 ? undefined : this.#states[owner];
       }
     }
@@ -205,11 +213,11 @@ export class TargetBalancer<T> {
    * highest is picked and loses the total, so weights 1:3 give b a b b rather
    * than a b b b. `byLoad` divides each weight by its calls in flight + 1.
    */
-  #smooth(exclude: TargetState<T> | undefined, now: number, mode: Mode, byLoad: boolean): TargetState<T> | undefined {
+  #smooth(exclude: TargetState<T> | undefined, now: number, mode: Mode, admits: Admits<T>, byLoad: boolean): TargetState<T> | undefined {
     let best: TargetState<T> | undefined;
     let total = 0;
     for (const state of this.#states) {
-      if (!this.#usable(state, exclude, now, mode)) continue;
+      if (!this.#usable(state, exclude, now, mode, admits)) continue;
       const weight = byLoad ? state.weight / (state.active + 1) : state.weight;
       state.current += weight;
       total += weight;
@@ -220,14 +228,14 @@ export class TargetBalancer<T> {
   }
 
   /** A usable target drawn with probability proportional to its weight. */
-  #random(exclude: TargetState<T> | undefined, now: number, mode: Mode, skip: TargetState<T> | undefined): TargetState<T> | undefined {
+  #random(exclude: TargetState<T> | undefined, now: number, mode: Mode, admits: Admits<T>, skip: TargetState<T> | undefined): TargetState<T> | undefined {
     let total = 0;
-    for (const state of this.#states) if (state !== skip && this.#usable(state, exclude, now, mode)) total += state.weight;
+    for (const state of this.#states) if (state !== skip && this.#usable(state, exclude, now, mode, admits)) total += state.weight;
     if (total === 0) return undefined;
     let draw = Math.random() * total;
     let last: TargetState<T> | undefined;
     for (const state of this.#states) {
-      if (state === skip || !this.#usable(state, exclude, now, mode)) continue;
+      if (state === skip || !this.#usable(state, exclude, now, mode, admits)) continue;
       last = state;
       draw -= state.weight;
       if (draw < 0) return state;
@@ -236,10 +244,10 @@ export class TargetBalancer<T> {
   }
 
   /** Power of two choices: two distinct usable targets at random, the one with fewer calls in flight. */
-  #twoChoices(exclude: TargetState<T> | undefined, now: number, mode: Mode): TargetState<T> | undefined {
-    const first = this.#random(exclude, now, mode, undefined);
+  #twoChoices(exclude: TargetState<T> | undefined, now: number, mode: Mode, admits: Admits<T>): TargetState<T> | undefined {
+    const first = this.#random(exclude, now, mode, admits, undefined);
     if (first === undefined) return undefined;
-    const second = this.#random(exclude, now, mode, first);
+    const second = this.#random(exclude, now, mode, admits, first);
     return second === undefined || first.active <= second.active ? first : second;
   }
 }

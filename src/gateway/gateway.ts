@@ -5,6 +5,7 @@ import type { FilterContext, FilterRoute } from "../filters/filter-factory.js";
 import { SharedRedis } from "../filters/redis-connection.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
 import type { Endpoint, RouteInfo } from "../endpoints/endpoint.js";
+import type { CircuitSnapshot } from "../endpoints/service-circuits.js";
 import type { Listener } from "../listeners/listener.js";
 import type { Logger } from "../observability/logger.js";
 import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-handler.js";
@@ -280,6 +281,16 @@ export class Gateway {
   /** The Prometheus metrics of this gateway; undefined without an admin listener. */
   get metrics(): GatewayMetrics | undefined {
     return this.#parts.metrics;
+  }
+
+  /** Each service's circuit breakers now, by service name (services with `circuitBreaker` only): for metrics and admin. */
+  circuits(): Record<string, CircuitSnapshot> {
+    const result: Record<string, CircuitSnapshot> = {};
+    for (const [name, endpoint] of this.#parts.services) {
+      const snapshot = endpoint.circuits?.();
+      if (snapshot !== undefined) result[name] = snapshot;
+    }
+    return result;
   }
 
   /** Serves one request through the whole pipeline without a socket on the caller's side (tests, embedding). */

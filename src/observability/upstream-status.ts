@@ -8,11 +8,14 @@ export interface TargetStatus {
   readonly weight: number;
 }
 
+/** A circuit breaker's state (as the endpoints' breakers report it). */
+export type CircuitState = "closed" | "open" | "half-open";
+
 /** One service: its targets and, when it has a circuit breaker, the breaker's state. */
 export interface UpstreamStatus {
   readonly service: string;
   readonly protocol: string;
   readonly targets: readonly TargetStatus[];
-  /** "closed" | "open" | "half-open"; undefined without a breaker. */
-  readonly circuit: string | undefined;
+  /** The service circuit's state; undefined without a breaker. */
+  readonly circuit: CircuitState | undefined;
 }

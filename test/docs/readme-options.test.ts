@@ -6,6 +6,8 @@ import { parse as parseYaml } from "yaml";
 import { sectionSchemas } from "../../src/gateway/gateway-config.js";
 import { builtinPlugins } from "../../src/gateway/plugins.js";
 import { listenerBaseFields } from "../../src/listeners/listener.js";
+import { circuitBreakerSchema } from "../../src/endpoints/circuit-breaker.js";
+import { retrySchema } from "../../src/endpoints/retry-policy.js";
 import { listenerTlsSchema, upstreamTlsSchema } from "../../src/tls/tls-options.js";
 import { INVALID, ParseContext, fieldsOf, object, required, string, type Field, type Fields, type Schema } from "../../src/options/schema.js";
 
@@ -110,6 +112,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     const upstream = object({ service: required(string(), ""), ...fieldsOf(plugins.endpoints.get("http").upstreamSchema) });
     return { fields: { ...sections.route.fields, upstream: field(upstream) }, inherited: [] };
   }
+  if (heading === "Circuit breaking and retries") return { fields: { circuitBreaker: field(circuitBreakerSchema), retry: field(retrySchema) }, inherited: [] };
   if (heading === "`listeners[].tls`") return { fields: fieldsOf(listenerTlsSchema)!, inherited: [] };
   if (heading === "`services.<name>.tls`") return { fields: fieldsOf(upstreamTlsSchema)!, inherited: [] };
   match = /^`([\w-]+)` options$/.exec(heading);

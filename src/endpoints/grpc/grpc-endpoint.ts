@@ -9,6 +9,8 @@ import { fullNameOf, type ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
 import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
 import { GrpcChannels } from "./grpc-channels.js";
+import { RetryPolicy } from "../retry-policy.js";
+import type { CircuitSnapshot } from "../service-circuits.js";
 import type { TargetStatus } from "../target-balancer.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
 import { errorFromStatus } from "./grpc-status.js";
@@ -115,7 +117,18 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       id,
       template,
       methods: new Set(httpMethods),
-      upstream: { method: undefined, soap: undefined, body: undefined, responseBody: undefined, ...upstream, successStatus: undefined, timeout: undefined, json: undefined, streamFormat: undefined },
+      upstream: {
+        method: undefined,
+        soap: undefined,
+        body: undefined,
+        responseBody: undefined,
+        ...upstream,
+        successStatus: undefined,
+        timeout: undefined,
+        retry: undefined,
+        json: undefined,
+        streamFormat: undefined,
+      },
     };
   }
 
@@ -158,6 +171,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       const handler = this.#methodHandler(
         { ...route, template: undefined, methods: undefined, upstream: { ...route.upstream, soap: undefined, method: path, body: "*", responseBody: undefined, successStatus: 200 } },
         path,
+        true,
       );
       methods.push(method);
       operations.set(method.name, {
@@ -180,7 +194,8 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     });
   }
 
-  #methodHandler(route: RouteInfo<GrpcUpstreamOptions>, methodPath: string): Handler {
+  /** `facade`: one of a SOAP facade's methods, which takes the route's retry only when it may be retried (no config error). */
+  #methodHandler(route: RouteInfo<GrpcUpstreamOptions>, methodPath: string, facade = false): Handler {
     const upstream = { ...route.upstream, method: methodPath };
     const problem = (path: string, code: ConfigErrorCode, message: string) => new ConfigError([{ code, path: `${route.configPath}${path}`, message }]);
     const method = this.#registry.findMethod(upstream.method);
@@ -217,6 +232,22 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     const serviceAndMethod = upstream.method.slice(upstream.method.lastIndexOf(".", upstream.method.indexOf("/")) + 1);
     const methodName = upstream.method.slice(upstream.method.indexOf("/") + 1);
     const declaredStatus = this.#options.successStatus[upstream.method] ?? this.#options.successStatus[serviceAndMethod] ?? this.#options.successStatus[methodName];
+    let retry: RetryPolicy | undefined;
+    if (upstream.retry !== undefined) {
+      if (method.requestStream === true || method.responseStream === true) {
+        throw problem(".upstream.retry", ConfigErrorCode.VALUE, `${upstream.method} is a streaming method; streams are not retried`);
+      }
+      retry = new RetryPolicy(upstream.retry);
+      if (!retry.allowsGrpcMethod([upstream.method, serviceAndMethod, methodName], isIdempotent(method))) {
+        if (facade) retry = undefined;
+        else
+          throw problem(
+            ".upstream.retry",
+            ConfigErrorCode.VALUE,
+            `${upstream.method} is not marked idempotent (option idempotency_level = IDEMPOTENT or NO_SIDE_EFFECTS); list it in retry.methods to retry it anyway`,
+          );
+      }
+    }
     return createTranscodingHandler({
       method,
       callPath: `/${upstream.method}`,
@@ -233,7 +264,12 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       maxMessageBytes: this.#options.maxSendMessageSize,
       toError: (status) => errorFromStatus(status, this.#protoJson, this.#registry, this.#name),
       service: this.#name,
+      retry,
     });
+  }
+
+  circuits(): CircuitSnapshot | undefined {
+    return this.#channels.circuits();
   }
 
   targets(): readonly TargetStatus[] {
@@ -243,6 +279,13 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   async close(): Promise<void> {
     this.#channels.close();
   }
+}
+
+/** `option idempotency_level` of a method: IDEMPOTENT or NO_SIDE_EFFECTS (by name from .proto files, by number from descriptors). */
+function isIdempotent(method: protobuf.Method): boolean {
+  const options = method.options as { idempotency_level?: unknown; idempotencyLevel?: unknown } | undefined;
+  const level = options?.idempotency_level ?? options?.idempotencyLevel;
+  return level === "IDEMPOTENT" || level === "NO_SIDE_EFFECTS" || level === 1 || level === 2;
 }
 
 function fieldPathExists(type: protobuf.Type, fieldPath: string): boolean {

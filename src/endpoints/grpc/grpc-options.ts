@@ -2,6 +2,8 @@ import { ConfigErrorCode } from "../../options/error-codes.js";
 import { boolean, byteSize, duration, integer, list, map, object, oneOf, optional, refine, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { protoJsonOptionsSchema, defaultProtoJsonOptions } from "../../protojson/protojson-options.js";
 import { ejectionSchema } from "../target-balancer.js";
+import { circuitBreakerSchema } from "../circuit-breaker.js";
+import { retrySchema } from "../retry-policy.js";
 import { upstreamTlsSchema } from "../../tls/tls-options.js";
 import { defaultLoadBalancer, grpcHealthCheckSchema, loadBalancerSchema, weightedTarget } from "../balancing-options.js";
 
@@ -32,6 +34,7 @@ export const grpcServiceSchema = refine(
         { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 },
         "passive health checking: unary calls that cannot reach a target (refused, reset) or pass their deadline count as failures",
       ),
+      circuitBreaker: optional(circuitBreakerSchema, "circuit breakers for the service and each target, and a bound on calls in flight (unset: none)"),
       protos: withDefault(list(string()), [], ".proto files defining the service, relative to a protos.include root"),
       reflection: withDefault(boolean(), false, "fetch the service's descriptors from the upstream by gRPC server reflection at start, instead of files"),
       timeout: withDefault(duration({ min: 1 }), 15_000, "deadline of every call unless the caller (grpc-timeout header) or the route sets a shorter one"),
@@ -78,6 +81,7 @@ export const grpcUpstreamSchema = refine(
       responseBody: optional(string({ pattern: /^[a-z_][a-z0-9_]*$/i, patternHint: "a top-level field name" }), "answer with this field of the response instead of the whole message"),
       successStatus: optional(httpStatus, "HTTP status of a successful call (e.g. 201), overriding the service's"),
       timeout: optional(duration({ min: 1 }), "deadline for this route, overriding the service's"),
+      retry: optional(retrySchema, "retry failed unary calls (idempotent methods, or those listed in `methods`); streaming methods are not retried"),
       json: optional(protoJsonOptionsSchema, "JSON mapping options for this route, overriding the service's"),
       streamFormat: optional(streamFormat, "default stream format for this route"),
     },

@@ -19,6 +19,7 @@ import { buildRequestJson, type RequestMapping } from "../../protojson/request-m
 import { requestMessages } from "./request-stream.js";
 import { malformedReply } from "../malformed-reply.js";
 import { callBudget } from "../deadline.js";
+import type { RetryPolicy } from "../retry-policy.js";
 
 const httpBodyType = "google.api.HttpBody";
 
@@ -42,6 +43,8 @@ export interface TranscodingRoute {
   readonly toError: StatusToError;
   /** The service's name, for errors. */
   readonly service: string;
+  /** The route's retry policy, for unary methods that may be retried. */
+  readonly retry: RetryPolicy | undefined;
 }
 
 /**
@@ -84,17 +87,21 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return async (request) => {
       const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
       const options = callOptions(request);
-      if (method.responseStream === true) return streamResponse(route, answer, await callServerStream(route.channels.next(request), options, messages));
-      const result = await callClientStream(route.channels.next(request), options, messages);
+      if (method.responseStream === true) return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, messages)));
+      const result = await route.channels.stream(request, (client) => callClientStream(client, options, messages));
       return unaryResponse(route, answer, result, request);
     };
   }
   if (method.responseStream === true) {
-    return async (request) => streamResponse(route, answer, await callServerStream(route.channels.next(request), callOptions(request), await encodeRequest(request)));
+    return async (request) => {
+      const options = callOptions(request);
+      const message = await encodeRequest(request);
+      return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, message)));
+    };
   }
   return async (request) => {
     const options = callOptions(request);
-    const result = await route.channels.unary(options, await encodeRequest(request), request);
+    const result = await route.channels.unary(options, await encodeRequest(request), request, route.retry);
     return unaryResponse(route, answer, result, request);
   };
 }

@@ -25,7 +25,10 @@ import { HealthChecker } from "../health-checker.js";
 import { HttpHealthProbes } from "./http-health-probe.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
 import { UpstreamCall } from "./upstream-call.js";
-import { isConnectFailure, upstreamError } from "./upstream-error.js";
+import { isConnectFailure, isReset, upstreamError } from "./upstream-error.js";
+import { REFUSED, type CallOutcome } from "../circuit-breaker.js";
+import { ServiceCircuits, type CircuitSnapshot, type PickedTarget } from "../service-circuits.js";
+import { RetryPolicy, verdictOfCode, verdictOfStatus, type RetryableCall } from "../retry-policy.js";
 import { isMalformedReply } from "../malformed-reply.js";
 import { compileUpstreamPath, type UpstreamPath } from "../upstream-path.js";
 import { callBudget } from "../deadline.js";
@@ -49,9 +52,15 @@ interface UpstreamAttempt {
   readonly path: string;
   readonly headers: HeaderMap;
   readonly body: UpstreamBody;
-  /** Milliseconds each try may take (see callBudget). */
-  readonly budget: number;
+  /** Milliseconds each try may take (see callBudget); a retry gets what is left. */
+  budget: number;
+  /** The target of the last try, so a retry goes elsewhere. */
+  last?: TargetState<Target> | undefined;
 }
+
+/** Answers drained (rather than cut) when a retry drops them, so their keep-alive connection stays. */
+const drainLimit = 64 * 1024;
+const discardSink = { write: () => true, end: () => {}, fail: () => {} };
 
 /** Bodies read whole to find a path variable are capped by the JSON codec's own limit. */
 const lookupBodyLimit = 4 * 1024 * 1024;
@@ -61,6 +70,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   readonly #options: HttpServiceOptions;
   readonly #targets: readonly Target[];
   readonly #balancer: TargetBalancer<Target>;
+  readonly #circuits: ServiceCircuits<Target> | undefined;
   readonly #health: { readonly checker: HealthChecker<Target>; readonly probes: HttpHealthProbes } | undefined;
   readonly #json: Codec;
 
@@ -97,10 +107,15 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       this.#targets.map((target, index) => ({ target, weight: options.targets[index]!.weight, label: target.origin })),
       options,
     );
+    this.#circuits = options.circuitBreaker === undefined ? undefined : new ServiceCircuits(name, options.circuitBreaker, this.#targets, (target) => target.origin);
     if (options.healthCheck !== undefined) {
       const probes = new HttpHealthProbes(options.healthCheck);
       this.#health = { probes, checker: new HealthChecker(name, this.#balancer, options.healthCheck, probes.probe(), context.logger) };
     }
+  }
+
+  circuits(): CircuitSnapshot | undefined {
+    return this.#circuits?.snapshot();
   }
 
   handlerFor(route: RouteInfo<HttpUpstreamOptions>): Handler {
@@ -163,7 +178,8 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     const upstreamPath = route.upstream.path === undefined ? undefined : compileUpstreamPath(route.upstream.path, route.template);
     const timeout = route.upstream.timeout ?? this.#options.timeout;
     const method = this.#options.codec === "soap" ? "POST" : route.upstream.method;
-    const send = (request: RequestEnvelope, path: string) => this.#send(request, method ?? request.method, request.rawQuery === "" ? path : `${path}?${request.rawQuery}`, timeout);
+    const retry = route.upstream.retry === undefined ? undefined : new RetryPolicy(route.upstream.retry);
+    const send = (request: RequestEnvelope, path: string) => this.#send(request, method ?? request.method, request.rawQuery === "" ? path : `${path}?${request.rawQuery}`, timeout, retry);
     if (upstreamPath === undefined) return (request) => send(request, request.path);
     if (!upstreamPath.needsBody) {
       return (request) => {
@@ -187,23 +203,70 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     return built;
   }
 
-  #send(request: RequestEnvelope, method: string, path: string, timeout: number): Promise<ResponseEnvelope> {
+  #send(request: RequestEnvelope, method: string, path: string, timeout: number, retry: RetryPolicy | undefined): Promise<ResponseEnvelope> {
     const headers = request.headers;
     // undici writes the target's Host when none is given (and skips undefined values).
     if (!this.#options.preserveHost) headers.host = undefined;
     const body = this.#upstreamBody(request.body, headers);
-    return this.#attempt({ request, method, path, headers, body, budget: callBudget(timeout, request.deadline) }, 0, undefined);
+    const attempt: UpstreamAttempt = { request, method, path, headers, body, budget: callBudget(timeout, request.deadline) };
+    const retried = retry?.allowsHttpMethod(method) ? retry : undefined;
+    if (this.#circuits === undefined && retried === undefined) return this.#attempt(attempt, 0, undefined);
+    return this.#guarded(attempt, retried);
+  }
+
+  /** A call through the service's circuit (fast 503 when open or past maxPending) and the route's retries. */
+  async #guarded(attempt: UpstreamAttempt, retry: RetryPolicy | undefined): Promise<ResponseEnvelope> {
+    const circuits = this.#circuits;
+    const ticket = circuits === undefined ? REFUSED : circuits.enter();
+    if (ticket instanceof GatewayError) throw ticket;
+    let outcome: CallOutcome = "neutral";
+    try {
+      const response = retry === undefined ? await this.#attempt(attempt, 0, undefined) : await retry.run(attempt.request.cancellation, Date.now() + attempt.budget, this.#retryable(attempt));
+      outcome = unhealthyStatuses.has(response.status) ? "failure" : "success";
+      return response;
+    } catch (error) {
+      outcome = outcomeOfError(error);
+      throw error;
+    } finally {
+      if (circuits !== undefined) circuits.leave(ticket, outcome);
+    }
+  }
+
+  #retryable(attempt: UpstreamAttempt): RetryableCall<ResponseEnvelope> {
+    const endAt = Date.now() + attempt.budget;
+    const body = attempt.body;
+    return {
+      attempt: (retry) => {
+        if (retry === 0) return this.#attempt(attempt, 0, undefined);
+        attempt.budget = Math.max(0, endAt - Date.now());
+        return this.#attempt(attempt, 0, attempt.last);
+      },
+      answered: (response) => (response.status >= 400 ? verdictOfStatus(response.status) : undefined),
+      failed: (error) => {
+        if (!(error instanceof GatewayError) || error.code === StatusCode.CANCELLED || isMalformedReply(error)) return undefined;
+        return verdictOfCode(error.code, isConnectFailure(error.cause), isReset(error.cause));
+      },
+      discard: (response) => {
+        if (response.body.kind !== "push") return;
+        if (response.body.length !== undefined && response.body.length <= drainLimit) response.body.source.pipe(discardSink);
+        else response.body.source.cancel(new GatewayError(StatusCode.CANCELLED, "the answer was dropped for a retry"));
+      },
+      replayable: () => body === null || body instanceof Uint8Array || !body.readableDidRead,
+    };
   }
 
   /** One try on one target; a connection that could not be opened moves on to the next target. */
   #attempt(attempt: UpstreamAttempt, tries: number, previous: TargetState<Target> | undefined): Promise<ResponseEnvelope> {
     const { request, method, path, headers, body, budget } = attempt;
-    let state: TargetState<Target>;
+    let picked: PickedTarget<Target>;
     try {
-      state = this.#balancer.pick(request, previous);
+      // Both throw a 503 when no target may be tried (none healthy, every target's circuit open).
+      picked = this.#circuits === undefined ? { state: this.#balancer.pick(request, previous), ticket: REFUSED } : this.#circuits.pick(this.#balancer, request, previous);
     } catch (error) {
       return Promise.reject(error);
     }
+    const state = picked.state;
+    attempt.last = state;
     const { origin, pool } = state.target;
     const onDeadline = () => new GatewayError(StatusCode.DEADLINE_EXCEEDED, `upstream "${this.#name}" (${origin}) did not answer within ${budget}ms`);
     const call = new UpstreamCall(method === "HEAD", budget, onDeadline, request.cancellation);
@@ -212,16 +275,23 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     return call.response.then(
       (response) => {
         this.#balancer.finished(state);
-        if (unhealthyStatuses.has(response.status)) this.#balancer.failed(state);
+        const unhealthy = unhealthyStatuses.has(response.status);
+        if (unhealthy) this.#balancer.failed(state);
         else this.#balancer.succeeded(state);
+        this.#circuits?.tried(picked, unhealthy ? "failure" : "success");
         return response;
       },
       (error: unknown) => {
         this.#balancer.finished(state);
-        if (request.cancellation.cancelled) throw upstreamError(request.cancellation.reason, this.#name, origin);
+        if (request.cancellation.cancelled) {
+          this.#circuits?.tried(picked, "neutral");
+          throw upstreamError(request.cancellation.reason, this.#name, origin);
+        }
         const mapped = upstreamError(error, this.#name, origin);
         // A malformed reply speaks for the request, not the target's health (see malformedReply).
-        if ((!(error instanceof GatewayError) && !isMalformedReply(mapped)) || mapped.code === StatusCode.DEADLINE_EXCEEDED) this.#balancer.failed(state);
+        const targetFailed = (!(error instanceof GatewayError) && !isMalformedReply(mapped)) || mapped.code === StatusCode.DEADLINE_EXCEEDED;
+        if (targetFailed) this.#balancer.failed(state);
+        this.#circuits?.tried(picked, targetFailed ? "failure" : "neutral");
         const replayable = body === null || body instanceof Uint8Array || !body.readableDidRead;
         if (isConnectFailure(error) && replayable && tries < this.#options.retries && this.#balancer.size > 1) {
           return this.#attempt(attempt, tries + 1, state);
@@ -268,6 +338,12 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     await this.#health?.probes.close();
     await Promise.all(this.#targets.map((target) => target.pool.close().catch(() => {})));
   }
+}
+
+/** What a failed call says about the service: unreachable or too slow is a failure; a refusal of the request itself is not. */
+function outcomeOfError(error: unknown): CallOutcome {
+  if (!(error instanceof GatewayError) || isMalformedReply(error)) return "neutral";
+  return error.code === StatusCode.UNAVAILABLE || error.code === StatusCode.DEADLINE_EXCEEDED ? "failure" : "neutral";
 }
 
 export const httpEndpointFactory: EndpointFactory<HttpServiceOptions, HttpUpstreamOptions> = {

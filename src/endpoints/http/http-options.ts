@@ -5,6 +5,8 @@ import { defaultProtoJsonOptions, protoJsonOptionsSchema } from "../../protojson
 const messageName = string({ pattern: /^[A-Za-z_][\w.]*$/, patternHint: 'a message name such as "shop.v1.Order"' });
 import type { PathTemplate } from "../../pipeline/path-template.js";
 import { ejectionSchema } from "../target-balancer.js";
+import { circuitBreakerSchema } from "../circuit-breaker.js";
+import { retrySchema } from "../retry-policy.js";
 import { defaultLoadBalancer, httpHealthCheckSchema, loadBalancerSchema, weightedTarget } from "../balancing-options.js";
 import { upstreamTemplate } from "../upstream-path.js";
 import { upstreamTlsSchema } from "../../tls/tls-options.js";
@@ -46,6 +48,7 @@ export const httpServiceSchema = refine(
       retries: withDefault(integer({ min: 0, max: 10 }), 1, "retries on another target when a connection could not be opened (the request was never sent)"),
       preserveHost: withDefault(boolean(), false, "send the caller's Host instead of the target's (it is in X-Forwarded-Host either way)"),
       ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
+      circuitBreaker: optional(circuitBreakerSchema, "circuit breakers for the service and each target, and a bound on calls in flight (unset: none)"),
       codec: optional(
         registered("codec", { also: ["soap"] }),
         "what the upstream speaks; bodies in any other format are translated both ways (unset: bodies pass through, translated only when the caller sends or asks for another format than JSON)",
@@ -75,6 +78,7 @@ export const httpUpstreamSchema = object(
     path: optional(upstreamTemplate, "upstream path template, e.g. /v2/orders/{id}; variables come from the route's path, then headers, query, JSON body (default: the request path)"),
     method: optional(string({ pattern: /^[A-Z]+$/, patternHint: "an upper-case HTTP method" }), "send this method instead of the caller's"),
     timeout: optional(duration({ min: 1 }), "overrides the service's timeout for this route"),
+    retry: optional(retrySchema, "retry failed calls (idempotent methods only unless `methods` says otherwise); the timeout then bounds all tries together"),
     requestType: optional(messageName, "proto message the request body is (types XML both ways; needs the service's protos)"),
     responseType: optional(messageName, "proto message the response body is"),
     xml: optional(

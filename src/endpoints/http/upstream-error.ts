@@ -9,6 +9,13 @@ export function isConnectFailure(error: unknown): boolean {
   return connectFailures.has((error as { code?: string } | null)?.code ?? "");
 }
 
+/** A connection closed or reset under a request that was (maybe) sent. */
+const resets = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+export function isReset(error: unknown): boolean {
+  return resets.has((error as { code?: string } | null)?.code ?? "");
+}
+
 /**
  * Maps an undici (or socket) failure to the closed code set, naming the
  * service and target: a closed, refused or reset connection is 503, a reply

@@ -2,6 +2,8 @@ import { ConfigErrorCode } from "../../options/error-codes.js";
 import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
 import { byteSize, duration, integer, list, object, oneOf, optional, refine, registered, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { ejectionSchema } from "../target-balancer.js";
+import { circuitBreakerSchema } from "../circuit-breaker.js";
+import { retrySchema } from "../retry-policy.js";
 import { defaultLoadBalancer, loadBalancerSchema, tcpHealthCheckSchema, weightedTarget } from "../balancing-options.js";
 import { upstreamTemplate } from "../upstream-path.js";
 import { upstreamTlsSchema } from "../../tls/tls-options.js";
@@ -46,6 +48,7 @@ export const tcpServiceSchema = refine(
       maxPending: withDefault(integer({ min: 0 }), 1_000, "calls waiting for a free connection (order correlation); more → 503"),
       maxFrameBytes: withDefault(byteSize({ min: 64 }), 4 * 1024 * 1024, "largest reply frame read; larger closes that connection and fails its calls"),
       ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
+      circuitBreaker: optional(circuitBreakerSchema, "circuit breakers for the service and each target, and a bound on calls in flight (unset: none)"),
     },
     "tcp service",
   ),
@@ -63,6 +66,7 @@ export const tcpUpstreamSchema = object(
     path: optional(upstreamTemplate, "the path put in the frame, a template such as /stock/{sku} filled like an HTTP upstream's (default: the request path)"),
     method: optional(string({ pattern: /^[A-Z]+$/, patternHint: "an upper-case method" }), "the method put in the frame (default: the caller's)"),
     timeout: optional(duration({ min: 1 }), "overrides the service's timeout for this route"),
+    retry: optional(retrySchema, "retry failed calls (by the frame's method: idempotent ones unless `methods` says otherwise); the timeout then bounds all tries together"),
   },
   "tcp upstream",
 );
