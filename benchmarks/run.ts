@@ -5,6 +5,7 @@ import { cpuMicros, hasWrk, median, runClientLoop, runWrk, startProcess, type Be
 import { benchRouter } from "./micro/router.bench.js";
 import { benchXmlVersusJson } from "./xml-vs-json.js";
 import { benchListeners } from "./listeners.js";
+import { benchPolicies } from "./policies.js";
 import { benchEventLoop, benchSlowBody, benchSlowloris } from "./hardening.js";
 import { benchTracing } from "./tracing.js";
 
@@ -177,6 +178,11 @@ if (sections.has("listeners")) {
   process.stdout.write(
     `\nOne small unary call over each listener to the same gRPC and HTTP upstreams (one Rosetta process), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`,
   );
+}
+
+if (sections.has("policies")) {
+  const lines = await benchPolicies(script, seconds, rounds, connections);
+  process.stdout.write(`\nPolicy overhead, HTTP→HTTP through one Rosetta process, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
 
 if (sections.has("eventloop")) await benchEventLoop(script, seconds);

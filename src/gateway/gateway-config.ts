@@ -3,6 +3,7 @@ import { suggest } from "../core/did-you-mean.js";
 import type { Plugins } from "./plugins.js";
 import { adminSchema, type AdminConfig } from "./admin-config.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
+import { redisSectionSchema, type RedisSection } from "../filters/redis-connection.js";
 import { userFilter } from "./user-filters.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
@@ -51,6 +52,8 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[];
   readonly codecs: Readonly<Record<string, unknown>>;
   readonly shutdownTimeout: number;
+  /** Shared state (rate-limit `store: redis`); undefined when the config has no `redis` section. */
+  readonly redis: RedisSection | undefined;
   /** The config file's folder (the working directory for a config given as an object). */
   readonly baseDirectory: string;
   /** The admin listener; undefined: none. */
@@ -184,6 +187,7 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
         codecs: withDefault(anything("codec options"), {}, "codec limits"),
         protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
         shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
+        redis: optional(anything("redis options"), "the Redis that holds shared state (rate-limit store: redis)"),
         admin: optional(anything("admin options"), "the admin listener (health, readiness, metrics, routes); off unless given"),
         accessLog: optional(anything("access log options"), "one JSON line per request or frame call; off unless set"),
         tracing: optional(anything("tracing options"), "W3C trace context and OpenTelemetry spans exported over OTLP/HTTP; off unless set"),
@@ -196,6 +200,7 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
     route: routeSchema(plugins, baseDirectory),
     codecs,
     shutdown,
+    redis: redisSectionSchema,
     admin: adminSchema,
     accessLog: accessLogSchema,
     tracing: tracingSchema,
@@ -220,6 +225,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
+  const redis = top.redis === undefined ? undefined : schemas.redis.parse(top.redis, context.at("redis"));
   const admin = top.admin === undefined ? undefined : schemas.admin.parse(top.admin, context.at("admin"));
   const accessLog = top.accessLog === undefined ? undefined : schemas.accessLog.parse(top.accessLog, context.at("accessLog"));
   const tracing = top.tracing === undefined ? undefined : schemas.tracing.parse(top.tracing, context.at("tracing"));
@@ -295,7 +301,8 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     protos === INVALID ||
     admin === INVALID ||
     accessLog === INVALID ||
-    tracing === INVALID
+    tracing === INVALID ||
+    redis === INVALID
   ) {
     throw new ConfigError(context.problems);
   }
@@ -314,6 +321,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     document: input,
     accessLog: logTo,
     tracing,
+    redis,
   });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {

@@ -2,6 +2,7 @@ import { CodecRegistry } from "../codecs/codec-registry.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
 import type { FilterEntry, GatewayConfig } from "./gateway-config.js";
 import type { FilterContext, FilterRoute } from "../filters/filter-factory.js";
+import { SharedRedis } from "../filters/redis-connection.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
 import type { Endpoint, RouteInfo } from "../endpoints/endpoint.js";
 import type { CircuitSnapshot } from "../endpoints/service-circuits.js";
@@ -117,9 +118,12 @@ export class Gateway {
       else problems.push(...problemsOf(result.reason, `services.${names[index]}`));
     });
     const releases: (() => Promise<void> | void)[] = [];
+    // One connection per gateway for every filter that uses Redis; it connects only if one asks for it.
+    const redis = config.redis === undefined ? undefined : new SharedRedis(config.redis, logger);
+    if (redis !== undefined) releases.push(() => redis.close());
     const createFilters = (entries: readonly FilterEntry[], route: FilterRoute | undefined): Filter[] =>
       entries.flatMap((entry) => {
-        const context: FilterContext = { route, configPath: entry.configPath, baseDirectory: config.baseDirectory, logger, codecs, onClose: (callback) => void releases.push(callback) };
+        const context: FilterContext = { route, configPath: entry.configPath, baseDirectory: config.baseDirectory, logger, codecs, redis, onClose: (callback) => void releases.push(callback) };
         try {
           return [entry.factory.create(entry.options, context)];
         } catch (error) {

@@ -46,6 +46,7 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   ws: ["listeners/ws"],
   "ftp-srv": ["listeners/ftp"],
   yaml: ["gateway"],
+  ioredis: ["filters"],
   ajv: ["filters"],
   "ajv-formats": ["filters"],
   jose: ["filters"],

@@ -123,6 +123,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     const fields = schema === undefined ? undefined : fieldsOf(schema);
     return fields === undefined ? undefined : { fields, inherited: [] };
   }
+  if (heading === "`redis`") return { fields: sections.redis.fields, inherited: [] };
   if (heading === "`services.<name>` — balancing and health checks (every protocol)") {
     // One table for every protocol: the http health check's keys and the grpc one's `service`.
     const http = serviceTable("http")!;
