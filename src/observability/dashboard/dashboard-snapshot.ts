@@ -55,7 +55,7 @@ export function dashboardSnapshot(sources: DashboardSources): DashboardSnapshot 
   const history = new Array<number>(historySeconds).fill(0);
   const routes = rows.map(({ id, row }): DashboardRoute => {
     const live = figures.get(id);
-    const recent = live !== undefined && live.history.some((count) => count > 0) ? live.history : [];
+    const recent = live?.history.some((count) => count > 0) ? live.history : [];
     if (live !== undefined) {
       requests += live.requests;
       errors += live.requests * live.errorRate;
