@@ -90,6 +90,7 @@ export class Gateway {
             upstreams: () => this.upstreams(),
             config: () => redactSecrets(config.document),
             reload: () => this.reloadHandler?.(),
+            live: metrics.live,
           });
   }
 
