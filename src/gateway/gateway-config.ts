@@ -4,6 +4,7 @@ import type { Plugins } from "./plugins.js";
 import { adminSchema, type AdminConfig } from "./admin-config.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
 import { userFilter } from "./user-filters.js";
+import { workerProblems, workersSchema, type WorkersSetting } from "./workers-options.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
@@ -54,6 +55,10 @@ export interface GatewayConfig {
   readonly admin: AdminConfig | undefined;
   /** The document as given (before defaults), for /config with secrets redacted. */
   readonly document: unknown;
+  /** `workers`: how many processes `rosetta start` runs (workers-options.ts). */
+  readonly workers: WorkersSetting;
+  /** Set in a worker process: the supervisor serves the admin listener, the worker only keeps metrics. */
+  readonly adminInSupervisor?: boolean;
 }
 
 const templateSchema = refine(string(), (value, context) => {
@@ -178,6 +183,7 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
         protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
         shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
         admin: optional(anything("admin options"), "the admin listener (health, readiness, metrics, routes); off unless given"),
+        workers: withDefault(workersSchema, 1, "processes serving the listeners: auto (one per core) or a number; 1 = a single process"),
       },
       "gateway config",
     ),
@@ -210,6 +216,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
   const admin = top.admin === undefined ? undefined : schemas.admin.parse(top.admin, context.at("admin"));
+  if (parsedListeners !== INVALID && top.workers !== "auto") context.problems.push(...workerProblems({ listeners: parsedListeners }, top.workers));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
   else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
@@ -277,7 +284,19 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     throw new ConfigError(context.problems);
   }
   const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
-  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory), admin, document: input });
+  return Object.freeze({
+    listeners,
+    protoIncludes,
+    services,
+    filters,
+    routes,
+    codecs,
+    shutdownTimeout: shutdown.timeout,
+    baseDirectory: resolve(baseDirectory),
+    admin,
+    document: input,
+    workers: top.workers,
+  });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();
