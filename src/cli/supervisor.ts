@@ -61,7 +61,7 @@ export async function runSupervisor(config: GatewayConfig, count: number, logger
   const questions = new Map<number, { readonly answers: WorkerAnswer[]; readonly expected: number; readonly done: () => void }>();
   let nextQuestion = 0;
 
-  const live = () => slots.filter((slot) => slot.worker !== undefined && slot.worker.isConnected());
+  const live = () => slots.filter((slot) => slot.worker?.isConnected() === true);
   const fork = (slot: Slot) => {
     slot.restartTimer = undefined;
     slot.report = undefined;
