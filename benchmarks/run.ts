@@ -8,6 +8,7 @@ import { benchListeners } from "./listeners.js";
 import { benchPolicies } from "./policies.js";
 import { benchEventLoop, benchSlowBody, benchSlowloris } from "./hardening.js";
 import { benchTracing } from "./tracing.js";
+import { benchWorkers } from "./workers.js";
 
 /**
  * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
@@ -130,6 +131,11 @@ if (sections.has("observability")) {
   process.stdout.write(
     `\nMetrics cost, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n\nmetrics add ${fixed(extra, 1)} µs CPU per request (median of per-round differences)\n`,
   );
+}
+
+if (sections.has("workers")) {
+  // All cores: the CLI with workers: 1 and workers: 2, alternating rounds (benchmarks/workers.ts).
+  process.stdout.write(await benchWorkers(connections, seconds, rounds, script("upstream")));
 }
 
 if (sections.has("grpc")) {

@@ -8,6 +8,11 @@ import { Gateway } from "../gateway/gateway.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../gateway/plugins.js";
 import { formatRoutesTable } from "../observability/routes-table.js";
+import cluster from "node:cluster";
+import { slotFromEnvironment, workerCount } from "../gateway/workers-options.js";
+import { workerLogger } from "../observability/worker-logger.js";
+import { runSupervisor } from "./supervisor.js";
+import { runWorker } from "./worker.js";
 
 const usage = `Usage: rosetta <command> [options]
 
@@ -82,18 +87,23 @@ async function main(argv: string[]): Promise<number> {
     const level = (values["log-level"] ?? "info") as LogLevel;
     if (!["info", "warn", "error", "silent"].includes(level)) return fail(`unknown log level "${level}"`);
     const logger = createLogger(level);
-    // Until configuration reload exists, SIGHUP (sent by many supervisors) must not end the process.
-    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: configuration reload is not supported yet; restart to apply changes"));
     let demo: Demo | undefined;
     let config: GatewayConfig;
     if (values.config !== undefined) {
       config = await loadConfigFile(values.config, plugins);
+      // `workers` > 1: this process supervises, the forked ones (running this same command) serve.
+      const slot = cluster.isWorker ? slotFromEnvironment(process.env) : undefined;
+      if (slot !== undefined) return runWorker(config, slot, plugins, workerLogger(logger, slot.slot));
+      const workers = workerCount(config.workers);
+      if (workers > 1) return runSupervisor(config, workers, workerLogger(logger, 0));
     } else {
       const port = Number(values.port ?? 8080);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(`invalid port "${values.port}"`);
       demo = await startDemo(port);
       config = validateGatewayConfig(demo.config, plugins);
     }
+    // Until configuration reload exists, SIGHUP (sent by many supervisors) must not end the process.
+    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: configuration reload is not supported yet; restart to apply changes"));
     let gateway: Gateway;
     try {
       gateway = await Gateway.start(config, plugins, logger);

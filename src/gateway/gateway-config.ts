@@ -5,6 +5,7 @@ import { adminSchema, type AdminConfig } from "./admin-config.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
 import { redisSectionSchema, type RedisSection } from "../filters/redis-connection.js";
 import { userFilter } from "./user-filters.js";
+import { workerProblems, workersSchema, type WorkersSetting } from "./workers-options.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
@@ -64,6 +65,10 @@ export interface GatewayConfig {
   readonly accessLog: AccessLogOptions | undefined;
   /** `tracing`; undefined: no spans, and the OpenTelemetry SDK is never loaded. */
   readonly tracing: TracingOptions | undefined;
+  /** `workers`: how many processes `rosetta start` runs (workers-options.ts). */
+  readonly workers: WorkersSetting;
+  /** Set in a worker process: the supervisor serves the admin listener, the worker only keeps metrics. */
+  readonly adminInSupervisor?: boolean;
 }
 
 const templateSchema = refine(string(), (value, context) => {
@@ -191,6 +196,7 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
         admin: optional(anything("admin options"), "the admin listener (health, readiness, metrics, routes); off unless given"),
         accessLog: optional(anything("access log options"), "one JSON line per request or frame call; off unless set"),
         tracing: optional(anything("tracing options"), "W3C trace context and OpenTelemetry spans exported over OTLP/HTTP; off unless set"),
+        workers: withDefault(workersSchema, 1, "processes serving the listeners: auto (one per core) or a number; 1 = a single process"),
       },
       "gateway config",
     ),
@@ -229,6 +235,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const admin = top.admin === undefined ? undefined : schemas.admin.parse(top.admin, context.at("admin"));
   const accessLog = top.accessLog === undefined ? undefined : schemas.accessLog.parse(top.accessLog, context.at("accessLog"));
   const tracing = top.tracing === undefined ? undefined : schemas.tracing.parse(top.tracing, context.at("tracing"));
+  if (parsedListeners !== INVALID && top.workers !== "auto") context.problems.push(...workerProblems({ listeners: parsedListeners }, top.workers));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
   else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
@@ -322,6 +329,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     accessLog: logTo,
     tracing,
     redis,
+    workers: top.workers,
   });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {

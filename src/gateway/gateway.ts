@@ -81,7 +81,7 @@ export class Gateway {
     this.reloadHandler = undefined;
     const metrics = parts.metrics;
     this.admin =
-      config.admin === undefined || metrics === undefined
+      config.admin === undefined || metrics === undefined || config.adminInSupervisor === true
         ? undefined
         : new AdminServer(config.admin, {
             readiness: () => this.readiness(),

@@ -132,6 +132,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
   }
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
   if (heading === "Metrics and the admin listener") return { fields: { admin: field(sections.admin) }, inherited: [] };
+  if (heading === "All cores: `workers`") return { fields: { workers: fieldsOf(sections.top)!.workers! }, inherited: [] };
   return undefined;
 }
 
