@@ -5,6 +5,8 @@ import { loadConfigFile } from "../gateway/load-config.js";
 import { validateGatewayConfig, type GatewayConfig } from "../gateway/gateway-config.js";
 import { startDemo, type Demo } from "../demo/demo.js";
 import { Gateway } from "../gateway/gateway.js";
+import { GatewayHost } from "../gateway/gateway-host.js";
+import { watchConfigFile } from "../gateway/config-watcher.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../gateway/plugins.js";
 import { formatRoutesTable } from "../observability/routes-table.js";
@@ -12,7 +14,8 @@ import { formatRoutesTable } from "../observability/routes-table.js";
 const usage = `Usage: rosetta <command> [options]
 
 Commands:
-  start [-c gateway.yaml]   run the gateway; without -c, the embedded demo
+  start [-c gateway.yaml]   run the gateway; without -c, the embedded demo. The config
+                            reloads on file change, SIGHUP and the admin POST /reload
   validate -c gateway.yaml  check a config; print every problem; exit 1 on any
   routes -c gateway.yaml    print every route, generated ones included (as /routes?format=text)
   help                      this text
@@ -22,6 +25,7 @@ Options:
   -c, --config FILE         config file (YAML or JSON)
   -p, --port N              demo only: the gateway's port (default 8080)
       --log-level LEVEL     info | warn | error | silent (default info)
+      --no-watch            start only: do not reload when the config file changes
 `;
 
 const hint = "run `rosetta help` for usage";
@@ -34,6 +38,7 @@ function parseArguments(argv: string[]) {
       config: { type: "string", short: "c" },
       port: { type: "string", short: "p" },
       "log-level": { type: "string" },
+      "no-watch": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -82,26 +87,41 @@ async function main(argv: string[]): Promise<number> {
     const level = (values["log-level"] ?? "info") as LogLevel;
     if (!["info", "warn", "error", "silent"].includes(level)) return fail(`unknown log level "${level}"`);
     const logger = createLogger(level);
-    // Until configuration reload exists, SIGHUP (sent by many supervisors) must not end the process.
-    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: configuration reload is not supported yet; restart to apply changes"));
-    let demo: Demo | undefined;
-    let config: GatewayConfig;
     if (values.config !== undefined) {
-      config = await loadConfigFile(values.config, plugins);
-    } else {
-      const port = Number(values.port ?? 8080);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(`invalid port "${values.port}"`);
-      demo = await startDemo(port);
-      config = validateGatewayConfig(demo.config, plugins);
+      const file = values.config;
+      // SIGHUP must never end the process (supervisors send it); until the host runs, it is noted and dropped.
+      const early = () => logger.warn("SIGHUP before the gateway started: ignored");
+      process.on("SIGHUP", early);
+      const host = await GatewayHost.start({ load: () => loadConfigFile(file, plugins), plugins, logger });
+      process.off("SIGHUP", early);
+      const reload = (why: string) => {
+        logger.info("reloading the config", { why, file });
+        void host.reload();
+      };
+      process.on("SIGHUP", () => reload("SIGHUP"));
+      const watcher = values["no-watch"] === true ? undefined : watchConfigFile(file, () => reload("file changed"));
+      await waitForSignal();
+      logger.info("shutting down");
+      watcher?.close();
+      const forced = () => process.exit(1);
+      process.once("SIGINT", forced);
+      process.once("SIGTERM", forced);
+      await host.stop();
+      return 0;
     }
+    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: the demo has no config file to reload"));
+    const port = Number(values.port ?? 8080);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(`invalid port "${values.port}"`);
+    const demo: Demo = await startDemo(port);
+    const config: GatewayConfig = validateGatewayConfig(demo.config, plugins);
     let gateway: Gateway;
     try {
       gateway = await Gateway.start(config, plugins, logger);
     } catch (error) {
-      await demo?.stop();
+      await demo.stop();
       throw error;
     }
-    if (demo !== undefined) {
+    {
       const { port } = gateway.listeners[0]!.address();
       const url = `http://127.0.0.1:${port}`;
       const tcpFramesPort = gateway.listeners[1]!.address().port;
@@ -118,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", forced);
     process.once("SIGTERM", forced);
     await gateway.stop();
-    await demo?.stop();
+    await demo.stop();
     return 0;
   }
   return fail(`unknown command "${command}"; ${hint}`);

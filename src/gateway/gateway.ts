@@ -1,4 +1,4 @@
-import { CodecRegistry } from "../codecs/codec-registry.js";
+import type { CodecRegistry } from "../codecs/codec-registry.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
 import type { FilterEntry, GatewayConfig } from "./gateway-config.js";
 import type { FilterContext, FilterRoute } from "../filters/filter-factory.js";
@@ -11,14 +11,23 @@ import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-ha
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import type { Plugins } from "./plugins.js";
 import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
-import { timeCodec } from "../codecs/codec-timing.js";
 import { AdminServer, type ReloadHandler } from "../observability/admin-server.js";
-import { GatewayMetrics } from "../observability/gateway-metrics.js";
+import type { GatewayMetrics } from "../observability/gateway-metrics.js";
 import { redactSecrets } from "../observability/redact.js";
 import { timedUpstream, type RequestObserver } from "../observability/request-observer.js";
 import type { RouteRow } from "../observability/routes-table.js";
 import type { UpstreamStatus } from "../observability/upstream-status.js";
 import { upstreamStatusOf } from "./upstream-status-of.js";
+import { createSharedParts, type SharedParts } from "./shared-parts.js";
+
+/**
+ * A gateway built by a reload host (gateway-host.ts): its listeners call the
+ * host's stable handler, and the codecs and metrics are the host's.
+ */
+export interface HostedBy {
+  readonly handle: Handler;
+  readonly shared: SharedParts;
+}
 
 /** What the gateway owns besides its handler and listeners; released when it stops. */
 interface GatewayParts {
@@ -32,6 +41,8 @@ interface GatewayParts {
   readonly routeRows: readonly RouteRow[];
   /** Present when the admin listener is configured. */
   readonly metrics: GatewayMetrics | undefined;
+  /** False when a reload host lent the codecs: it closes them, not this gateway. */
+  readonly ownsCodecs: boolean;
 }
 
 /** A route to compile: a config route, or one an endpoint brings with it. */
@@ -91,16 +102,12 @@ export class Gateway {
   }
 
   /** Loads every service and compiles every route; rejects with one ConfigError listing all problems. */
-  static async create(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
-    const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])));
+  static async create(config: GatewayConfig, plugins: Plugins, logger: Logger, host?: HostedBy): Promise<Gateway> {
+    let gateway: Gateway | undefined;
+    const { codecs, metrics } = host?.shared ?? createSharedParts(config, plugins, () => gateway?.upstreams() ?? []);
     const names = Object.keys(config.services);
     const observers: RequestObserver[] = [];
-    let gateway: Gateway | undefined;
-    const metrics = config.admin === undefined ? undefined : new GatewayMetrics(() => gateway?.upstreams() ?? []);
-    if (metrics !== undefined) {
-      observers.push(metrics);
-      for (const name of plugins.codecs.keys()) timeCodec(codecs.get(name), metrics.codecTimer);
-    }
+    if (metrics !== undefined) observers.push(metrics);
     const created = await Promise.allSettled(
       names.map((name) => {
         const service = config.services[name]!;
@@ -177,7 +184,7 @@ export class Gateway {
       }
     }
     const globalFilters = createFilters(config.filters, undefined);
-    const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases, services: endpoints, routeRows, metrics };
+    const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases, services: endpoints, routeRows, metrics, ownsCodecs: host === undefined };
     if (problems.length > 0) {
       await release(parts);
       throw new ConfigError(problems);
@@ -186,7 +193,7 @@ export class Gateway {
     const listeners = config.listeners.flatMap((options, index) => {
       const configPath = `listeners[${index}]`;
       try {
-        return [plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger, baseDirectory: config.baseDirectory, configPath })];
+        return [plugins.listeners.get(options.protocol).create(options, { handle: host?.handle ?? handle, codecs, frameFormats: plugins.frameFormats, logger, baseDirectory: config.baseDirectory, configPath })];
       } catch (error) {
         problems.push(...problemsOf(error, configPath));
         return [];
@@ -294,6 +301,20 @@ export class Gateway {
     return inject(this.handle, this.#codecs, this.#config.listeners, request);
   }
 
+  /**
+   * For a reload host, which binds and closes the listeners itself: marks this
+   * generation's listeners bound (readiness), or releases its endpoints and
+   * filter resources once its in-flight calls are done (never its listeners).
+   */
+  markBound(): void {
+    this.#listening = true;
+  }
+
+  /** See markBound. */
+  retire(): Promise<void> {
+    return release(this.#parts);
+  }
+
   /** Graceful: stop accepting, let in-flight requests finish (bounded by shutdown.timeout), then close upstream connections. */
   stop(graceMs = this.#config.shutdownTimeout): Promise<void> {
     this.#stopping ??= (async () => {
@@ -309,7 +330,7 @@ export class Gateway {
 /** Closes upstream connections, worker threads and whatever filters hold. */
 async function release(parts: GatewayParts): Promise<void> {
   await Promise.all([...parts.endpoints.map((endpoint) => endpoint.close()), ...parts.releases.map((callback) => callback())]);
-  await parts.codecs.close();
+  if (parts.ownsCodecs) await parts.codecs.close();
 }
 
 /** The upstream a route names, for the routes table: a gRPC method, a SOAP service, or a path. */
