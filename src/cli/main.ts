@@ -100,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
       };
       process.on("SIGHUP", () => reload("SIGHUP"));
       const watcher = values["no-watch"] === true ? undefined : watchConfigFile(file, () => reload("file changed"));
+      logger.info("ready", { config: file, reloadOn: watcher === undefined ? ["SIGHUP", "POST /reload"] : ["file change", "SIGHUP", "POST /reload"] });
       await waitForSignal();
       logger.info("shutting down");
       watcher?.close();

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from "node:fs";
+import { readFileSync, watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 
@@ -13,7 +13,8 @@ export function watchConfigFile(file: string, changed: () => void, debounceMs = 
   const path = resolve(file);
   const name = basename(path);
   let timer: NodeJS.Timeout | undefined;
-  let lastText: Promise<string | undefined> = readFile(path, "utf8").catch(() => undefined);
+  // Read now, synchronously: a change written right after the watch starts must compare against this.
+  let lastText: Promise<string | undefined> = Promise.resolve(readTextNow(path));
   let closed = false;
   const check = () => {
     timer = undefined;
@@ -57,4 +58,12 @@ export function watchConfigFile(file: string, changed: () => void, debounceMs = 
       fileWatcher?.close();
     },
   };
+}
+
+function readTextNow(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Handler } from "../core/handler.js";
 import type { Listener } from "../listeners/listener.js";
-import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
+import { ConfigError, ConfigErrorCode, formatProblem, type ConfigProblem } from "../options/error-codes.js";
 import { AdminServer } from "../observability/admin-server.js";
 import type { Logger } from "../observability/logger.js";
 import { redactSecrets } from "../observability/redact.js";
@@ -151,7 +151,14 @@ export class GatewayHost {
         problems.push({ code: ConfigErrorCode.LISTEN, path: "admin.port", message: `the admin listener cannot listen on ${config.admin.host}:${config.admin.port}: ${(error as Error).message}` });
       }
     }
-    if (problems.length === 0) problems.push(...(await this.#bind(gateway, config, config.listeners.map((options) => options.name))));
+    if (problems.length === 0)
+      problems.push(
+        ...(await this.#bind(
+          gateway,
+          config,
+          config.listeners.map((options) => options.name),
+        )),
+      );
     if (problems.length > 0) {
       await this.stop(0);
       throw new ConfigError(problems);
@@ -176,7 +183,11 @@ export class GatewayHost {
     results.forEach((result, position) => {
       const { index, options } = wanted[position]!;
       if (result.status === "rejected")
-        problems.push({ code: ConfigErrorCode.LISTEN, path: `listeners[${index}].port`, message: `listener "${options.name}" cannot listen on ${options.host}:${options.port}: ${(result.reason as Error).message}` });
+        problems.push({
+          code: ConfigErrorCode.LISTEN,
+          path: `listeners[${index}].port`,
+          message: `listener "${options.name}" cannot listen on ${options.host}:${options.port}: ${(result.reason as Error).message}`,
+        });
     });
     if (problems.length > 0) {
       await Promise.all(wanted.map(({ listener }) => listener.close(0)));
@@ -222,7 +233,7 @@ export class GatewayHost {
       gateway = await Gateway.create(config, plugins, logger, { handle: this.handle, shared: this.#shared });
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems : [{ code: ConfigErrorCode.RELOAD, path: "", message: error instanceof Error ? error.message : String(error) }];
-      logger.error("reload refused; the previous config keeps serving", { problems: problems.map((problem) => problem.message) });
+      logger.error("reload refused; the previous config keeps serving", { problems: problems.map(formatProblem) });
       return { ok: false, problems };
     }
     const plan = planListeners(this.#bound, config);
@@ -230,7 +241,7 @@ export class GatewayHost {
     const problems = await this.#bind(gateway, config, plan.opened);
     if (problems.length > 0) {
       await gateway.retire();
-      logger.error("reload refused; the previous config keeps serving", { problems: problems.map((problem) => problem.message) });
+      logger.error("reload refused; the previous config keeps serving", { problems: problems.map(formatProblem) });
       return { ok: false, problems };
     }
     const generation = new Generation(old.number + 1, gateway, config);

@@ -193,7 +193,11 @@ export class Gateway {
     const listeners = config.listeners.flatMap((options, index) => {
       const configPath = `listeners[${index}]`;
       try {
-        return [plugins.listeners.get(options.protocol).create(options, { handle: host?.handle ?? handle, codecs, frameFormats: plugins.frameFormats, logger, baseDirectory: config.baseDirectory, configPath })];
+        return [
+          plugins.listeners
+            .get(options.protocol)
+            .create(options, { handle: host?.handle ?? handle, codecs, frameFormats: plugins.frameFormats, logger, baseDirectory: config.baseDirectory, configPath }),
+        ];
       } catch (error) {
         problems.push(...problemsOf(error, configPath));
         return [];
