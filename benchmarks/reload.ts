@@ -46,7 +46,10 @@ export async function benchReload(options: { reloads: number; seconds: number })
   const adminUrl = `http://127.0.0.1:${admin}`;
   for (let attempt = 0; attempt < 200; attempt++) {
     const ready = await request(`${adminUrl}/readyz`).then(
-      async (response) => (await response.body.text(), response.statusCode === 200),
+      async (response) => {
+        await response.body.text();
+        return response.statusCode === 200;
+      },
       () => false,
     );
     if (ready) break;

@@ -5,7 +5,7 @@ import { AdminServer } from "../observability/admin-server.js";
 import type { Logger } from "../observability/logger.js";
 import { redactSecrets } from "../observability/redact.js";
 import type { GatewayConfig } from "./gateway-config.js";
-import { Gateway } from "./gateway.js";
+import { Gateway, listenFailures } from "./gateway.js";
 import type { Plugins } from "./plugins.js";
 import { createSharedParts, type SharedParts } from "./shared-parts.js";
 
@@ -148,7 +148,7 @@ export class GatewayHost {
       try {
         await this.#admin.start();
       } catch (error) {
-        problems.push({ code: ConfigErrorCode.LISTEN, path: "admin.port", message: `the admin listener cannot listen on ${config.admin.host}:${config.admin.port}: ${(error as Error).message}` });
+        problems.push({ code: ConfigErrorCode.LISTEN, path: "admin.port", message: `the admin listener cannot listen on ${config.admin.host}:${config.admin.port}: ${whyNoBind(error)}` });
       }
     }
     if (problems.length === 0)
@@ -186,7 +186,7 @@ export class GatewayHost {
         problems.push({
           code: ConfigErrorCode.LISTEN,
           path: `listeners[${index}].port`,
-          message: `listener "${options.name}" cannot listen on ${options.host}:${options.port}: ${(result.reason as Error).message}`,
+          message: `listener "${options.name}" cannot listen on ${options.host}:${options.port}: ${whyNoBind(result.reason)}`,
         });
     });
     if (problems.length > 0) {
@@ -331,4 +331,9 @@ function restartOnlyChanges(old: GatewayConfig, next: GatewayConfig): ConfigProb
   if (JSON.stringify(old.admin) !== JSON.stringify(next.admin)) problems.push({ code: ConfigErrorCode.RELOAD, path: "admin", message: "the admin listener changed; restart to apply it" });
   if (JSON.stringify(old.codecs) !== JSON.stringify(next.codecs)) problems.push({ code: ConfigErrorCode.RELOAD, path: "codecs", message: "codec options changed; restart to apply them" });
   return problems;
+}
+
+/** A bind error in words an operator acts on (as Gateway.listen words it). */
+function whyNoBind(error: unknown): string {
+  return listenFailures[(error as NodeJS.ErrnoException).code ?? ""] ?? (error as Error).message;
 }

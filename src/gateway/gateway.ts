@@ -350,7 +350,7 @@ function upstreamTarget(upstream: unknown): string | undefined {
 }
 
 /** What a bind error means, in words an operator acts on. */
-const listenFailures: Record<string, string> = {
+export const listenFailures: Record<string, string> = {
   EADDRINUSE: "the address is already in use by another process (EADDRINUSE)",
   EACCES: "permission denied; ports below 1024 need privileges (EACCES)",
   EADDRNOTAVAIL: "this machine has no such address (EADDRNOTAVAIL)",
