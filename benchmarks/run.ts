@@ -5,8 +5,11 @@ import { cpuMicros, hasWrk, median, runClientLoop, runWrk, startProcess, type Be
 import { benchRouter } from "./micro/router.bench.js";
 import { benchXmlVersusJson } from "./xml-vs-json.js";
 import { benchListeners } from "./listeners.js";
+import { benchPolicies } from "./policies.js";
 import { benchEventLoop, benchSlowBody, benchSlowloris } from "./hardening.js";
 import { benchReload } from "./reload.js";
+import { benchTracing } from "./tracing.js";
+import { benchWorkers } from "./workers.js";
 
 /**
  * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
@@ -138,6 +141,11 @@ if (sections.has("observability")) {
   );
 }
 
+if (sections.has("workers")) {
+  // All cores: the CLI with workers: 1 and workers: 2, alternating rounds (benchmarks/workers.ts).
+  process.stdout.write(await benchWorkers(connections, seconds, rounds, script("upstream")));
+}
+
 if (sections.has("grpc")) {
   // REST/JSON → gRPC unary: Rosetta (wrk → HTTP) next to a direct grpc-js client loop against the same server.
   const grpcUpstream = await startProcess("grpc-upstream", script("grpc-upstream"));
@@ -174,11 +182,21 @@ if (sections.has("xml")) {
   process.stdout.write(`\nEvent-loop delay while 4 callers send 1 MiB XML bodies (and get 1 MiB XML back), ${seconds}s\n\n${xml.loopLines.join("\n")}\n`);
 }
 
+if (sections.has("tracing")) {
+  const lines = await benchTracing(script, seconds, rounds, connections);
+  process.stdout.write(`\nAccess log and tracing cost: HTTP→HTTP, one route, wrk -t1 -c${connections}, alternating rounds, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
+}
+
 if (sections.has("listeners")) {
   const lines = await benchListeners(script, seconds, rounds, connections);
   process.stdout.write(
     `\nOne small unary call over each listener to the same gRPC and HTTP upstreams (one Rosetta process), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`,
   );
+}
+
+if (sections.has("policies")) {
+  const lines = await benchPolicies(script, seconds, rounds, connections);
+  process.stdout.write(`\nPolicy overhead, HTTP→HTTP through one Rosetta process, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
 
 if (sections.has("eventloop")) await benchEventLoop(script, seconds);

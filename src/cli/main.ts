@@ -10,6 +10,11 @@ import { watchConfigFile } from "../gateway/config-watcher.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../gateway/plugins.js";
 import { formatRoutesTable } from "../observability/routes-table.js";
+import cluster from "node:cluster";
+import { slotFromEnvironment, workerCount } from "../gateway/workers-options.js";
+import { workerLogger } from "../observability/worker-logger.js";
+import { runSupervisor } from "./supervisor.js";
+import { runWorker } from "./worker.js";
 
 const usage = `Usage: rosetta <command> [options]
 
@@ -92,7 +97,23 @@ async function main(argv: string[]): Promise<number> {
       // SIGHUP must never end the process (supervisors send it); until the host runs, it is noted and dropped.
       const early = () => logger.warn("SIGHUP before the gateway started: ignored");
       process.on("SIGHUP", early);
-      const host = await GatewayHost.start({ load: () => loadConfigFile(file, plugins), plugins, logger });
+      // Read once here to choose the process shape; the host (or each worker's host) reads it again on reload.
+      let first: GatewayConfig | undefined = await loadConfigFile(file, plugins);
+      const load = async () => {
+        const config = first ?? (await loadConfigFile(file, plugins));
+        first = undefined;
+        return config;
+      };
+      // `workers` > 1: this process supervises, the forked ones (running this same command) serve.
+      const slot = cluster.isWorker ? slotFromEnvironment(process.env) : undefined;
+      const workers = workerCount(first.workers);
+      if (slot !== undefined || workers > 1) {
+        // Both install their own SIGHUP handler before their first await.
+        process.off("SIGHUP", early);
+        if (slot !== undefined) return runWorker(load, slot, plugins, workerLogger(logger, slot.slot));
+        return runSupervisor(first, workers, workerLogger(logger, 0), values["no-watch"] === true ? undefined : file);
+      }
+      const host = await GatewayHost.start({ load, plugins, logger });
       process.off("SIGHUP", early);
       const reload = (why: string) => {
         logger.info("reloading the config", { why, file });

@@ -4,6 +4,7 @@ import { StatusCode } from "../core/status-code.js";
 import { duration, integer, object, withDefault, type Infer } from "../options/schema.js";
 import type { LoadBalancer } from "./balancing-options.js";
 import { HashRing } from "./hash-ring.js";
+import { noteUpstreamTarget } from "../observability/request-observer.js";
 
 export const ejectionSchema = object(
   {
@@ -120,6 +121,13 @@ export class TargetBalancer<T> {
    * target is healthy and the service fails closed.
    */
   pick(request?: RequestEnvelope, exclude?: TargetState<T>, admits?: (state: TargetState<T>) => boolean): TargetState<T> {
+    const chosen = this.#pick(request, exclude, admits);
+    // Each try overwrites the last: the access log, spans and metrics name the target that answered.
+    if (request !== undefined) noteUpstreamTarget(request, chosen.label);
+    return chosen;
+  }
+
+  #pick(request: RequestEnvelope | undefined, exclude: TargetState<T> | undefined, admits: ((state: TargetState<T>) => boolean) | undefined): TargetState<T> {
     const states = this.#states;
     const now = Date.now();
     if (states.length === 1) {

@@ -2,6 +2,7 @@ import type { Filter } from "../core/handler.js";
 import type { CodecRegistry } from "../codecs/codec-registry.js";
 import type { Logger } from "../observability/logger.js";
 import type { Schema } from "../options/schema.js";
+import type { SharedRedis } from "./redis-connection.js";
 import type { MessageShape } from "../protojson/message-shape.js";
 
 /** The route a filter instance sits on. */
@@ -23,6 +24,8 @@ export interface FilterContext {
   readonly baseDirectory: string;
   readonly logger: Logger;
   readonly codecs: CodecRegistry;
+  /** The gateway's one Redis connection (top-level `redis`), opened on first use; undefined when the config has none. */
+  readonly redis: SharedRedis | undefined;
   /** Registers what to release (timers, connections) when the gateway stops or is replaced. */
   onClose(release: () => Promise<void> | void): void;
 }

@@ -3,11 +3,16 @@ import { suggest } from "../core/did-you-mean.js";
 import type { Plugins } from "./plugins.js";
 import { adminSchema, type AdminConfig } from "./admin-config.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
+import { redisSectionSchema, type RedisSection } from "../filters/redis-connection.js";
 import { userFilter } from "./user-filters.js";
+import { workerProblems, workersSchema, type WorkersSetting } from "./workers-options.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
+import type { AccessLogOptions } from "../observability/access-log.js";
+import type { TracingOptions } from "../observability/tracing.js";
+import { accessLogSchema, tracingSchema } from "./observability-options.js";
 import { INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault, type Fields, type Schema, ParseContext } from "../options/schema.js";
 
 export interface FilterEntry {
@@ -48,12 +53,22 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[];
   readonly codecs: Readonly<Record<string, unknown>>;
   readonly shutdownTimeout: number;
+  /** Shared state (rate-limit `store: redis`); undefined when the config has no `redis` section. */
+  readonly redis: RedisSection | undefined;
   /** The config file's folder (the working directory for a config given as an object). */
   readonly baseDirectory: string;
   /** The admin listener; undefined: none. */
   readonly admin: AdminConfig | undefined;
   /** The document as given (before defaults), for /config with secrets redacted. */
   readonly document: unknown;
+  /** `accessLog`, with a file path resolved against the config file's folder; undefined: no access log. */
+  readonly accessLog: AccessLogOptions | undefined;
+  /** `tracing`; undefined: no spans, and the OpenTelemetry SDK is never loaded. */
+  readonly tracing: TracingOptions | undefined;
+  /** `workers`: how many processes `rosetta start` runs (workers-options.ts). */
+  readonly workers: WorkersSetting;
+  /** Set in a worker process: the supervisor serves the admin listener, the worker only keeps metrics. */
+  readonly adminInSupervisor?: boolean;
 }
 
 const templateSchema = refine(string(), (value, context) => {
@@ -177,7 +192,11 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
         codecs: withDefault(anything("codec options"), {}, "codec limits"),
         protos: withDefault(anything("proto options"), {}, "where .proto files are found"),
         shutdown: withDefault(anything("shutdown options"), {}, "graceful shutdown"),
+        redis: optional(anything("redis options"), "the Redis that holds shared state (rate-limit store: redis)"),
         admin: optional(anything("admin options"), "the admin listener (health, readiness, metrics, routes); off unless given"),
+        accessLog: optional(anything("access log options"), "one JSON line per request or frame call; off unless set"),
+        tracing: optional(anything("tracing options"), "W3C trace context and OpenTelemetry spans exported over OTLP/HTTP; off unless set"),
+        workers: withDefault(workersSchema, 1, "processes serving the listeners: auto (one per core) or a number; 1 = a single process"),
       },
       "gateway config",
     ),
@@ -187,7 +206,10 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
     route: routeSchema(plugins, baseDirectory),
     codecs,
     shutdown,
+    redis: redisSectionSchema,
     admin: adminSchema,
+    accessLog: accessLogSchema,
+    tracing: tracingSchema,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
 }
@@ -209,7 +231,11 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const codecs = schemas.codecs.parse(top.codecs, context.at("codecs"));
   const shutdown = schemas.shutdown.parse(top.shutdown, context.at("shutdown"));
   const protos = schemas.protos.parse(top.protos, context.at("protos"));
+  const redis = top.redis === undefined ? undefined : schemas.redis.parse(top.redis, context.at("redis"));
   const admin = top.admin === undefined ? undefined : schemas.admin.parse(top.admin, context.at("admin"));
+  const accessLog = top.accessLog === undefined ? undefined : schemas.accessLog.parse(top.accessLog, context.at("accessLog"));
+  const tracing = top.tracing === undefined ? undefined : schemas.tracing.parse(top.tracing, context.at("tracing"));
+  if (parsedListeners !== INVALID && top.workers !== "auto") context.problems.push(...workerProblems({ listeners: parsedListeners }, top.workers));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
   else context.at("routes").report(ConfigErrorCode.TYPE, "expected a list of routes");
@@ -273,11 +299,38 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
       }),
     );
   });
-  if (context.problems.length > 0 || services === INVALID || filters === INVALID || codecs === INVALID || shutdown === INVALID || protos === INVALID || admin === INVALID) {
+  if (
+    context.problems.length > 0 ||
+    services === INVALID ||
+    filters === INVALID ||
+    codecs === INVALID ||
+    shutdown === INVALID ||
+    protos === INVALID ||
+    admin === INVALID ||
+    accessLog === INVALID ||
+    tracing === INVALID ||
+    redis === INVALID
+  ) {
     throw new ConfigError(context.problems);
   }
   const protoIncludes = protos.include.map((directory) => resolve(baseDirectory, directory));
-  return Object.freeze({ listeners, protoIncludes, services, filters, routes, codecs, shutdownTimeout: shutdown.timeout, baseDirectory: resolve(baseDirectory), admin, document: input });
+  const logTo = accessLog === undefined || accessLog.to === "stdout" || accessLog.to === "stderr" ? accessLog : { ...accessLog, to: resolve(baseDirectory, accessLog.to) };
+  return Object.freeze({
+    listeners,
+    protoIncludes,
+    services,
+    filters,
+    routes,
+    codecs,
+    shutdownTimeout: shutdown.timeout,
+    baseDirectory: resolve(baseDirectory),
+    admin,
+    document: input,
+    accessLog: logTo,
+    tracing,
+    redis,
+    workers: top.workers,
+  });
 
   function checkUnique(values: readonly (string | undefined)[], at: (index: number) => ParseContext, what: string): void {
     const seen = new Map<string, number>();

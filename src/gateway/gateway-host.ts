@@ -7,7 +7,7 @@ import { redactSecrets } from "../observability/redact.js";
 import type { GatewayConfig } from "./gateway-config.js";
 import { Gateway, listenFailures } from "./gateway.js";
 import type { Plugins } from "./plugins.js";
-import { createSharedParts, type SharedParts } from "./shared-parts.js";
+import { openSharedParts, type SharedParts } from "./shared-parts.js";
 
 /** What a reload did, as POST /reload answers it. */
 export interface ReloadSummary {
@@ -98,13 +98,20 @@ export class GatewayHost {
   static async start(options: GatewayHostOptions): Promise<GatewayHost> {
     const config = await options.load();
     let host: GatewayHost | undefined;
-    const shared = createSharedParts(config, options.plugins, () => host?.gateway.upstreams() ?? []);
+    const { shared, problems: opening } = await openSharedParts(config, options.plugins, options.logger, () => host?.gateway.upstreams() ?? []);
     let gateway: Gateway;
     try {
       gateway = await Gateway.create(config, options.plugins, options.logger, { handle: (request) => host!.handle(request), shared });
     } catch (error) {
-      await shared.codecs.close();
+      await shared.close();
+      // A tracer or access log that could not start is listed with the other problems, as Gateway.create lists them.
+      if (error instanceof ConfigError && opening.length > 0) throw new ConfigError([...error.problems, ...opening]);
       throw error;
+    }
+    if (opening.length > 0) {
+      await gateway.retire();
+      await shared.close();
+      throw new ConfigError(opening);
     }
     host = new GatewayHost(options, shared, new Generation(1, gateway, config));
     await host.#listen();
@@ -132,7 +139,8 @@ export class GatewayHost {
   async #listen(): Promise<void> {
     const { config, gateway } = this.#current;
     const problems: ConfigProblem[] = [];
-    if (config.admin !== undefined && this.#shared.metrics !== undefined) {
+    // A worker's admin endpoints are served by its supervisor (workers-options.ts forWorker).
+    if (config.admin !== undefined && this.#shared.metrics !== undefined && config.adminInSupervisor !== true) {
       const metrics = this.#shared.metrics;
       this.#admin = new AdminServer(config.admin, {
         readiness: () => {
@@ -144,6 +152,8 @@ export class GatewayHost {
         upstreams: () => this.gateway.upstreams(),
         config: () => redactSecrets(this.#current.config.document),
         reload: () => this.reloadResponse(),
+        // The dashboard's rates and percentiles: the metrics are shared, so they run on across reloads.
+        live: metrics.live,
       });
       try {
         await this.#admin.start();
@@ -297,7 +307,7 @@ export class GatewayHost {
       await current.idle(grace);
       await Promise.all(this.#draining);
       await current.gateway.retire();
-      await this.#shared.codecs.close();
+      await this.#shared.close();
       this.#options.logger.info("stopped");
     })();
     return this.#stopping;
@@ -325,9 +335,16 @@ function planListeners(bound: ReadonlyMap<string, Bound>, config: GatewayConfig)
   return { opened, closed, reopened, kept };
 }
 
-/** The admin listener and the codecs are the host's for its whole life: changing them takes a restart. */
+/**
+ * The admin listener, the codecs, the tracer and the access log are the host's
+ * for its whole life (shared-parts.ts), and the number of worker processes is
+ * the supervisor's: changing them takes a restart.
+ */
 function restartOnlyChanges(old: GatewayConfig, next: GatewayConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if (JSON.stringify(old.tracing) !== JSON.stringify(next.tracing)) problems.push({ code: ConfigErrorCode.RELOAD, path: "tracing", message: "tracing changed; restart to apply it" });
+  if (JSON.stringify(old.accessLog) !== JSON.stringify(next.accessLog)) problems.push({ code: ConfigErrorCode.RELOAD, path: "accessLog", message: "the access log changed; restart to apply it" });
+  if (JSON.stringify(old.workers) !== JSON.stringify(next.workers)) problems.push({ code: ConfigErrorCode.RELOAD, path: "workers", message: "the number of workers changed; restart to apply it" });
   if (JSON.stringify(old.admin) !== JSON.stringify(next.admin)) problems.push({ code: ConfigErrorCode.RELOAD, path: "admin", message: "the admin listener changed; restart to apply it" });
   if (JSON.stringify(old.codecs) !== JSON.stringify(next.codecs)) problems.push({ code: ConfigErrorCode.RELOAD, path: "codecs", message: "codec options changed; restart to apply them" });
   return problems;

@@ -2,6 +2,7 @@ import type { CodecRegistry } from "../codecs/codec-registry.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
 import type { FilterEntry, GatewayConfig } from "./gateway-config.js";
 import type { FilterContext, FilterRoute } from "../filters/filter-factory.js";
+import { SharedRedis } from "../filters/redis-connection.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
 import type { Endpoint, RouteInfo } from "../endpoints/endpoint.js";
 import type { CircuitSnapshot } from "../endpoints/service-circuits.js";
@@ -14,15 +15,16 @@ import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
 import { AdminServer, type ReloadHandler } from "../observability/admin-server.js";
 import type { GatewayMetrics } from "../observability/gateway-metrics.js";
 import { redactSecrets } from "../observability/redact.js";
-import { timedUpstream, type RequestObserver } from "../observability/request-observer.js";
+import { observeUpstream } from "../observability/observe-upstream.js";
 import type { RouteRow } from "../observability/routes-table.js";
 import type { UpstreamStatus } from "../observability/upstream-status.js";
 import { upstreamStatusOf } from "./upstream-status-of.js";
-import { createSharedParts, type SharedParts } from "./shared-parts.js";
+import { openSharedParts, type SharedParts } from "./shared-parts.js";
 
 /**
  * A gateway built by a reload host (gateway-host.ts): its listeners call the
- * host's stable handler, and the codecs and metrics are the host's.
+ * host's stable handler, and the codecs, metrics, tracer and access log are
+ * the host's.
  */
 export interface HostedBy {
   readonly handle: Handler;
@@ -32,7 +34,7 @@ export interface HostedBy {
 /** What the gateway owns besides its handler and listeners; released when it stops. */
 interface GatewayParts {
   readonly endpoints: readonly Endpoint<unknown>[];
-  readonly codecs: CodecRegistry;
+  readonly shared: SharedParts;
   /** What filters asked to release (FilterContext.onClose). */
   readonly releases: readonly (() => Promise<void> | void)[];
   /** Endpoints by service name, for /upstreams and readiness. */
@@ -41,8 +43,8 @@ interface GatewayParts {
   readonly routeRows: readonly RouteRow[];
   /** Present when the admin listener is configured. */
   readonly metrics: GatewayMetrics | undefined;
-  /** False when a reload host lent the codecs: it closes them, not this gateway. */
-  readonly ownsCodecs: boolean;
+  /** False when a reload host lent the shared parts: it closes them, not this gateway. */
+  readonly ownsShared: boolean;
 }
 
 /** A route to compile: a config route, or one an endpoint brings with it. */
@@ -81,7 +83,7 @@ export class Gateway {
 
   private constructor(config: GatewayConfig, logger: Logger, handle: Handler, parts: GatewayParts, listeners: readonly Listener[]) {
     this.#parts = parts;
-    this.#codecs = parts.codecs;
+    this.#codecs = parts.shared.codecs;
     this.#config = config;
     this.#logger = logger;
     this.handle = handle;
@@ -89,7 +91,7 @@ export class Gateway {
     this.reloadHandler = undefined;
     const metrics = parts.metrics;
     this.admin =
-      config.admin === undefined || metrics === undefined
+      config.admin === undefined || metrics === undefined || config.adminInSupervisor === true
         ? undefined
         : new AdminServer(config.admin, {
             readiness: () => this.readiness(),
@@ -98,16 +100,18 @@ export class Gateway {
             upstreams: () => this.upstreams(),
             config: () => redactSecrets(config.document),
             reload: () => this.reloadHandler?.(),
+            live: metrics.live,
           });
   }
 
   /** Loads every service and compiles every route; rejects with one ConfigError listing all problems. */
   static async create(config: GatewayConfig, plugins: Plugins, logger: Logger, host?: HostedBy): Promise<Gateway> {
     let gateway: Gateway | undefined;
-    const { codecs, metrics } = host?.shared ?? createSharedParts(config, plugins, () => gateway?.upstreams() ?? []);
+    // Codecs, metrics, tracer and access log: the reload host's when it lends them, else this gateway's own.
+    const opened = host === undefined ? await openSharedParts(config, plugins, logger, () => gateway?.upstreams() ?? []) : { shared: host.shared, problems: [] };
+    const { shared } = opened;
+    const { codecs, metrics, observers } = shared;
     const names = Object.keys(config.services);
-    const observers: RequestObserver[] = [];
-    if (metrics !== undefined) observers.push(metrics);
     const created = await Promise.allSettled(
       names.map((name) => {
         const service = config.services[name]!;
@@ -128,9 +132,12 @@ export class Gateway {
       else problems.push(...problemsOf(result.reason, `services.${names[index]}`));
     });
     const releases: (() => Promise<void> | void)[] = [];
+    // One connection per gateway for every filter that uses Redis; it connects only if one asks for it.
+    const redis = config.redis === undefined ? undefined : new SharedRedis(config.redis, logger);
+    if (redis !== undefined) releases.push(() => redis.close());
     const createFilters = (entries: readonly FilterEntry[], route: FilterRoute | undefined): Filter[] =>
       entries.flatMap((entry) => {
-        const context: FilterContext = { route, configPath: entry.configPath, baseDirectory: config.baseDirectory, logger, codecs, onClose: (callback) => void releases.push(callback) };
+        const context: FilterContext = { route, configPath: entry.configPath, baseDirectory: config.baseDirectory, logger, codecs, redis, onClose: (callback) => void releases.push(callback) };
         try {
           return [entry.factory.create(entry.options, context)];
         } catch (error) {
@@ -143,8 +150,8 @@ export class Gateway {
     const compile = (spec: RouteSpec) => {
       const { id, template, methods, configPath } = spec;
       try {
-        let handler = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
-        if (observers.length > 0) handler = timedUpstream(spec.service, handler);
+        const endpoint = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
+        const handler = observeUpstream(spec.service, config.services[spec.service]!.protocol, endpoint, logger);
         routes.push({ id, template: template ?? everyPath, methods, condition: spec.condition, handler: composeFilters(spec.filters, handler) });
         routeRows.push({
           id,
@@ -184,7 +191,9 @@ export class Gateway {
       }
     }
     const globalFilters = createFilters(config.filters, undefined);
-    const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases, services: endpoints, routeRows, metrics, ownsCodecs: host === undefined };
+    // A tracer or access log that could not start is listed with every other problem.
+    problems.push(...opened.problems);
+    const parts: GatewayParts = { endpoints: [...endpoints.values()], shared, releases, services: endpoints, routeRows, metrics, ownsShared: host === undefined };
     if (problems.length > 0) {
       await release(parts);
       throw new ConfigError(problems);
@@ -331,10 +340,10 @@ export class Gateway {
   }
 }
 
-/** Closes upstream connections, worker threads and whatever filters hold. */
+/** Closes upstream connections, worker threads and whatever filters hold (the gateway's Redis connection too). */
 async function release(parts: GatewayParts): Promise<void> {
   await Promise.all([...parts.endpoints.map((endpoint) => endpoint.close()), ...parts.releases.map((callback) => callback())]);
-  if (parts.ownsCodecs) await parts.codecs.close();
+  if (parts.ownsShared) await parts.shared.close();
 }
 
 /** The upstream a route names, for the routes table: a gRPC method, a SOAP service, or a path. */

@@ -14,6 +14,9 @@ import { requestHeadersFilter } from "../filters/request-headers.js";
 import { requestIdFilter } from "../filters/request-id.js";
 import { responseHeadersFilter } from "../filters/response-headers.js";
 import { setStatusFilter } from "../filters/set-status.js";
+import { rateLimitFilter } from "../filters/rate-limit.js";
+import { ipFilter } from "../filters/ip-filter.js";
+import { corsFilter } from "../filters/cors.js";
 import { validateFilter } from "../filters/validate.js";
 import { mockFilter } from "../filters/mock.js";
 import type { ListenerFactory } from "../listeners/listener.js";
@@ -52,6 +55,7 @@ export function builtinPlugins(): Plugins {
   for (const endpoint of [httpEndpointFactory, grpcEndpointFactory, tcpEndpointFactory]) plugins.endpoints.register(endpoint.protocol, endpoint);
   for (const filter of [requestIdFilter, requestHeadersFilter, responseHeadersFilter, setStatusFilter, validateFilter, mockFilter]) plugins.filters.register(filter.name, filter);
   for (const filter of [apiKeyFilter, jwtFilter, basicAuthFilter]) plugins.filters.register(filter.name, filter);
+  for (const filter of [rateLimitFilter, ipFilter, corsFilter]) plugins.filters.register(filter.name, filter);
   for (const codec of [jsonCodecFactory, xmlCodecFactory, protobufCodecFactory]) plugins.codecs.register(codec.name, codec);
   for (const format of [jsonFrameFormat, xmlFrameFormat, protobufFrameFormat]) plugins.frameFormats.register(format.name, format);
   return plugins;

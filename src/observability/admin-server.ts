@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Dashboard } from "./dashboard/dashboard.js";
+import type { LiveStats } from "./dashboard/live-stats.js";
 import { formatRoutesTable, type RouteRow } from "./routes-table.js";
 import type { UpstreamStatus } from "./upstream-status.js";
 
@@ -15,6 +17,8 @@ export interface AdminSources {
   config(): unknown;
   /** Reloads the config; returns undefined while reload is not available (POST /reload answers 501). */
   reload(): ReturnType<ReloadHandler> | undefined;
+  /** The live per-route figures /dashboard shows; absent, its routes show no traffic. */
+  readonly live?: LiveStats | undefined;
 }
 
 /** What POST /reload runs: the status and JSON body to answer with. */
@@ -38,12 +42,14 @@ export class AdminServer {
   readonly #options: AdminOptions;
   readonly #sources: AdminSources;
   readonly #tokenDigest: Buffer | undefined;
+  readonly #dashboard: Dashboard;
   #started: Promise<void> | undefined;
 
   constructor(options: AdminOptions, sources: AdminSources) {
     this.#options = options;
     this.#sources = sources;
     this.#tokenDigest = options.token === undefined ? undefined : digest(`Bearer ${options.token}`);
+    this.#dashboard = new Dashboard({ routes: () => sources.routes(), upstreams: () => sources.upstreams(), live: sources.live }, (header) => this.#authorized(header), options.token !== undefined);
     this.#server = createServer((request, response) => {
       this.#serve(request, response).catch((error: unknown) => send(response, 500, { error: error instanceof Error ? error.message : String(error) }));
     });
@@ -68,6 +74,7 @@ export class AdminServer {
 
   close(): Promise<void> {
     if (this.#started === undefined) return Promise.resolve();
+    this.#dashboard.close();
     return new Promise((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
@@ -75,11 +82,13 @@ export class AdminServer {
   }
 
   async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://admin");
+    // The dashboard checks the token itself: a browser also sends it as ?token= or a cookie.
+    if (Dashboard.owns(url.pathname)) return this.#dashboard.serve(request, response, url);
     if (!this.#authorized(request.headers.authorization)) {
       response.setHeader("www-authenticate", 'Bearer realm="rosetta-admin"');
       return send(response, 401, { error: "a valid bearer token is required" });
     }
-    const url = new URL(request.url ?? "/", "http://admin");
     const route = `${request.method} ${url.pathname}`;
     const sources = this.#sources;
     switch (route) {
@@ -113,7 +122,10 @@ export class AdminServer {
         return send(response, status, body);
       }
       default:
-        return send(response, 404, { error: `no admin endpoint ${route}`, endpoints: ["GET /healthz", "GET /readyz", "GET /metrics", "GET /routes", "GET /upstreams", "GET /config", "POST /reload"] });
+        return send(response, 404, {
+          error: `no admin endpoint ${route}`,
+          endpoints: ["GET /healthz", "GET /readyz", "GET /metrics", "GET /routes", "GET /upstreams", "GET /config", "POST /reload", "GET /dashboard"],
+        });
     }
   }
 

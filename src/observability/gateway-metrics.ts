@@ -1,6 +1,8 @@
 import type { RequestEnvelope, ResponseEnvelope } from "../core/envelope.js";
 import type { Body } from "../core/body.js";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { LiveStats } from "./dashboard/live-stats.js";
+import type { RouteWindow } from "./dashboard/route-window.js";
 import type { RequestObserver, RequestOutcome } from "./request-observer.js";
 import type { UpstreamStatus } from "./upstream-status.js";
 
@@ -13,6 +15,8 @@ interface RouteSeries {
   readonly requestBytes: HistogramChild;
   readonly responseBytes: HistogramChild;
   readonly byCode: Map<number, CounterChild>;
+  /** The route's dashboard window (shared by every listener's series of the route). */
+  readonly live: RouteWindow;
 }
 
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -31,6 +35,8 @@ export const unmatchedRoute = "unmatched";
  */
 export class GatewayMetrics implements RequestObserver {
   readonly registry = new Registry();
+  /** Per-route rolling figures and recent errors for /dashboard, fed here so the series lookup is shared. */
+  readonly live = new LiveStats();
   readonly #requests: Counter<string>;
   readonly #duration: Histogram<string>;
   readonly #routeMatch: Histogram<string>;
@@ -125,6 +131,7 @@ export class GatewayMetrics implements RequestObserver {
       series.byCode.set(response.status, counter);
     }
     counter.inc();
+    this.live.record(series.live, route, request, response, outcome);
     series.duration.observe((outcome.finishedAt - outcome.startedAt) / 1000);
     this.#routeMatch.observe(outcome.routeMatchMs / 1000);
     if (outcome.service !== undefined && outcome.upstreamMs >= 0) this.#upstreamOf(outcome.service).observe(outcome.upstreamMs / 1000);
@@ -165,6 +172,7 @@ export class GatewayMetrics implements RequestObserver {
         requestBytes: this.#requestBytes.labels(route),
         responseBytes: this.#responseBytes.labels(route),
         byCode: new Map(),
+        live: this.live.windowOf(route),
       };
       byRoute.set(route, series);
     }

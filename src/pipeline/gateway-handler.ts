@@ -1,10 +1,11 @@
+import { performance } from "node:perf_hooks";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { composeFilters, type Filter, type Handler } from "../core/handler.js";
-import type { ResponseEnvelope } from "../core/envelope.js";
+import type { RequestEnvelope, ResponseEnvelope } from "../core/envelope.js";
 import { StatusCode } from "../core/status-code.js";
 import { newRequestOutcome, requestOutcomeKey, type RequestObserver } from "../observability/request-observer.js";
-import { Router, type RouteEntry } from "./router.js";
+import { Router, type RouteEntry, type RouteOutcome } from "./router.js";
 
 export interface CompiledRoute extends RouteEntry {
   /** The route's filters around its endpoint call. */
@@ -15,18 +16,14 @@ export interface CompiledRoute extends RouteEntry {
  * The handler every listener calls: global filters, then routing, then the
  * route's own filters and endpoint. Whatever fails inside becomes an error
  * response here, so global filters see (and may decorate) every response,
- * and the returned promise never rejects.
+ * and the returned promise never rejects. Observers (metrics, access log,
+ * tracing) see every request start and finish; without one, nothing is
+ * added to the path.
  */
 export function createGatewayHandler(routes: readonly CompiledRoute[], globalFilters: readonly Filter[], observers: readonly RequestObserver[] = []): Handler {
   const router = new Router(routes);
-  const observed = observers.length > 0;
-  const route: Handler = (request) => {
-    const record = observed ? request.context.get(requestOutcomeKey) : undefined;
-    const matchStarted = record === undefined ? 0 : performance.now();
-    const outcome = router.match(request);
-    if (record !== undefined) record.routeMatchMs = performance.now() - matchStarted;
+  const dispatch = (request: RequestEnvelope, outcome: RouteOutcome<CompiledRoute>): Promise<ResponseEnvelope> => {
     if (outcome.kind === "matched") {
-      if (record !== undefined) record.route = outcome.route.id;
       request.params = outcome.params;
       try {
         return outcome.route.handler(request).catch(errorResponse);
@@ -46,6 +43,20 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
     }
     return Promise.resolve(errorResponse(new GatewayError(StatusCode.NOT_FOUND, `no route for ${request.method} ${request.path}`)));
   };
+  let route: Handler = (request) => dispatch(request, router.match(request));
+  if (observers.length > 0) {
+    // Observed: the route match is timed and the route id recorded (the record is there: observe() made it).
+    route = (request) => {
+      const record = request.context.get(requestOutcomeKey);
+      if (record === undefined) return dispatch(request, router.match(request));
+      const matchStarted = performance.now();
+      const outcome = router.match(request);
+      record.routeStart = matchStarted;
+      record.routeMatchMs = performance.now() - matchStarted;
+      if (outcome.kind === "matched") record.route = outcome.route.id;
+      return dispatch(request, outcome);
+    };
+  }
   let handler = route;
   if (globalFilters.length > 0) {
     const chain = composeFilters(globalFilters, route);
@@ -59,18 +70,36 @@ export function createGatewayHandler(routes: readonly CompiledRoute[], globalFil
       return pending.catch(errorResponse);
     };
   }
-  return observed ? observe(handler, observers) : handler;
+  return observers.length > 0 ? observe(handler, observers) : handler;
 }
 
-/** Tells every observer of each request's start and finish, with the outcome record the pipeline filled. */
+/**
+ * Makes each request's outcome record (with the trace context when an
+ * observer reads it) and tells every observer of the request's start and
+ * finish. An observer that throws never fails the request nor silences the
+ * others.
+ */
 function observe(handler: Handler, observers: readonly RequestObserver[]): Handler {
+  const traced = observers.some((observer) => observer.traced === true);
   return (request) => {
-    const outcome = newRequestOutcome();
+    const outcome = newRequestOutcome(request, traced);
     request.context.set(requestOutcomeKey, outcome);
-    for (const observer of observers) observer.started(request);
+    for (const observer of observers) {
+      try {
+        observer.started(request, outcome);
+      } catch {
+        // Observing is best effort: the request goes on.
+      }
+    }
     return handler(request).then((response) => {
       outcome.finishedAt = performance.now();
-      for (const observer of observers) observer.finished(request, response, outcome);
+      for (const observer of observers) {
+        try {
+          observer.finished(request, response, outcome);
+        } catch {
+          // As above: the response is sent whatever an observer did.
+        }
+      }
       return response;
     });
   };

@@ -113,6 +113,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     return { fields: { ...sections.route.fields, upstream: field(upstream) }, inherited: [] };
   }
   if (heading === "Circuit breaking and retries") return { fields: { circuitBreaker: field(circuitBreakerSchema), retry: field(retrySchema) }, inherited: [] };
+  if (heading === "Tracing and the access log") return { fields: { accessLog: field(sections.accessLog), tracing: field(sections.tracing) }, inherited: [] };
   if (heading === "`listeners[].tls`") return { fields: fieldsOf(listenerTlsSchema)!, inherited: [] };
   if (heading === "`services.<name>.tls`") return { fields: fieldsOf(upstreamTlsSchema)!, inherited: [] };
   match = /^`([\w-]+)` options$/.exec(heading);
@@ -122,6 +123,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
     const fields = schema === undefined ? undefined : fieldsOf(schema);
     return fields === undefined ? undefined : { fields, inherited: [] };
   }
+  if (heading === "`redis`") return { fields: sections.redis.fields, inherited: [] };
   if (heading === "`services.<name>` — balancing and health checks (every protocol)") {
     // One table for every protocol: the http health check's keys and the grpc one's `service`.
     const http = serviceTable("http")!;
@@ -130,6 +132,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
   }
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
   if (heading === "Metrics and the admin listener") return { fields: { admin: field(sections.admin) }, inherited: [] };
+  if (heading === "All cores: `workers`") return { fields: { workers: fieldsOf(sections.top)!.workers! }, inherited: [] };
   return undefined;
 }
 

@@ -260,7 +260,8 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       protoJson,
       channels: this.#channels,
       codecs: this.#context.codecs,
-      forwardHeaders: new Set(this.#options.forwardHeaders),
+      // The trace context always goes upstream, whatever else is forwarded.
+      forwardHeaders: new Set([...this.#options.forwardHeaders, "traceparent", "tracestate"]),
       maxMessageBytes: this.#options.maxSendMessageSize,
       toError: (status) => errorFromStatus(status, this.#protoJson, this.#registry, this.#name),
       service: this.#name,

@@ -9,6 +9,7 @@ import { readBodyBytes } from "../../core/read-body.js";
 import { messageShape, type MessageShape } from "../../protojson/message-shape.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import { decodeRequestBody } from "../../codecs/codec-step.js";
+import { translationEnd, translationStart } from "../../observability/request-observer.js";
 import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult, type UnaryResult } from "./grpc-calls.js";
@@ -101,8 +102,14 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   }
   return async (request) => {
     const options = callOptions(request);
-    const result = await route.channels.unary(options, await encodeRequest(request), request, route.retry);
-    return unaryResponse(route, answer, result, request);
+    const started = translationStart(request);
+    const message = await encodeRequest(request);
+    translationEnd(request, started);
+    const result = await route.channels.unary(options, message, request, route.retry);
+    const replyStarted = translationStart(request);
+    const response = unaryResponse(route, answer, result, request);
+    translationEnd(request, replyStarted);
+    return response;
   };
 }
 

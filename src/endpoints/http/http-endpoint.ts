@@ -32,6 +32,7 @@ import { RetryPolicy, verdictOfCode, verdictOfStatus, type RetryableCall } from 
 import { isMalformedReply } from "../malformed-reply.js";
 import { compileUpstreamPath, type UpstreamPath } from "../upstream-path.js";
 import { callBudget } from "../deadline.js";
+import { translationEnd, translationStart } from "../../observability/request-observer.js";
 
 interface Target {
   readonly origin: string;
@@ -123,8 +124,14 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     const translation = this.#translation(route);
     const declared = translation.upstream !== undefined || translation.soap !== undefined;
     const translated = async (request: RequestEnvelope, wanted: Codec | undefined): Promise<ResponseEnvelope> => {
+      const started = translationStart(request);
       await translateRequest(request, translation);
-      return translateResponse(await proxy(request), wanted, translation);
+      translationEnd(request, started);
+      const response = await proxy(request);
+      const replyStarted = translationStart(request);
+      const translated = await translateResponse(response, wanted, translation);
+      translationEnd(request, replyStarted);
+      return translated;
     };
     return (request) => {
       const wanted = wantedCodec(request, translation);

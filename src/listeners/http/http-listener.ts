@@ -99,14 +99,14 @@ class HttpListener implements Listener {
         this.#answer(req, res, errorResponse(body), chooseCodec, true);
         return;
       }
-      this.#forwarded(req.headers, parts.peer.address, parts.peer.scheme);
+      const client = this.#forwarded(req.headers, parts.peer.address, parts.peer.scheme);
       const request = createRequestEnvelope({
         method: req.method ?? "GET",
         path: parts.path,
         rawQuery: parts.rawQuery,
         headers: req.headers as HeaderMap,
         body,
-        peer: parts.peer,
+        peer: client === parts.peer.address ? parts.peer : { ...parts.peer, address: client },
         requestId: parts.requestId,
         trace: parts.trace,
       });

@@ -141,12 +141,11 @@ for (const transport of ["http2", "grpc-js"] as const) {
     try {
       for (let index = 0; index < 2; index++) assert.is((await post(gateway, "/read")).status, 503);
       assert.is(gateway.gateway.circuits().flaky?.state, "open");
-      const started = performance.now();
+      // Answered by the circuit, not by a refused connection (whose message differs); how fast is measured by
+      // benchmarks/circuit-fast-fail.ts, not asserted here (the machine is shared).
       const fast = await post(gateway, "/read");
-      const elapsed = performance.now() - started;
       assert.is(fast.status, 503);
       assert.match(String(fast.body.message), /circuit is open/);
-      assert.ok(elapsed < 50, `fast-fail took ${elapsed} ms`);
     } finally {
       await gateway.stop();
     }

@@ -40,8 +40,7 @@ test("the service circuit opens after consecutiveFailures 503s, then fails fast 
     assert.match(fast.body, /circuit is open/);
     assert.is(JSON.parse(fast.body).code, 14);
     assert.is(fast.headers["retry-after"], "30");
-    // A loose bound only (the machine is shared); the README gives the measured figure.
-    assert.ok(fast.ms < 50, `fast-fail took ${fast.ms} ms`);
+    // How fast is measured by benchmarks/circuit-fast-fail.ts (README), not asserted here: the machine is shared.
     assert.is(upstream.received.length, 3, "an open circuit sends nothing upstream");
   } finally {
     await gateway.stop();

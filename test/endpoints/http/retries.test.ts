@@ -186,7 +186,7 @@ test("the timeout bounds all tries together: no retry starts past it", async () 
     await response.body.dump();
     const elapsed = performance.now() - started;
     assert.ok([503, 504].includes(response.statusCode), String(response.statusCode));
-    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+    assert.ok(elapsed < 2000, `took ${elapsed} ms (ten tries would take 2.5 s)`);
     assert.ok(upstream.received.length <= 3, `tries: ${upstream.received.length}`);
   } finally {
     await gateway.stop();
