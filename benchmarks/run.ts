@@ -7,6 +7,7 @@ import { benchXmlVersusJson } from "./xml-vs-json.js";
 import { benchListeners } from "./listeners.js";
 import { benchPolicies } from "./policies.js";
 import { benchEventLoop, benchSlowBody, benchSlowloris } from "./hardening.js";
+import { benchReload } from "./reload.js";
 import { benchTracing } from "./tracing.js";
 import { benchWorkers } from "./workers.js";
 
@@ -31,6 +32,13 @@ const seconds = Number(values.duration);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 const script = (name: string) => fileURLToPath(new URL(`./processes/${name}.js`, import.meta.url));
+
+// The reload benchmark brings its own load (HTTP, WebSocket and TCP callers); the others need wrk.
+if (sections.has("reload")) {
+  await benchReload({ reloads: 20, seconds: Number(values.duration === "5" ? 20 : values.duration) });
+  sections.delete("reload");
+  if (sections.size === 0) process.exit(0);
+}
 
 if (!hasWrk()) {
   process.stderr.write("The load generator is wrk (C, one thread, so it takes little CPU from the processes it measures).\nInstall it with: apt-get install -y wrk\n");

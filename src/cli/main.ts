@@ -5,6 +5,8 @@ import { loadConfigFile } from "../gateway/load-config.js";
 import { validateGatewayConfig, type GatewayConfig } from "../gateway/gateway-config.js";
 import { startDemo, type Demo } from "../demo/demo.js";
 import { Gateway } from "../gateway/gateway.js";
+import { GatewayHost } from "../gateway/gateway-host.js";
+import { watchConfigFile } from "../gateway/config-watcher.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../gateway/plugins.js";
 import { formatRoutesTable } from "../observability/routes-table.js";
@@ -17,7 +19,8 @@ import { runWorker } from "./worker.js";
 const usage = `Usage: rosetta <command> [options]
 
 Commands:
-  start [-c gateway.yaml]   run the gateway; without -c, the embedded demo
+  start [-c gateway.yaml]   run the gateway; without -c, the embedded demo. The config
+                            reloads on file change, SIGHUP and the admin POST /reload
   validate -c gateway.yaml  check a config; print every problem; exit 1 on any
   routes -c gateway.yaml    print every route, generated ones included (as /routes?format=text)
   help                      this text
@@ -27,6 +30,7 @@ Options:
   -c, --config FILE         config file (YAML or JSON)
   -p, --port N              demo only: the gateway's port (default 8080)
       --log-level LEVEL     info | warn | error | silent (default info)
+      --no-watch            start only: do not reload when the config file changes
 `;
 
 const hint = "run `rosetta help` for usage";
@@ -39,6 +43,7 @@ function parseArguments(argv: string[]) {
       config: { type: "string", short: "c" },
       port: { type: "string", short: "p" },
       "log-level": { type: "string" },
+      "no-watch": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -87,31 +92,58 @@ async function main(argv: string[]): Promise<number> {
     const level = (values["log-level"] ?? "info") as LogLevel;
     if (!["info", "warn", "error", "silent"].includes(level)) return fail(`unknown log level "${level}"`);
     const logger = createLogger(level);
-    let demo: Demo | undefined;
-    let config: GatewayConfig;
     if (values.config !== undefined) {
-      config = await loadConfigFile(values.config, plugins);
+      const file = values.config;
+      // SIGHUP must never end the process (supervisors send it); until the host runs, it is noted and dropped.
+      const early = () => logger.warn("SIGHUP before the gateway started: ignored");
+      process.on("SIGHUP", early);
+      // Read once here to choose the process shape; the host (or each worker's host) reads it again on reload.
+      let first: GatewayConfig | undefined = await loadConfigFile(file, plugins);
+      const load = async () => {
+        const config = first ?? (await loadConfigFile(file, plugins));
+        first = undefined;
+        return config;
+      };
       // `workers` > 1: this process supervises, the forked ones (running this same command) serve.
       const slot = cluster.isWorker ? slotFromEnvironment(process.env) : undefined;
-      if (slot !== undefined) return runWorker(config, slot, plugins, workerLogger(logger, slot.slot));
-      const workers = workerCount(config.workers);
-      if (workers > 1) return runSupervisor(config, workers, workerLogger(logger, 0));
-    } else {
-      const port = Number(values.port ?? 8080);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(`invalid port "${values.port}"`);
-      demo = await startDemo(port);
-      config = validateGatewayConfig(demo.config, plugins);
+      const workers = workerCount(first.workers);
+      if (slot !== undefined || workers > 1) {
+        // Both install their own SIGHUP handler before their first await.
+        process.off("SIGHUP", early);
+        if (slot !== undefined) return runWorker(load, slot, plugins, workerLogger(logger, slot.slot));
+        return runSupervisor(first, workers, workerLogger(logger, 0), values["no-watch"] === true ? undefined : file);
+      }
+      const host = await GatewayHost.start({ load, plugins, logger });
+      process.off("SIGHUP", early);
+      const reload = (why: string) => {
+        logger.info("reloading the config", { why, file });
+        void host.reload();
+      };
+      process.on("SIGHUP", () => reload("SIGHUP"));
+      const watcher = values["no-watch"] === true ? undefined : watchConfigFile(file, () => reload("file changed"));
+      logger.info("ready", { config: file, reloadOn: watcher === undefined ? ["SIGHUP", "POST /reload"] : ["file change", "SIGHUP", "POST /reload"] });
+      await waitForSignal();
+      logger.info("shutting down");
+      watcher?.close();
+      const forced = () => process.exit(1);
+      process.once("SIGINT", forced);
+      process.once("SIGTERM", forced);
+      await host.stop();
+      return 0;
     }
-    // Until configuration reload exists, SIGHUP (sent by many supervisors) must not end the process.
-    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: configuration reload is not supported yet; restart to apply changes"));
+    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: the demo has no config file to reload"));
+    const port = Number(values.port ?? 8080);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(`invalid port "${values.port}"`);
+    const demo: Demo = await startDemo(port);
+    const config: GatewayConfig = validateGatewayConfig(demo.config, plugins);
     let gateway: Gateway;
     try {
       gateway = await Gateway.start(config, plugins, logger);
     } catch (error) {
-      await demo?.stop();
+      await demo.stop();
       throw error;
     }
-    if (demo !== undefined) {
+    {
       const { port } = gateway.listeners[0]!.address();
       const url = `http://127.0.0.1:${port}`;
       const tcpFramesPort = gateway.listeners[1]!.address().port;
@@ -128,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", forced);
     process.once("SIGTERM", forced);
     await gateway.stop();
-    await demo?.stop();
+    await demo.stop();
     return 0;
   }
   return fail(`unknown command "${command}"; ${hint}`);

@@ -2,6 +2,7 @@ import cluster, { type Worker } from "node:cluster";
 import type { GatewayConfig } from "../gateway/gateway-config.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
 import { AdminServer } from "../observability/admin-server.js";
+import { watchConfigFile } from "../gateway/config-watcher.js";
 import { ClusterMetrics, type MetricsSnapshot } from "../observability/cluster-metrics.js";
 import type { Logger } from "../observability/logger.js";
 import { redactSecrets } from "../observability/redact.js";
@@ -38,7 +39,7 @@ interface Slot {
  * workers gracefully on SIGINT/SIGTERM, and answers the admin endpoints for
  * the whole group. Resolves with the exit code.
  */
-export async function runSupervisor(config: GatewayConfig, count: number, logger: Logger): Promise<number> {
+export async function runSupervisor(config: GatewayConfig, count: number, logger: Logger, watchFile?: string): Promise<number> {
   // Round-robin in the primary spreads connections evenly; the OS default (SCHED_NONE) lets the busiest worker win most accepts.
   cluster.schedulingPolicy = cluster.SCHED_RR;
   const metrics = new ClusterMetrics();
@@ -186,6 +187,7 @@ export async function runSupervisor(config: GatewayConfig, count: number, logger
     if (slots.every((slot) => slot.worker === undefined)) finish();
     await finished;
     clearTimeout(killer);
+    watcher?.close();
     await admin?.close();
     logger.info("stopped");
     exit(code);
@@ -193,11 +195,15 @@ export async function runSupervisor(config: GatewayConfig, count: number, logger
 
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
-  process.on("SIGHUP", () => {
+  // Each worker reloads the file itself (through forWorker); the supervisor only passes the word on.
+  const forward = (why: string) => {
     const running = live();
-    logger.info("forwarding SIGHUP to the workers", { workers: running.map((slot) => slot.slot) });
+    logger.info("forwarding SIGHUP to the workers", { why, workers: running.map((slot) => slot.slot) });
     for (const slot of running) slot.worker?.process.kill("SIGHUP");
-  });
+  };
+  process.on("SIGHUP", () => forward("SIGHUP"));
+  // One watcher for the group, in the supervisor, rather than one per worker.
+  const watcher = watchFile === undefined ? undefined : watchConfigFile(watchFile, () => forward("file changed"));
 
   if (admin !== undefined && config.admin !== undefined) {
     try {

@@ -1,4 +1,4 @@
-import { Gateway } from "../gateway/gateway.js";
+import { GatewayHost } from "../gateway/gateway-host.js";
 import type { GatewayConfig } from "../gateway/gateway-config.js";
 import type { Plugins } from "../gateway/plugins.js";
 import { forWorker, type WorkerSlot } from "../gateway/workers-options.js";
@@ -10,12 +10,23 @@ import { isRosettaMessage, reportIntervalMs, type WorkerAnswer, type WorkerQuest
  * One worker process under the supervisor: the gateway as in a single
  * process, with the listeners shared through cluster, its slice of the FTP
  * passive range, and no admin port of its own (the supervisor asks it for
- * metrics and readiness over IPC). Resolves with the exit code.
+ * metrics and readiness over IPC). It runs a reload host, so SIGHUP (which the
+ * supervisor forwards) and the supervisor's POST /reload reload this worker:
+ * `load` reads the file again and every config, first or reloaded, goes
+ * through forWorker. Resolves with the exit code.
  */
-export async function runWorker(config: GatewayConfig, slot: WorkerSlot, plugins: Plugins, logger: Logger): Promise<number> {
-  const gateway = await Gateway.start(forWorker(config, slot), plugins, logger);
+export async function runWorker(load: () => Promise<GatewayConfig>, slot: WorkerSlot, plugins: Plugins, logger: Logger): Promise<number> {
+  // SIGHUP must never end a worker; until the host runs, it is noted and dropped.
+  let host: GatewayHost | undefined;
+  process.on("SIGHUP", () => {
+    if (host === undefined) logger.warn("SIGHUP before the gateway started: ignored");
+    else void host.reloadResponse().then(({ status }) => logger.info("reload on SIGHUP", { status }));
+  });
+  const running = await GatewayHost.start({ load: async () => forWorker(await load(), slot), plugins, logger });
+  host = running;
   let lastRoutes: readonly RouteRow[] | undefined;
   const report = () => {
+    const { gateway } = running;
     const routes = gateway.routes();
     const { ready, reasons } = gateway.readiness();
     const message: WorkerReport = {
@@ -24,7 +35,7 @@ export async function runWorker(config: GatewayConfig, slot: WorkerSlot, plugins
       ready,
       reasons,
       upstreams: gateway.upstreams(),
-      listeners: gateway.listeners.map((listener) => ({ name: listener.name, protocol: listener.protocol, port: listener.address().port })),
+      listeners: running.listeners().map((listener) => ({ name: listener.name, protocol: listener.protocol, port: listener.address().port })),
       ...(routes === lastRoutes ? {} : { routes }),
     };
     lastRoutes = routes;
@@ -33,12 +44,7 @@ export async function runWorker(config: GatewayConfig, slot: WorkerSlot, plugins
   report();
   const reporting = setInterval(report, reportIntervalMs).unref();
   process.on("message", (message: unknown) => {
-    if (isRosettaMessage<WorkerQuestion>(message, "rosetta:ask")) void answer(gateway, message);
-  });
-  process.on("SIGHUP", () => {
-    // The supervisor forwards its SIGHUP here; reload is whatever the gateway's reload handler does.
-    if (gateway.reloadHandler === undefined) logger.warn("SIGHUP ignored: configuration reload is not supported yet; restart to apply changes");
-    else void gateway.reloadHandler().then(({ status }) => logger.info("reload on SIGHUP", { status }));
+    if (isRosettaMessage<WorkerQuestion>(message, "rosetta:ask")) void answer(running, message);
   });
   await new Promise<void>((resolve) => {
     // A second signal (Ctrl-C reaches the workers and the supervisor forwards SIGTERM too) changes nothing: the supervisor bounds the wait.
@@ -48,18 +54,18 @@ export async function runWorker(config: GatewayConfig, slot: WorkerSlot, plugins
   });
   clearInterval(reporting);
   logger.info("shutting down");
-  await gateway.stop();
+  await running.stop();
   return 0;
 }
 
-async function answer(gateway: Gateway, question: WorkerQuestion): Promise<void> {
+async function answer(host: GatewayHost, question: WorkerQuestion): Promise<void> {
   let reply: WorkerAnswer;
   try {
     if (question.what === "metrics") {
-      reply = { type: "rosetta:answer", id: question.id, metrics: (await gateway.metrics?.registry.getMetricsAsJSON()) ?? [] };
+      // The metrics are the host's (shared across reloads), so counters run on through a reload.
+      reply = { type: "rosetta:answer", id: question.id, metrics: (await host.gateway.metrics?.registry.getMetricsAsJSON()) ?? [] };
     } else {
-      const reloading = gateway.reloadHandler?.();
-      reply = { type: "rosetta:answer", id: question.id, reload: reloading === undefined ? { status: 501, body: { error: "reload not available" } } : await reloading };
+      reply = { type: "rosetta:answer", id: question.id, reload: await host.reloadResponse() };
     }
   } catch (error) {
     reply = { type: "rosetta:answer", id: question.id, reload: { status: 500, body: { error: error instanceof Error ? error.message : String(error) } } };

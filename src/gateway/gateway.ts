@@ -1,4 +1,4 @@
-import { CodecRegistry } from "../codecs/codec-registry.js";
+import type { CodecRegistry } from "../codecs/codec-registry.js";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../options/error-codes.js";
 import type { FilterEntry, GatewayConfig } from "./gateway-config.js";
 import type { FilterContext, FilterRoute } from "../filters/filter-factory.js";
@@ -12,21 +12,29 @@ import { createGatewayHandler, type CompiledRoute } from "../pipeline/gateway-ha
 import { parsePathTemplate, type PathTemplate } from "../pipeline/path-template.js";
 import type { Plugins } from "./plugins.js";
 import { inject, type InjectRequest, type InjectResponse } from "./inject.js";
-import { timeCodec } from "../codecs/codec-timing.js";
 import { AdminServer, type ReloadHandler } from "../observability/admin-server.js";
-import { GatewayMetrics } from "../observability/gateway-metrics.js";
+import type { GatewayMetrics } from "../observability/gateway-metrics.js";
 import { redactSecrets } from "../observability/redact.js";
-import type { RequestObserver } from "../observability/request-observer.js";
 import { observeUpstream } from "../observability/observe-upstream.js";
-import { openAccessLog, openTracer, type OpenedObserver } from "./observation.js";
 import type { RouteRow } from "../observability/routes-table.js";
 import type { UpstreamStatus } from "../observability/upstream-status.js";
 import { upstreamStatusOf } from "./upstream-status-of.js";
+import { openSharedParts, type SharedParts } from "./shared-parts.js";
+
+/**
+ * A gateway built by a reload host (gateway-host.ts): its listeners call the
+ * host's stable handler, and the codecs, metrics, tracer and access log are
+ * the host's.
+ */
+export interface HostedBy {
+  readonly handle: Handler;
+  readonly shared: SharedParts;
+}
 
 /** What the gateway owns besides its handler and listeners; released when it stops. */
 interface GatewayParts {
   readonly endpoints: readonly Endpoint<unknown>[];
-  readonly codecs: CodecRegistry;
+  readonly shared: SharedParts;
   /** What filters asked to release (FilterContext.onClose). */
   readonly releases: readonly (() => Promise<void> | void)[];
   /** Endpoints by service name, for /upstreams and readiness. */
@@ -35,6 +43,8 @@ interface GatewayParts {
   readonly routeRows: readonly RouteRow[];
   /** Present when the admin listener is configured. */
   readonly metrics: GatewayMetrics | undefined;
+  /** False when a reload host lent the shared parts: it closes them, not this gateway. */
+  readonly ownsShared: boolean;
 }
 
 /** A route to compile: a config route, or one an endpoint brings with it. */
@@ -73,7 +83,7 @@ export class Gateway {
 
   private constructor(config: GatewayConfig, logger: Logger, handle: Handler, parts: GatewayParts, listeners: readonly Listener[]) {
     this.#parts = parts;
-    this.#codecs = parts.codecs;
+    this.#codecs = parts.shared.codecs;
     this.#config = config;
     this.#logger = logger;
     this.handle = handle;
@@ -95,10 +105,13 @@ export class Gateway {
   }
 
   /** Loads every service and compiles every route; rejects with one ConfigError listing all problems. */
-  static async create(config: GatewayConfig, plugins: Plugins, logger: Logger): Promise<Gateway> {
-    const codecs = new CodecRegistry(plugins.codecs.keys().map((name) => plugins.codecs.get(name).create(config.codecs[name])));
-    const names = Object.keys(config.services);
+  static async create(config: GatewayConfig, plugins: Plugins, logger: Logger, host?: HostedBy): Promise<Gateway> {
     let gateway: Gateway | undefined;
+    // Codecs, metrics, tracer and access log: the reload host's when it lends them, else this gateway's own.
+    const opened = host === undefined ? await openSharedParts(config, plugins, logger, () => gateway?.upstreams() ?? []) : { shared: host.shared, problems: [] };
+    const { shared } = opened;
+    const { codecs, metrics, observers } = shared;
+    const names = Object.keys(config.services);
     const created = await Promise.allSettled(
       names.map((name) => {
         const service = config.services[name]!;
@@ -178,27 +191,9 @@ export class Gateway {
       }
     }
     const globalFilters = createFilters(config.filters, undefined);
-    // Who watches requests, in one list: metrics with the admin listener, tracing, the access log. They
-    // share one outcome record per request, which the pipeline fills whatever of them is configured.
-    const observers: RequestObserver[] = [];
-    const metrics = config.admin === undefined ? undefined : new GatewayMetrics(() => gateway?.upstreams() ?? []);
-    if (metrics !== undefined) {
-      observers.push(metrics);
-      for (const name of plugins.codecs.keys()) timeCodec(codecs.get(name), metrics.codecTimer);
-    }
-    const open = async (path: string, start: () => OpenedObserver | Promise<OpenedObserver>) => {
-      try {
-        const opened = await start();
-        observers.push(opened.observer);
-        releases.push(() => opened.close());
-      } catch (error) {
-        problems.push(...problemsOf(error, path));
-      }
-    };
-    const { tracing, accessLog } = config;
-    if (tracing !== undefined) await open("tracing", () => openTracer(tracing, logger));
-    if (accessLog !== undefined) await open("accessLog", () => openAccessLog(accessLog, logger));
-    const parts: GatewayParts = { endpoints: [...endpoints.values()], codecs, releases, services: endpoints, routeRows, metrics };
+    // A tracer or access log that could not start is listed with every other problem.
+    problems.push(...opened.problems);
+    const parts: GatewayParts = { endpoints: [...endpoints.values()], shared, releases, services: endpoints, routeRows, metrics, ownsShared: host === undefined };
     if (problems.length > 0) {
       await release(parts);
       throw new ConfigError(problems);
@@ -207,7 +202,11 @@ export class Gateway {
     const listeners = config.listeners.flatMap((options, index) => {
       const configPath = `listeners[${index}]`;
       try {
-        return [plugins.listeners.get(options.protocol).create(options, { handle, codecs, frameFormats: plugins.frameFormats, logger, baseDirectory: config.baseDirectory, configPath })];
+        return [
+          plugins.listeners
+            .get(options.protocol)
+            .create(options, { handle: host?.handle ?? handle, codecs, frameFormats: plugins.frameFormats, logger, baseDirectory: config.baseDirectory, configPath }),
+        ];
       } catch (error) {
         problems.push(...problemsOf(error, configPath));
         return [];
@@ -315,6 +314,20 @@ export class Gateway {
     return inject(this.handle, this.#codecs, this.#config.listeners, request);
   }
 
+  /**
+   * For a reload host, which binds and closes the listeners itself: marks this
+   * generation's listeners bound (readiness), or releases its endpoints and
+   * filter resources once its in-flight calls are done (never its listeners).
+   */
+  markBound(): void {
+    this.#listening = true;
+  }
+
+  /** See markBound. */
+  retire(): Promise<void> {
+    return release(this.#parts);
+  }
+
   /** Graceful: stop accepting, let in-flight requests finish (bounded by shutdown.timeout), then close upstream connections. */
   stop(graceMs = this.#config.shutdownTimeout): Promise<void> {
     this.#stopping ??= (async () => {
@@ -327,10 +340,10 @@ export class Gateway {
   }
 }
 
-/** Closes upstream connections, worker threads and whatever filters hold. */
+/** Closes upstream connections, worker threads and whatever filters hold (the gateway's Redis connection too). */
 async function release(parts: GatewayParts): Promise<void> {
   await Promise.all([...parts.endpoints.map((endpoint) => endpoint.close()), ...parts.releases.map((callback) => callback())]);
-  await parts.codecs.close();
+  if (parts.ownsShared) await parts.shared.close();
 }
 
 /** The upstream a route names, for the routes table: a gRPC method, a SOAP service, or a path. */
@@ -346,7 +359,7 @@ function upstreamTarget(upstream: unknown): string | undefined {
 }
 
 /** What a bind error means, in words an operator acts on. */
-const listenFailures: Record<string, string> = {
+export const listenFailures: Record<string, string> = {
   EADDRINUSE: "the address is already in use by another process (EADDRINUSE)",
   EACCES: "permission denied; ports below 1024 need privileges (EACCES)",
   EADDRNOTAVAIL: "this machine has no such address (EADDRNOTAVAIL)",

@@ -26,6 +26,8 @@ export const ConfigErrorCode = {
   LISTEN: "ROSETTA_ERR_LISTEN",
   /** A TLS file that cannot be read, or certificates and keys that do not load together. */
   TLS: "ROSETTA_ERR_TLS",
+  /** A hot reload that changes what only a restart applies (admin, codecs). */
+  RELOAD: "ROSETTA_ERR_RELOAD",
 } as const;
 
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];

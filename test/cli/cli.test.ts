@@ -215,23 +215,6 @@ test("rosetta start: a port in use is reported as such, not as a config problem"
   }
 });
 
-test("rosetta start: SIGHUP is logged and ignored", async () => {
-  const file = writeConfig("listeners: [ { name: web, protocol: http, host: 127.0.0.1, port: 0 } ]\n");
-  const gateway = run(["start", "-c", file], /"msg":"listening"/);
-  await gateway.ready;
-  const ignored = run.lastChild!;
-  const logged = new Promise<void>((resolve) =>
-    ignored.stderr!.on("data", (chunk: Buffer) => {
-      if (String(chunk).includes("SIGHUP ignored")) resolve();
-    }),
-  );
-  gateway.kill("SIGHUP");
-  await logged;
-  assert.is(ignored.exitCode, null, "still running after SIGHUP");
-  gateway.kill("SIGTERM");
-  assert.is((await gateway.done).code, 0);
-});
-
 test("rosetta validate: a proto that cannot be loaded names the file, the line and the include roots", async () => {
   const directory = mkdtempSync(join(tmpdir(), "rosetta-protos-"));
   writeFileSync(join(directory, "broken.proto"), 'syntax = "proto3";\npackage x;\nmessage A {\n  int32 a = 1\n}\n');

@@ -239,6 +239,41 @@ workers("a killed worker is restarted in its slot and traffic continues; SIGHUP 
   assert.is(after.status, 200);
 });
 
+workers("SIGHUP reloads every worker from the file, through forWorker; a change to workers is refused by each", async (context) => {
+  const file = writeConfig(clusterConfig(context.upstream.port));
+  const gateway = (context.gateway = new RosettaProcess(file));
+  const { port, admin, workers: byslot } = await gateway.ready();
+  context.pids = [...byslot.values()];
+  assert.is((await get(port, "/added")).status, 404);
+  const added = `  - { id: added, match: { path: "/added" }, upstream: { service: echo, path: "/echo" } }\n`;
+  writeFileSync(file, clusterConfig(context.upstream.port, added));
+  gateway.child.kill("SIGHUP");
+  for (const slot of [1, 2]) await gateway.waitLine((line) => line.worker === slot && line.msg === "config reloaded", `worker ${slot} to reload`);
+  const owners = new Set<number | null>();
+  for (let index = 0; index < 10; index++) {
+    const { status, body } = await get(port, "/added");
+    assert.is(status, 200, body);
+    owners.add((JSON.parse(body) as { gatewayPid: number | null }).gatewayPid);
+  }
+  assert.equal([...owners].sort(), [...context.pids].sort(), "both workers serve the new route");
+  // A reloaded config is a worker's config again: still no admin port of its own (the supervisor's stays the only one).
+  assert.is(gateway.lines.filter((line) => line.msg === "admin listening").length, 1);
+
+  writeFileSync(file, clusterConfig(context.upstream.port, added).replace("workers: 2", "workers: 3"));
+  const response = await fetch(`http://127.0.0.1:${admin}/reload`, { method: "POST" });
+  const body = (await response.json()) as { workers: { status: string; problems?: { code: string; path: string }[] }[] };
+  assert.is(response.status, 422, JSON.stringify(body));
+  assert.is(body.workers.length, 2);
+  for (const answer of body.workers) {
+    assert.is(answer.status, "refused");
+    assert.ok(
+      answer.problems?.some((problem) => problem.code === "ROSETTA_ERR_RELOAD" && problem.path === "workers"),
+      JSON.stringify(answer),
+    );
+  }
+  assert.is((await get(port, "/added")).status, 200, "the previous config keeps serving");
+});
+
 workers("a worker that keeps dying at start stops the supervisor with exit 1 and says why", async (context) => {
   const folder = mkdtempSync(join(tmpdir(), "rosetta-workers-"));
   const marker = join(folder, "crash");
