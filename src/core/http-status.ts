@@ -24,6 +24,31 @@ const httpStatusByCode: Readonly<Record<StatusCode, number>> = {
   [StatusCode.UNAUTHENTICATED]: 401,
 };
 
+/**
+ * An HTTP status as a gRPC code, as gRPC's own mapping does for a reply that
+ * is not gRPC (doc/http-grpc-status-mapping.md); below 400 is OK.
+ */
+export function codeFromHttpStatus(status: number): StatusCode {
+  if (status < 400) return StatusCode.OK;
+  switch (status) {
+    case 400:
+      return StatusCode.INTERNAL;
+    case 401:
+      return StatusCode.UNAUTHENTICATED;
+    case 403:
+      return StatusCode.PERMISSION_DENIED;
+    case 404:
+      return StatusCode.UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return StatusCode.UNAVAILABLE;
+    default:
+      return StatusCode.UNKNOWN;
+  }
+}
+
 export function httpStatusFromCode(code: StatusCode): number {
   return httpStatusByCode[code];
 }

@@ -1,6 +1,6 @@
 import type { Cancellation } from "../core/cancellation.js";
 import { GatewayError } from "../core/gateway-error.js";
-import { httpStatusFromCode } from "../core/http-status.js";
+import { codeFromHttpStatus, httpStatusFromCode } from "../core/http-status.js";
 import { StatusCode } from "../core/status-code.js";
 import { ConfigErrorCode } from "../options/error-codes.js";
 import { duration, integer, list, object, optional, refine, string, withDefault, type Infer, type Schema } from "../options/schema.js";
@@ -52,28 +52,6 @@ export interface TryVerdict {
   readonly status: number;
   readonly connectFailure: boolean;
   readonly reset: boolean;
-}
-
-/** The standard HTTP → gRPC code table (grpc/doc/http-grpc-status-mapping.md) for an HTTP upstream's status. */
-export function codeFromHttpStatus(status: number): StatusCode {
-  if (status < 400) return StatusCode.OK;
-  switch (status) {
-    case 400:
-      return StatusCode.INTERNAL;
-    case 401:
-      return StatusCode.UNAUTHENTICATED;
-    case 403:
-      return StatusCode.PERMISSION_DENIED;
-    case 404:
-      return StatusCode.UNIMPLEMENTED;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return StatusCode.UNAVAILABLE;
-    default:
-      return StatusCode.UNKNOWN;
-  }
 }
 
 export function verdictOfStatus(status: number): TryVerdict {

@@ -1,4 +1,5 @@
 import type protobuf from "protobufjs";
+import { defaultScalar } from "../protojson/binary.js";
 import { messageInfo, type FieldInfo } from "../protojson/message-info.js";
 
 /** One broken rule: the field's path in proto names (`item.tags[1]`) and what is wrong, as google.rpc.BadRequest.FieldViolation. */
@@ -138,23 +139,7 @@ function isUnset(value: unknown, info: FieldInfo): boolean {
 }
 
 function zeroOf(info: FieldInfo): unknown {
-  if (info.kind === "enum") return 0;
-  switch (info.scalar) {
-    case "string":
-      return "";
-    case "bytes":
-      return new Uint8Array(0);
-    case "bool":
-      return false;
-    case "int64":
-    case "uint64":
-    case "sint64":
-    case "fixed64":
-    case "sfixed64":
-      return "0";
-    default:
-      return 0;
-  }
+  return info.kind === "enum" || info.scalar === undefined ? 0 : defaultScalar(info.scalar);
 }
 
 const listText = (values: readonly unknown[]) => `[${values.join(", ")}]`;

@@ -2,6 +2,7 @@ import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, ty
 import { Metadata } from "@grpc/grpc-js";
 import type { Cancellation } from "../../core/cancellation.js";
 import { StatusCode } from "../../core/status-code.js";
+import { codeFromHttpStatus } from "../../core/http-status.js";
 import type { StatusToError, UnaryResult } from "./grpc-calls.js";
 import type { ClientTls } from "../../tls/client-tls.js";
 
@@ -9,27 +10,6 @@ export interface Http2ChannelOptions {
   readonly maxReceiveMessageSize: number;
   readonly keepaliveTime: number;
   readonly keepaliveTimeout: number;
-}
-
-/** HTTP status of a non-gRPC answer → code, per the gRPC "HTTP to gRPC status code mapping". */
-function codeOfHttpStatus(status: number): StatusCode {
-  switch (status) {
-    case 400:
-      return StatusCode.INTERNAL;
-    case 401:
-      return StatusCode.UNAUTHENTICATED;
-    case 403:
-      return StatusCode.PERMISSION_DENIED;
-    case 404:
-      return StatusCode.UNIMPLEMENTED;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return StatusCode.UNAVAILABLE;
-    default:
-      return StatusCode.UNKNOWN;
-  }
 }
 
 /** `grpc-timeout` for a deadline: whole milliseconds, at most 8 digits. */
@@ -179,7 +159,7 @@ export class Http2UnaryChannel {
         responseHeaders = received;
         const status = Number(received[constants.HTTP2_HEADER_STATUS]);
         if (received["grpc-status"] !== undefined) return settleFrom(received, true);
-        if (status !== 200) fail(codeOfHttpStatus(status), `upstream answered HTTP ${status}`, undefined, status === 502 || status === 503 || status === 504);
+        if (status !== 200) fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, undefined, status === 502 || status === 503 || status === 504);
         else if (!String(received["content-type"] ?? "").startsWith("application/grpc")) malformed(`its content-type is ${String(received["content-type"])}, not application/grpc`);
       });
       stream.on("data", (chunk: Buffer) => {
