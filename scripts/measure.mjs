@@ -20,6 +20,7 @@ const layers = [
   ["config/duration.ts", 1, "options"],
   ["config/error-codes.ts", 1, "options"], // old home of the options toolkit
   ["protos/", 2],
+  ["tls/", 2],
   ["schema/", 2, "protos"], // old src/schema = protobuf descriptors
   ["protojson/", 3],
   ["codecs/protojson/", 3, "protojson"],
