@@ -6,7 +6,7 @@ import { validateGatewayConfig, type GatewayConfig } from "../gateway/gateway-co
 import { startDemo, type Demo } from "../demo/demo.js";
 import { Gateway } from "../gateway/gateway.js";
 import { GatewayHost } from "../gateway/gateway-host.js";
-import { watchConfigFile } from "../gateway/config-watcher.js";
+import { watchConfigSource } from "../gateway/config-watcher.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../gateway/plugins.js";
 import { formatRoutesTable } from "../observability/routes-table.js";
@@ -107,11 +107,13 @@ async function main(argv: string[]): Promise<number> {
       // `workers` > 1: this process supervises, the forked ones (running this same command) serve.
       const slot = cluster.isWorker ? slotFromEnvironment(process.env) : undefined;
       const workers = workerCount(first.workers);
+      const loaded = first;
+      const watch = values["no-watch"] === true ? undefined : (changed: (why: string) => void) => watchConfigSource(file, loaded, changed, logger);
       if (slot !== undefined || workers > 1) {
         // Both install their own SIGHUP handler before their first await.
         process.off("SIGHUP", early);
         if (slot !== undefined) return runWorker(load, slot, plugins, workerLogger(logger, slot.slot));
-        return runSupervisor(first, workers, workerLogger(logger, 0), values["no-watch"] === true ? undefined : file);
+        return runSupervisor(first, workers, workerLogger(logger, 0), watch);
       }
       const host = await GatewayHost.start({ load, plugins, logger });
       process.off("SIGHUP", early);
@@ -120,8 +122,8 @@ async function main(argv: string[]): Promise<number> {
         void host.reload();
       };
       process.on("SIGHUP", () => reload("SIGHUP"));
-      const watcher = values["no-watch"] === true ? undefined : watchConfigFile(file, () => reload("file changed"));
-      logger.info("ready", { config: file, reloadOn: watcher === undefined ? ["SIGHUP", "POST /reload"] : ["file change", "SIGHUP", "POST /reload"] });
+      const watcher = watch?.(reload);
+      logger.info("ready", { config: file, reloadOn: watcher === undefined ? ["SIGHUP", "POST /reload"] : [watcher.trigger, "SIGHUP", "POST /reload"] });
       await waitForSignal();
       logger.info("shutting down");
       watcher?.close();
