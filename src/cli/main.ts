@@ -20,7 +20,8 @@ const usage = `Usage: rosetta <command> [options]
 
 Commands:
   start [-c gateway.yaml]   run the gateway; without -c, the embedded demo. The config
-                            reloads on file change, SIGHUP and the admin POST /reload
+                            reloads on file change (the etcd key's, with configSource),
+                            SIGHUP and the admin POST /reload
   validate -c gateway.yaml  check a config; print every problem; exit 1 on any
   routes -c gateway.yaml    print every route, generated ones included (as /routes?format=text)
   help                      this text
@@ -30,7 +31,7 @@ Options:
   -c, --config FILE         config file (YAML or JSON)
   -p, --port N              demo only: the gateway's port (default 8080)
       --log-level LEVEL     info | warn | error | silent (default info)
-      --no-watch            start only: do not reload when the config file changes
+      --no-watch            start only: do not reload when the config file (or etcd key) changes
 `;
 
 const hint = "run `rosetta help` for usage";
