@@ -8,6 +8,8 @@ const required = [
   ["curl", "curl"],
   ["openssl", "openssl"],
   ["redis-server", "redis-server"],
+  // The fleet tests read and watch their config in a real etcd.
+  ["etcd", "etcd-server"],
   // The browser the dashboard test drives with puppeteer-core (no browser download).
   ["chromium", "chromium"],
   // The official Prometheus text parser, on Debian's own python3 (test/helpers/prometheus-text.ts).

@@ -6,7 +6,7 @@ import { validateGatewayConfig, type GatewayConfig } from "../gateway/gateway-co
 import { startDemo, type Demo } from "../demo/demo.js";
 import { Gateway } from "../gateway/gateway.js";
 import { GatewayHost } from "../gateway/gateway-host.js";
-import { watchConfigFile } from "../gateway/config-watcher.js";
+import { watchConfigSource } from "../gateway/config-watcher.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../gateway/plugins.js";
 import { formatRoutesTable } from "../observability/routes-table.js";
@@ -20,7 +20,8 @@ const usage = `Usage: rosetta <command> [options]
 
 Commands:
   start [-c gateway.yaml]   run the gateway; without -c, the embedded demo. The config
-                            reloads on file change, SIGHUP and the admin POST /reload
+                            reloads on file change (the etcd key's, with configSource),
+                            SIGHUP and the admin POST /reload
   validate -c gateway.yaml  check a config; print every problem; exit 1 on any
   routes -c gateway.yaml    print every route, generated ones included (as /routes?format=text)
   help                      this text
@@ -30,7 +31,7 @@ Options:
   -c, --config FILE         config file (YAML or JSON)
   -p, --port N              demo only: the gateway's port (default 8080)
       --log-level LEVEL     info | warn | error | silent (default info)
-      --no-watch            start only: do not reload when the config file changes
+      --no-watch            start only: do not reload when the config file (or etcd key) changes
 `;
 
 const hint = "run `rosetta help` for usage";
@@ -107,11 +108,13 @@ async function main(argv: string[]): Promise<number> {
       // `workers` > 1: this process supervises, the forked ones (running this same command) serve.
       const slot = cluster.isWorker ? slotFromEnvironment(process.env) : undefined;
       const workers = workerCount(first.workers);
+      const loaded = first;
+      const watch = values["no-watch"] === true ? undefined : (changed: (why: string) => void) => watchConfigSource(file, loaded, changed, logger);
       if (slot !== undefined || workers > 1) {
         // Both install their own SIGHUP handler before their first await.
         process.off("SIGHUP", early);
         if (slot !== undefined) return runWorker(load, slot, plugins, workerLogger(logger, slot.slot));
-        return runSupervisor(first, workers, workerLogger(logger, 0), values["no-watch"] === true ? undefined : file);
+        return runSupervisor(first, workers, workerLogger(logger, 0), watch);
       }
       const host = await GatewayHost.start({ load, plugins, logger });
       process.off("SIGHUP", early);
@@ -120,8 +123,8 @@ async function main(argv: string[]): Promise<number> {
         void host.reload();
       };
       process.on("SIGHUP", () => reload("SIGHUP"));
-      const watcher = values["no-watch"] === true ? undefined : watchConfigFile(file, () => reload("file changed"));
-      logger.info("ready", { config: file, reloadOn: watcher === undefined ? ["SIGHUP", "POST /reload"] : ["file change", "SIGHUP", "POST /reload"] });
+      const watcher = watch?.(reload);
+      logger.info("ready", { config: file, reloadOn: watcher === undefined ? ["SIGHUP", "POST /reload"] : [watcher.trigger, "SIGHUP", "POST /reload"] });
       await waitForSignal();
       logger.info("shutting down");
       watcher?.close();

@@ -2,7 +2,6 @@ import cluster, { type Worker } from "node:cluster";
 import type { GatewayConfig } from "../gateway/gateway-config.js";
 import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
 import { AdminServer } from "../observability/admin-server.js";
-import { watchConfigFile } from "../gateway/config-watcher.js";
 import { ClusterMetrics, type MetricsSnapshot } from "../observability/cluster-metrics.js";
 import type { Logger } from "../observability/logger.js";
 import { redactSecrets } from "../observability/redact.js";
@@ -39,7 +38,7 @@ interface Slot {
  * workers gracefully on SIGINT/SIGTERM, and answers the admin endpoints for
  * the whole group. Resolves with the exit code.
  */
-export async function runSupervisor(config: GatewayConfig, count: number, logger: Logger, watchFile?: string): Promise<number> {
+export async function runSupervisor(config: GatewayConfig, count: number, logger: Logger, watch?: (changed: (why: string) => void) => { close(): void }): Promise<number> {
   // Round-robin in the primary spreads connections evenly; the OS default (SCHED_NONE) lets the busiest worker win most accepts.
   cluster.schedulingPolicy = cluster.SCHED_RR;
   const metrics = new ClusterMetrics();
@@ -202,8 +201,8 @@ export async function runSupervisor(config: GatewayConfig, count: number, logger
     for (const slot of running) slot.worker?.process.kill("SIGHUP");
   };
   process.on("SIGHUP", () => forward("SIGHUP"));
-  // One watcher for the group, in the supervisor, rather than one per worker.
-  const watcher = watchFile === undefined ? undefined : watchConfigFile(watchFile, () => forward("file changed"));
+  // One watcher for the group (the file, or the etcd key), in the supervisor, rather than one per worker.
+  const watcher = watch?.(forward);
 
   if (admin !== undefined && config.admin !== undefined) {
     try {

@@ -1,6 +1,9 @@
 import { readFileSync, watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
+import type { Logger } from "../observability/logger.js";
+import { watchEtcdKey } from "./etcd-source.js";
+import type { GatewayConfig } from "./gateway-config.js";
 
 /**
  * Calls `changed` when the config file's content changes. It watches the
@@ -66,4 +69,15 @@ function readTextNow(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Watches where the config came from: the etcd key when the -c file names a
+ * configSource (the file itself then only says where to look), else the file.
+ */
+export function watchConfigSource(file: string, config: GatewayConfig, changed: (why: string) => void, logger: Logger): { close(): void; readonly trigger: "etcd change" | "file change" } {
+  const source = config.configSource;
+  if (source === undefined) return { ...watchConfigFile(file, () => changed("file changed")), trigger: "file change" };
+  const watch = watchEtcdKey(source.etcd, () => changed(`etcd key ${source.etcd.key} changed`), { afterRevision: source.revision, logger });
+  return { close: () => watch.close(), trigger: "etcd change" };
 }

@@ -5,6 +5,7 @@ import { adminSchema, type AdminConfig } from "./admin-config.js";
 import type { FilterFactory } from "../filters/filter-factory.js";
 import { redisSectionSchema, type RedisSection } from "../filters/redis-connection.js";
 import { userFilter } from "./user-filters.js";
+import type { EtcdSource } from "./etcd-source.js";
 import { workerProblems, workersSchema, type WorkersSetting } from "./workers-options.js";
 import type { ListenerBaseOptions } from "../listeners/listener.js";
 import { compileConditions, conditionFields, type Condition } from "../pipeline/conditions.js";
@@ -69,6 +70,8 @@ export interface GatewayConfig {
   readonly workers: WorkersSetting;
   /** Set in a worker process: the supervisor serves the admin listener, the worker only keeps metrics. */
   readonly adminInSupervisor?: boolean;
+  /** Set by the loader for a config read from etcd (`configSource` in the -c file): where, and at which revision. */
+  readonly configSource?: { readonly etcd: EtcdSource; readonly revision: number };
 }
 
 const templateSchema = refine(string(), (value, context) => {

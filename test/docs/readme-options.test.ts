@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { sectionSchemas } from "../../src/gateway/gateway-config.js";
 import { builtinPlugins } from "../../src/gateway/plugins.js";
+import { configSourceSchema } from "../../src/gateway/etcd-source.js";
 import { listenerBaseFields } from "../../src/listeners/listener.js";
 import { circuitBreakerSchema } from "../../src/endpoints/circuit-breaker.js";
 import { retrySchema } from "../../src/endpoints/retry-policy.js";
@@ -132,6 +133,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
   }
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
   if (heading === "Metrics and the admin listener") return { fields: { admin: field(sections.admin) }, inherited: [] };
+  if (heading === "Hot reload and the fleet") return { fields: { configSource: field(configSourceSchema) }, inherited: [] };
   if (heading === "All cores: `workers`") return { fields: { workers: fieldsOf(sections.top)!.workers! }, inherited: [] };
   return undefined;
 }
