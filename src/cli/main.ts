@@ -95,8 +95,12 @@ async function main(argv: string[]): Promise<number> {
     const logger = createLogger(level);
     if (values.config !== undefined) {
       const file = values.config;
-      // SIGHUP must never end the process (supervisors send it); until the host runs, it is noted and dropped.
-      const early = () => logger.warn("SIGHUP before the gateway started: ignored");
+      // SIGHUP must never end the process (supervisors send it); one that arrives while the gateway starts is
+      // kept for after the start, which may have read the file before the change SIGHUP announces.
+      let hangUpDuringStart = false;
+      const early = () => {
+        hangUpDuringStart = true;
+      };
       process.on("SIGHUP", early);
       // Read once here to choose the process shape; the host (or each worker's host) reads it again on reload.
       let first: GatewayConfig | undefined = await loadConfigFile(file, plugins);
@@ -123,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
         void host.reload();
       };
       process.on("SIGHUP", () => reload("SIGHUP"));
+      if (hangUpDuringStart) reload("SIGHUP while starting");
       const watcher = watch?.(reload);
       logger.info("ready", { config: file, reloadOn: watcher === undefined ? ["SIGHUP", "POST /reload"] : [watcher.trigger, "SIGHUP", "POST /reload"] });
       await waitForSignal();

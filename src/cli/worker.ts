@@ -16,14 +16,18 @@ import { isRosettaMessage, reportIntervalMs, type WorkerAnswer, type WorkerQuest
  * through forWorker. Resolves with the exit code.
  */
 export async function runWorker(load: () => Promise<GatewayConfig>, slot: WorkerSlot, plugins: Plugins, logger: Logger): Promise<number> {
-  // SIGHUP must never end a worker; until the host runs, it is noted and dropped.
+  // SIGHUP must never end a worker. One that arrives while the gateway starts is kept for after the start:
+  // the start may have read the config before the change that SIGHUP announces.
   let host: GatewayHost | undefined;
+  let reloadWhenStarted = false;
+  const reloadOnSignal = (running: GatewayHost) => void running.reloadResponse().then(({ status }) => logger.info("reload on SIGHUP", { status }));
   process.on("SIGHUP", () => {
-    if (host === undefined) logger.warn("SIGHUP before the gateway started: ignored");
-    else void host.reloadResponse().then(({ status }) => logger.info("reload on SIGHUP", { status }));
+    if (host === undefined) reloadWhenStarted = true;
+    else reloadOnSignal(host);
   });
   const running = await GatewayHost.start({ load: async () => forWorker(await load(), slot), plugins, logger });
   host = running;
+  if (reloadWhenStarted) reloadOnSignal(running);
   let lastRoutes: readonly RouteRow[] | undefined;
   const report = () => {
     const { gateway } = running;
