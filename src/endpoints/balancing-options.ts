@@ -106,3 +106,6 @@ export const tcpHealthCheckSchema = object({ ...commonHealthFields }, "tcp healt
 export type HealthCheckOptions = Infer<typeof tcpHealthCheckSchema>;
 export type HttpHealthCheckOptions = Infer<typeof httpHealthCheckSchema>;
 export type GrpcHealthCheckOptions = Infer<typeof grpcHealthCheckSchema>;
+
+/** `loadBalancer`, the same on every service kind. */
+export const loadBalancerField = withDefault(loadBalancerSchema, defaultLoadBalancer, "round-robin (smooth weighted), least-request, random, or { consistent-hash: { key: header:NAME | ip } }");

@@ -148,3 +148,6 @@ export class CircuitBreaker {
     return total >= this.#options.minimumRequests && failed / total >= ratio;
   }
 }
+
+/** `circuitBreaker`, the same on every service kind. */
+export const circuitBreakerField = optional(circuitBreakerSchema, "circuit breakers for the service and each target, and a bound on calls in flight (unset: none)");

@@ -2,10 +2,10 @@ import { ConfigErrorCode } from "../../options/error-codes.js";
 import { boolean, byteSize, duration, integer, list, map, object, oneOf, optional, refine, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { protoJsonOptionsSchema, defaultProtoJsonOptions } from "../../protojson/protojson-options.js";
 import { ejectionSchema } from "../target-balancer.js";
-import { circuitBreakerSchema } from "../circuit-breaker.js";
+import { circuitBreakerField } from "../circuit-breaker.js";
 import { retrySchema } from "../retry-policy.js";
 import { upstreamTlsSchema } from "../../tls/tls-options.js";
-import { defaultLoadBalancer, grpcHealthCheckSchema, loadBalancerSchema, weightedTarget } from "../balancing-options.js";
+import { grpcHealthCheckSchema, loadBalancerField, weightedTarget } from "../balancing-options.js";
 
 const target = string({ pattern: /^\S+$/, patternHint: 'a gRPC target such as "127.0.0.1:50051" or "dns:///orders:50051"' });
 const streamFormat = oneOf(["ndjson", "sse", "array"]);
@@ -27,14 +27,14 @@ export const grpcServiceSchema = refine(
     {
       protocol: required(oneOf(["grpc"]), "grpc"),
       targets: required(list(weightedTarget(target), { minItems: 1 }), "gRPC targets (host:port), or { url, weight }; one channel per target"),
-      loadBalancer: withDefault(loadBalancerSchema, defaultLoadBalancer, "round-robin (smooth weighted), least-request, random, or { consistent-hash: { key: header:NAME | ip } }"),
+      loadBalancer: loadBalancerField,
       healthCheck: optional(grpcHealthCheckSchema, "active health checks: grpc.health.v1.Health/Check on each target"),
       ejection: withDefault(
         ejectionSchema,
         { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 },
         "passive health checking: unary calls that cannot reach a target (refused, reset) or pass their deadline count as failures",
       ),
-      circuitBreaker: optional(circuitBreakerSchema, "circuit breakers for the service and each target, and a bound on calls in flight (unset: none)"),
+      circuitBreaker: circuitBreakerField,
       protos: withDefault(list(string()), [], ".proto files defining the service, relative to a protos.include root"),
       reflection: withDefault(boolean(), false, "fetch the service's descriptors from the upstream by gRPC server reflection at start, instead of files"),
       timeout: withDefault(duration({ min: 1 }), 15_000, "deadline of every call unless the caller (grpc-timeout header) or the route sets a shorter one"),

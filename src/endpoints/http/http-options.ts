@@ -5,9 +5,9 @@ import { defaultProtoJsonOptions, protoJsonOptionsSchema } from "../../protojson
 const messageName = string({ pattern: /^[A-Za-z_][\w.]*$/, patternHint: 'a message name such as "shop.v1.Order"' });
 import type { PathTemplate } from "../../pipeline/path-template.js";
 import { ejectionSchema } from "../target-balancer.js";
-import { circuitBreakerSchema } from "../circuit-breaker.js";
+import { circuitBreakerField } from "../circuit-breaker.js";
 import { retrySchema } from "../retry-policy.js";
-import { defaultLoadBalancer, httpHealthCheckSchema, loadBalancerSchema, weightedTarget } from "../balancing-options.js";
+import { httpHealthCheckSchema, loadBalancerField, weightedTarget } from "../balancing-options.js";
 import { upstreamTemplate } from "../upstream-path.js";
 import { upstreamTlsSchema } from "../../tls/tls-options.js";
 
@@ -38,7 +38,7 @@ export const httpServiceSchema = refine(
     {
       protocol: required(oneOf(["http"]), "http"),
       targets: required(list(weightedTarget(origin), { minItems: 1 }), 'origins such as "http://127.0.0.1:7001", or { url, weight }'),
-      loadBalancer: withDefault(loadBalancerSchema, defaultLoadBalancer, "round-robin (smooth weighted), least-request, random, or { consistent-hash: { key: header:NAME | ip } }"),
+      loadBalancer: loadBalancerField,
       healthCheck: optional(httpHealthCheckSchema, "active health checks: GET path on each target"),
       timeout: withDefault(duration({ min: 1 }), 15_000, "time from sending the request to the response headers, per attempt; → 504"),
       bodyTimeout: withDefault(duration(), 300_000, "longest silence while the response body streams; 0s disables"),
@@ -48,7 +48,7 @@ export const httpServiceSchema = refine(
       retries: withDefault(integer({ min: 0, max: 10 }), 1, "retries on another target when a connection could not be opened (the request was never sent)"),
       preserveHost: withDefault(boolean(), false, "send the caller's Host instead of the target's (it is in X-Forwarded-Host either way)"),
       ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
-      circuitBreaker: optional(circuitBreakerSchema, "circuit breakers for the service and each target, and a bound on calls in flight (unset: none)"),
+      circuitBreaker: circuitBreakerField,
       codec: optional(
         registered("codec", { also: ["soap"] }),
         "what the upstream speaks; bodies in any other format are translated both ways (unset: bodies pass through, translated only when the caller sends or asks for another format than JSON)",

@@ -2,9 +2,9 @@ import { ConfigErrorCode } from "../../options/error-codes.js";
 import { ndjsonFormatProblem } from "../../frames/stream-framing.js";
 import { byteSize, duration, integer, list, object, oneOf, optional, refine, registered, required, string, withDefault, type Infer } from "../../options/schema.js";
 import { ejectionSchema } from "../target-balancer.js";
-import { circuitBreakerSchema } from "../circuit-breaker.js";
+import { circuitBreakerField } from "../circuit-breaker.js";
 import { retrySchema } from "../retry-policy.js";
-import { defaultLoadBalancer, loadBalancerSchema, tcpHealthCheckSchema, weightedTarget } from "../balancing-options.js";
+import { tcpHealthCheckSchema, loadBalancerField, weightedTarget } from "../balancing-options.js";
 import { upstreamTemplate } from "../upstream-path.js";
 import { upstreamTlsSchema } from "../../tls/tls-options.js";
 
@@ -26,7 +26,7 @@ export const tcpServiceSchema = refine(
     {
       protocol: required(oneOf(["tcp"]), "tcp"),
       targets: required(list(weightedTarget(hostPort), { minItems: 1 }), 'host:port of each upstream, such as "127.0.0.1:7300", or { url, weight }'),
-      loadBalancer: withDefault(loadBalancerSchema, defaultLoadBalancer, "round-robin (smooth weighted), least-request, random, or { consistent-hash: { key: header:NAME | ip } }"),
+      loadBalancer: loadBalancerField,
       healthCheck: optional(tcpHealthCheckSchema, "active health checks: a TCP connect to each target"),
       framing: withDefault(
         oneOf(["ndjson", "length-prefixed", "line"]),
@@ -48,7 +48,7 @@ export const tcpServiceSchema = refine(
       maxPending: withDefault(integer({ min: 0 }), 1_000, "calls waiting for a free connection (order correlation); more → 503"),
       maxFrameBytes: withDefault(byteSize({ min: 64 }), 4 * 1024 * 1024, "largest reply frame read; larger closes that connection and fails its calls"),
       ejection: withDefault(ejectionSchema, { consecutiveFailures: 3, baseTime: 10_000, maxTime: 300_000 }, "passive health checking"),
-      circuitBreaker: optional(circuitBreakerSchema, "circuit breakers for the service and each target, and a bound on calls in flight (unset: none)"),
+      circuitBreaker: circuitBreakerField,
     },
     "tcp service",
   ),
