@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
       if (slot !== undefined || workers > 1) {
         // Both install their own SIGHUP handler before their first await.
         process.off("SIGHUP", early);
-        if (slot !== undefined) return runWorker(load, slot, plugins, workerLogger(logger, slot.slot));
+        if (slot !== undefined) return runWorker(load, slot, plugins, workerLogger(logger, slot.slot), hangUpDuringStart);
         return runSupervisor(first, workers, workerLogger(logger, 0), watch);
       }
       const host = await GatewayHost.start({ load, plugins, logger });

@@ -15,11 +15,11 @@ import { isRosettaMessage, reportIntervalMs, type WorkerAnswer, type WorkerQuest
  * `load` reads the file again and every config, first or reloaded, goes
  * through forWorker. Resolves with the exit code.
  */
-export async function runWorker(load: () => Promise<GatewayConfig>, slot: WorkerSlot, plugins: Plugins, logger: Logger): Promise<number> {
+export async function runWorker(load: () => Promise<GatewayConfig>, slot: WorkerSlot, plugins: Plugins, logger: Logger, hangUpBeforeStart = false): Promise<number> {
   // SIGHUP must never end a worker. One that arrives while the gateway starts is kept for after the start:
   // the start may have read the config before the change that SIGHUP announces.
   let host: GatewayHost | undefined;
-  let reloadWhenStarted = false;
+  let reloadWhenStarted = hangUpBeforeStart;
   const reloadOnSignal = (running: GatewayHost) => void running.reloadResponse().then(({ status }) => logger.info("reload on SIGHUP", { status }));
   process.on("SIGHUP", () => {
     if (host === undefined) reloadWhenStarted = true;

@@ -63,6 +63,13 @@ test("rosetta start -c with configSource: one process and a supervisor of two wo
   try {
     await waitFor(() => /"msg":"ready"/.test(clis[0]!.output()), "the single process to be ready", 30_000);
     assert.match(clis[0]!.output(), /"reloadOn":\["etcd change"/);
+    // Both workers listening (cluster hands connections only to workers that listen, so probing alone could pass on one).
+    const listening = (worker: number) =>
+      clis[1]!
+        .output()
+        .split("\n")
+        .some((line) => line.includes(`"worker":${worker}`) && line.includes('"msg":"listening"'));
+    await waitFor(() => listening(1) && listening(2), "both workers to listen", 30_000);
     await waitFor(() => allAnswer(grouped, "/a", 200), "both workers to serve", 30_000);
     assert.is(await statusOf(single, "/b"), 404);
     await etcd.put("/fleet/single", yamlConfig(upstream.origin, single, ["/a", "/b"]));
