@@ -27,6 +27,7 @@ const layers: Readonly<Record<string, number>> = {
   gateway: 8,
   index: 9,
   demo: 9,
+  bench: 9,
   cli: 10,
 };
 /** An HTTP port upgrades to WebSocket: the one protocol folder that uses another. */
