@@ -82,13 +82,17 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const encodeRequest = async (request: RequestEnvelope): Promise<Buffer> => {
     let body: unknown;
     if (mapping.body !== undefined && request.body.kind !== "empty") {
-      if (!requestIsHttpBody && bodyType !== undefined && isFormBody(request)) {
-        body = formToJson(bodyType, new URLSearchParams(Buffer.from(await readBodyBytes(request.body, route.maxMessageBytes)).toString("utf8")), mapping.rejectUnknownQuery);
+      let source = request;
+      const formType = !requestIsHttpBody && isFormBody(request) ? bodyType : undefined;
+      const form = formType === undefined ? undefined : Buffer.from(await readBodyBytes(request.body, route.maxMessageBytes)).toString("utf8");
+      if (formType !== undefined && form !== undefined && !looksLikeJson(form)) {
+        body = formToJson(formType, new URLSearchParams(form), mapping.rejectUnknownQuery);
       } else {
+        if (form !== undefined) source = { ...request, body: bytesBody(Buffer.from(form)), headers: { ...request.headers, "content-type": "application/json" } };
         // A body whose keys make a field mask is decoded here, not offloaded to a worker that builds the whole message.
         const decoded = requestIsHttpBody
-          ? { value: await httpBodyJson(request, route.maxMessageBytes) }
-          : await decodeBody(request, codecs, bodyShape!, mapping, route.maxMessageBytes, fieldMask === undefined);
+          ? { value: await httpBodyJson(source, route.maxMessageBytes) }
+          : await decodeBody(source, codecs, bodyShape!, mapping, route.maxMessageBytes, fieldMask === undefined);
         // A big body: a worker built and encoded the whole message.
         if ("message" in decoded) return Buffer.from(decoded.message.buffer, decoded.message.byteOffset, decoded.message.byteLength);
         body = decoded.value;
@@ -179,6 +183,14 @@ function requestBodyShape(mapping: RequestMapping, protoJson: ProtoJsonMapping):
 function isFormBody(request: RequestEnvelope): boolean {
   const type = request.headers["content-type"];
   return typeof type === "string" && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(type);
+}
+
+/**
+ * `curl -d '{…}'` labels JSON as a form. A form's keys are field paths, which never start with
+ * `{`, `[` or `"`, so such a body is read as the JSON it is.
+ */
+function looksLikeJson(text: string): boolean {
+  return /^\s*[{["]/.test(text);
 }
 
 /** A mask the caller sent: a non-empty path list (an empty string is no mask, as an empty FieldMask is none). */
