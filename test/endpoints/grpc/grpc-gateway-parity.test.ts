@@ -141,7 +141,14 @@ parityTests("PATCH with a message body field and no update_mask: the mask is the
   const patched = await call(context, "PATCH", "/v1/items/i1", body);
   assert.is(patched.status, 200, patched.text);
   assert.equal(patched.upstream?.request.update_mask, { paths: ["attrs", "detail.color", "detail.size", "display_name", "extra.x.y", "labels"] });
-  assert.equal((patched.upstream?.request.item as Record<string, unknown>).id, "i1");
+  assert.equal(patched.upstream?.request.item, {
+    id: "i1",
+    display_name: "Lamp",
+    detail: { color: "red", size: 3 },
+    labels: ["a"],
+    attrs: { k: "v" },
+    extra: { fields: { x: { structValue: { fields: { y: { numberValue: 1 } } } } } },
+  });
 });
 
 parityTests("PATCH field mask: a mask the caller sends is kept; body * gets none; patchFieldMask: false sends none", async (context) => {
