@@ -59,19 +59,19 @@ function setNested(message: Record<string, unknown>, path: string[], value: unkn
   target[path[path.length - 1]!] = value;
 }
 
-function applyQuery(mapping: RequestMapping, query: URLSearchParams, message: Record<string, unknown>): void {
+function applyQuery(mapping: RequestMapping, query: URLSearchParams, message: Record<string, unknown>, label = "query parameter"): void {
   const bound = mapping.body === undefined ? mapping.pathFields : [...mapping.pathFields, mapping.body];
   const seen = new Set<string>();
   for (const key of query.keys()) {
     if (seen.has(key)) continue;
     seen.add(key);
     const segments = parseQueryKey(key);
-    if (segments === undefined) throw invalid(`query parameter "${key}" is not a field path`);
+    if (segments === undefined) throw invalid(`${label} "${key}" is not a field path`);
     // A field the path or the body sets, or anything inside it, is not taken from the query; a sibling
     // of a nested path field is (`/echo/{n_id.n_id}?n_id.val=x` sets both), as in grpc-gateway.
     const names = protoNamesOf(mapping.requestType, segments);
     if (bound.some((path) => overlaps(path, names))) continue;
-    setQueryPath(mapping, message, segments, query.getAll(key), key);
+    setQueryPath(mapping, message, segments, query.getAll(key), `${label} "${key}"`);
   }
 }
 
@@ -99,7 +99,7 @@ function overlaps(bound: string, key: string): boolean {
  */
 export function formToJson(type: protobuf.Type, form: URLSearchParams, rejectUnknown: boolean): Record<string, unknown> {
   const message: Record<string, unknown> = {};
-  applyQuery({ requestType: type, body: undefined, pathFields: [], rejectUnknownQuery: rejectUnknown }, form, message);
+  applyQuery({ requestType: type, body: undefined, pathFields: [], rejectUnknownQuery: rejectUnknown }, form, message, "form field");
   return message;
 }
 
@@ -120,30 +120,30 @@ function parseQueryKey(key: string): KeySegment[] | undefined {
   return segments;
 }
 
-function setQueryPath(mapping: RequestMapping, message: Record<string, unknown>, segments: KeySegment[], values: string[], key: string): void {
+function setQueryPath(mapping: RequestMapping, message: Record<string, unknown>, segments: KeySegment[], values: string[], what: string): void {
   let type = mapping.requestType;
   let target = message;
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index]!;
     const field = messageInfo(type).byName.get(segment.name);
     if (field === undefined) {
-      if (mapping.rejectUnknownQuery) throw invalid(`unknown query parameter "${key}": ${type.fullName.slice(1)} has no field "${segment.name}"`);
+      if (mapping.rejectUnknownQuery) throw invalid(`unknown ${what}: ${type.fullName.slice(1)} has no field "${segment.name}"`);
       return;
     }
     const last = index === segments.length - 1;
     if (segment.mapKey !== undefined) {
-      if (!field.map || !last) throw invalid(`query parameter "${key}": only a map field takes [key]`);
-      if (values.length > 1) throw invalid(`query parameter "${key}" is given ${values.length} times for one map entry`);
+      if (!field.map || !last) throw invalid(`${what}: only a map field takes [key]`);
+      if (values.length > 1) throw invalid(`${what} is given ${values.length} times for one map entry`);
       const entries = (target[field.jsonName] ??= {}) as Record<string, unknown>;
-      setOwnProperty(entries, segment.mapKey, textToJson(field, values[0]!, `query parameter "${key}"`));
+      setOwnProperty(entries, segment.mapKey, textToJson(field, values[0]!, what));
       return;
     }
     if (last) {
-      assignLeaf(field, target, values, `query parameter "${key}"`, false);
+      assignLeaf(field, target, values, what, false);
       return;
     }
     if (field.kind !== "message" || field.repeated || field.map || isWellKnownType(field.messageType!.fullName.slice(1))) {
-      throw invalid(`query parameter "${key}": "${segment.name}" is not a message field`);
+      throw invalid(`${what}: "${segment.name}" is not a message field`);
     }
     const nested = (target[field.jsonName] ??= {}) as Record<string, unknown>;
     target = nested;

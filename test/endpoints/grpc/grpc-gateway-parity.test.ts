@@ -178,7 +178,10 @@ parityTests("application/x-www-form-urlencoded bodies fill the message as query 
   assert.equal(json.upstream?.request, { id: "j" });
   const bad = await call(context, "POST", "/v1/submit", "detail.size=big", "application/x-www-form-urlencoded");
   assert.is(bad.status, 400, bad.text);
-  assert.match(bad.text, /size/);
+  assert.match(bad.text, /detail\.size/);
+  const badKey = await call(context, "POST", "/v1/submit", "labels[x]=1", "application/x-www-form-urlencoded");
+  assert.is(badKey.status, 400, badKey.text);
+  assert.match(badKey.text, /form field \\"labels\[x\]\\": only a map field takes \[key\]/);
   assert.is(bad.upstream, undefined);
 });
 
