@@ -85,6 +85,10 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   #annotatedRoutes(): EndpointRoute<GrpcUpstreamOptions>[] {
     const routes: EndpointRoute<GrpcUpstreamOptions>[] = [];
     const problems: ConfigProblem[] = [];
+    // Route ids are `<service>.<Method>`; a method name two proto services share gets its proto service's name too.
+    const names = this.#services().flatMap((service) => service.methodsArray.map((method) => method.name));
+    const shared = new Set(names.filter((name, index) => names.indexOf(name) !== index));
+    const idOf = (method: protobuf.Method) => (shared.has(method.name) ? `${this.#name}.${method.parent?.name ?? ""}.${method.name}` : `${this.#name}.${method.name}`);
     const addBindings = (method: protobuf.Method, methodPath: string, bindings: readonly HttpBinding[], rule: FileRule | undefined) => {
       bindings.forEach((binding, index) => {
         const checked = this.#checkBinding(method, binding);
@@ -100,7 +104,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
           return;
         }
         routes.push(
-          this.#route(`${this.#name}.${method.name}${index === 0 ? "" : `.${index}`}`, checked, [binding.httpMethod], {
+          this.#route(`${idOf(method)}${index === 0 ? "" : `.${index}`}`, checked, [binding.httpMethod], {
             method: methodPath,
             body: binding.body ?? "",
             responseBody: binding.responseBody,
@@ -117,7 +121,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
         addBindings(method, path, bindings, undefined);
         if (bindings.length === 0 && this.#options.unannotatedMethods) {
           const parsed = parsePathTemplate(`/${path}`);
-          if (parsed.ok) routes.push(this.#route(`${this.#name}.${method.name}`, parsed.template, ["POST"], { method: path, body: "*", responseBody: undefined }));
+          if (parsed.ok) routes.push(this.#route(idOf(method), parsed.template, ["POST"], { method: path, body: "*", responseBody: undefined }));
         }
       }
     }

@@ -66,6 +66,13 @@ parityTests("a service in a package starting with grpc. is served: its annotated
   assert.equal(unannotated.upstream, { method: "Parity/Plain", request: { id: "p" } });
 });
 
+parityTests("generated route ids stay unique when two proto services share a method name", ({ gateway }) => {
+  const ids = gateway.routes().map((row) => row.id);
+  assert.is(new Set(ids).size, ids.length, ids.join(", "));
+  assert.ok(ids.includes("parity.Parity.Plain") && ids.includes("parity.ParityTwin.Plain"), ids.join(", "));
+  assert.ok(ids.includes("parity.Submit"), ids.join(", "));
+});
+
 parityTests("infrastructure services (grpc.health) are skipped by default, served when exposeInfrastructureServices names them, and reachable by an explicit route", async (context) => {
   const skipped = await call(context, "POST", "/grpc.health.v1.Health/Check", "{}");
   assert.is(skipped.status, 404, skipped.text);
