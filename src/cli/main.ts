@@ -75,9 +75,13 @@ async function main(argv: string[]): Promise<number> {
   if (command === "validate") {
     if (values.config === undefined) return fail("validate needs -c FILE");
     // Building the gateway (without binding) also loads protos and checks every route against them.
-    const gateway = await Gateway.create(await loadConfigFile(values.config, plugins), plugins, silentLogger);
+    // Warnings (a google.api.http binding that cannot be served, say) are printed; they do not fail validation.
+    const warnings: string[] = [];
+    const collect = { ...silentLogger, warn: (message: string, fields?: Record<string, unknown>) => warnings.push(formatWarning(message, fields)) };
+    const gateway = await Gateway.create(await loadConfigFile(values.config, plugins), plugins, collect);
     await gateway.stop(0);
-    process.stdout.write(`${values.config}: valid\n`);
+    for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
+    process.stdout.write(`${values.config}: valid${warnings.length === 0 ? "" : ` (${warnings.length} warning${warnings.length === 1 ? "" : "s"})`}\n`);
     return 0;
   }
   if (command === "routes") {
@@ -204,3 +208,9 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** `message (key: value, …)` for a warning printed by validate. */
+function formatWarning(message: string, fields: Record<string, unknown> | undefined): string {
+  const details = Object.entries(fields ?? {}).map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+  return details.length === 0 ? message : `${message} (${details.join(", ")})`;
+}

@@ -63,10 +63,11 @@ export class PathMatcher<T extends { readonly template: PathTemplate }> {
     const segments = splitPath(path);
     if (segments === undefined) return undefined;
     const last = segments.length === 0 ? "" : segments[segments.length - 1]!;
-    const colon = last.lastIndexOf(":");
-    if (colon > 0) {
-      const root = this.#roots.get(last.slice(colon + 1));
-      if (root !== undefined) {
+    // A verb may hold colons, so every ":" of the last segment may start one; the longest verb is tried first.
+    if (this.#roots.size > 1 || !this.#roots.has("")) {
+      for (let colon = last.indexOf(":", 1); colon > 0; colon = last.indexOf(":", colon + 1)) {
+        const root = this.#roots.get(last.slice(colon + 1));
+        if (root === undefined) continue;
         const verbless = segments.slice();
         verbless[verbless.length - 1] = last.slice(0, colon);
         const entry = search(root, verbless, lookupKeys(verbless), 0, accept);

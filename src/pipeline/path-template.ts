@@ -8,6 +8,9 @@
  *   FieldPath = IDENT { "." IDENT } ;
  *   Verb     = ":" LITERAL ;
  *
+ * As in grpc-gateway, a verb may hold colons after a variable (`/v1/{id}:a:b`
+ * has the verb `a:b`) and a literal may hold them (`/v1/a:b:c` is the literal
+ * `a:b` and the verb `c`).
  * `**` may only be the last segment (before the verb), as in the spec.
  */
 export type TemplateSegment = { readonly kind: "literal"; readonly value: string } | { readonly kind: "wildcard" } | { readonly kind: "deep-wildcard" };
@@ -33,22 +36,25 @@ export interface PathTemplate {
 export type TemplateResult = { readonly ok: true; readonly template: PathTemplate } | { readonly ok: false; readonly error: string };
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// Literals are path characters other than the grammar's own (`/ { } = * :`).
-const literalCharacters = /^[A-Za-z0-9\-._~!$&'()+,;@%]+$/;
+// Literals are path characters other than the grammar's own (`/ { } = *`); a ":" inside a literal is
+// part of it (RFC 3986 pchar), only the last segment's last ":" starts a verb.
+const literalCharacters = /^[A-Za-z0-9\-._~!$&'()+,;:@%]+$/;
+const verbCharacters = literalCharacters;
 
 /** Parses a template; errors say what is wrong and where, for config messages. Never throws. */
 export function parsePathTemplate(source: string): TemplateResult {
   if (!source.startsWith("/")) return { ok: false, error: `path template "${source}" must start with "/"` };
   let body = source.slice(1);
   let verb: string | undefined;
-  // The verb is a ":" after the last "/" that is outside braces.
+  // The verb follows the last segment. After a variable it is everything from the first ":" after the
+  // "}" (so a verb may itself hold colons: `{uuid}:custom:custom`); after a literal, from its last ":".
   const lastSlash = body.lastIndexOf("/");
   const lastBrace = body.lastIndexOf("}");
-  const colon = body.indexOf(":", Math.max(lastSlash, lastBrace) + 1);
-  if (colon >= 0) {
+  const colon = lastBrace > lastSlash ? body.indexOf(":", lastBrace + 1) : body.lastIndexOf(":");
+  if (colon > Math.max(lastSlash, lastBrace)) {
     verb = body.slice(colon + 1);
     body = body.slice(0, colon);
-    if (!literalCharacters.test(verb)) return { ok: false, error: `path template "${source}": invalid verb ":${verb}"` };
+    if (!verbCharacters.test(verb)) return { ok: false, error: `path template "${source}": invalid verb ":${verb}"` };
   }
   const segments: TemplateSegment[] = [];
   const variables: TemplateVariable[] = [];

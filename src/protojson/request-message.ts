@@ -9,7 +9,7 @@ import { isWellKnownType } from "./well-known-to-json.js";
 /** How one binding fills its request message. Built once per route. */
 export interface RequestMapping {
   readonly requestType: protobuf.Type;
-  /** "*" (the body is the message), a field name (the body is that field), or undefined (no body). */
+  /** "*" (the body is the message), a field path in proto names (the body is that field, maybe nested: `payload.value`), or undefined (no body). */
   readonly body: string | undefined;
   /** Field paths (proto names, dotted) bound by the route's path template. */
   readonly pathFields: readonly string[];
@@ -38,7 +38,7 @@ export function buildRequestJson(mapping: RequestMapping, request: RequestFields
     message = { ...(bodyJson as Record<string, unknown> | undefined) };
   } else {
     message = {};
-    if (mapping.body !== undefined && bodyJson !== undefined) message[mapping.body] = bodyJson;
+    if (mapping.body !== undefined && bodyJson !== undefined) setNested(message, mapping.body.split("."), bodyJson);
   }
   for (const fieldPath of mapping.pathFields) {
     const value = request.params[fieldPath];
@@ -48,18 +48,59 @@ export function buildRequestJson(mapping: RequestMapping, request: RequestFields
   return message;
 }
 
-function applyQuery(mapping: RequestMapping, query: URLSearchParams, message: Record<string, unknown>): void {
+/** `a.b.c` → `{ a: { b: { c: value } } }` (proto names; the JSON mapping takes either). */
+function setNested(message: Record<string, unknown>, path: string[], value: unknown): void {
+  let target = message;
+  for (let index = 0; index < path.length - 1; index++) {
+    const next: Record<string, unknown> = {};
+    target[path[index]!] = next;
+    target = next;
+  }
+  target[path[path.length - 1]!] = value;
+}
+
+function applyQuery(mapping: RequestMapping, query: URLSearchParams, message: Record<string, unknown>, label = "query parameter"): void {
+  const bound = mapping.body === undefined ? mapping.pathFields : [...mapping.pathFields, mapping.body];
   const seen = new Set<string>();
   for (const key of query.keys()) {
     if (seen.has(key)) continue;
     seen.add(key);
     const segments = parseQueryKey(key);
-    if (segments === undefined) throw invalid(`query parameter "${key}" is not a field path`);
-    const head = segments[0]!.name;
-    const bound = mapping.pathFields.some((path) => path === head || path.startsWith(`${head}.`)) || head === mapping.body;
-    if (bound) continue;
-    setQueryPath(mapping, message, segments, query.getAll(key), key);
+    if (segments === undefined) throw invalid(`${label} "${key}" is not a field path`);
+    // A field the path or the body sets, or anything inside it, is not taken from the query; a sibling
+    // of a nested path field is (`/echo/{n_id.n_id}?n_id.val=x` sets both), as in grpc-gateway.
+    const names = protoNamesOf(mapping.requestType, segments);
+    if (bound.some((path) => overlaps(path, names))) continue;
+    setQueryPath(mapping, message, segments, query.getAll(key), `${label} "${key}"`);
   }
+}
+
+/** The proto names of a key's segments as far as they name fields (`nId.val` → `n_id.val`). */
+function protoNamesOf(type: protobuf.Type, segments: readonly KeySegment[]): string {
+  let current: protobuf.Type | undefined = type;
+  const names: string[] = [];
+  for (const segment of segments) {
+    const field: FieldInfo | undefined = current === undefined ? undefined : messageInfo(current).byName.get(segment.name);
+    names.push(field?.protoName ?? segment.name);
+    current = field?.messageType;
+  }
+  return names.join(".");
+}
+
+/** True when one dotted path is the other or lies inside it. */
+function overlaps(bound: string, key: string): boolean {
+  return bound === key || key.startsWith(`${bound}.`) || bound.startsWith(`${key}.`);
+}
+
+/**
+ * An `application/x-www-form-urlencoded` body in JSON form for `type` (the
+ * request, or the message field the body fills), read as query parameters
+ * are: dotted paths, repeated keys, `map[key]`, typed text values.
+ */
+export function formToJson(type: protobuf.Type, form: URLSearchParams, rejectUnknown: boolean): Record<string, unknown> {
+  const message: Record<string, unknown> = {};
+  applyQuery({ requestType: type, body: undefined, pathFields: [], rejectUnknownQuery: rejectUnknown }, form, message, "form field");
+  return message;
 }
 
 interface KeySegment {
@@ -79,30 +120,30 @@ function parseQueryKey(key: string): KeySegment[] | undefined {
   return segments;
 }
 
-function setQueryPath(mapping: RequestMapping, message: Record<string, unknown>, segments: KeySegment[], values: string[], key: string): void {
+function setQueryPath(mapping: RequestMapping, message: Record<string, unknown>, segments: KeySegment[], values: string[], what: string): void {
   let type = mapping.requestType;
   let target = message;
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index]!;
     const field = messageInfo(type).byName.get(segment.name);
     if (field === undefined) {
-      if (mapping.rejectUnknownQuery) throw invalid(`unknown query parameter "${key}": ${type.fullName.slice(1)} has no field "${segment.name}"`);
+      if (mapping.rejectUnknownQuery) throw invalid(`unknown ${what}: ${type.fullName.slice(1)} has no field "${segment.name}"`);
       return;
     }
     const last = index === segments.length - 1;
     if (segment.mapKey !== undefined) {
-      if (!field.map || !last) throw invalid(`query parameter "${key}": only a map field takes [key]`);
-      if (values.length > 1) throw invalid(`query parameter "${key}" is given ${values.length} times for one map entry`);
+      if (!field.map || !last) throw invalid(`${what}: only a map field takes [key]`);
+      if (values.length > 1) throw invalid(`${what} is given ${values.length} times for one map entry`);
       const entries = (target[field.jsonName] ??= {}) as Record<string, unknown>;
-      setOwnProperty(entries, segment.mapKey, textToJson(field, values[0]!, `query parameter "${key}"`));
+      setOwnProperty(entries, segment.mapKey, textToJson(field, values[0]!, what));
       return;
     }
     if (last) {
-      assignLeaf(field, target, values, `query parameter "${key}"`, false);
+      assignLeaf(field, target, values, what, false);
       return;
     }
     if (field.kind !== "message" || field.repeated || field.map || isWellKnownType(field.messageType!.fullName.slice(1))) {
-      throw invalid(`query parameter "${key}": "${segment.name}" is not a message field`);
+      throw invalid(`${what}: "${segment.name}" is not a message field`);
     }
     const nested = (target[field.jsonName] ??= {}) as Record<string, unknown>;
     target = nested;
@@ -136,7 +177,9 @@ function setPath(type: protobuf.Type, message: Record<string, unknown>, path: st
 function assignLeaf(field: FieldInfo, target: Record<string, unknown>, values: string[], what: string, override: boolean): void {
   if (field.map) throw invalid(`${what}: "${field.protoName}" is a map; use ${field.jsonName}[key]=value`);
   if (field.repeated) {
-    target[field.jsonName] = values.map((value) => textToJson(field, value, what));
+    // A path variable bound to a repeated field holds its values comma-separated (`/v1/true,false`), as grpc-gateway reads it.
+    const texts = override ? values.flatMap((value) => value.split(",")) : values;
+    target[field.jsonName] = texts.map((value) => textToJson(field, value, what));
     return;
   }
   if (values.length > 1) throw invalid(`${what} is given ${values.length} times for the singular field "${field.protoName}"`);

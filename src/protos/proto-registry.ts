@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
+import { repeatOptionMessageLists } from "./option-lists.js";
 
 const require = createRequire(import.meta.url);
 /** protobufjs ships the google/protobuf/*.proto sources that are not in its built-in set (descriptor.proto). */
@@ -98,7 +99,7 @@ function loadNamingFailures(root: SearchingRoot, files: readonly string[], inclu
     fetch(filename, (error, source) => {
       current = filename;
       try {
-        callback(error, source);
+        callback(error, source === undefined ? source : repeatOptionMessageLists(source));
       } finally {
         current = undefined;
       }

@@ -46,7 +46,7 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   "@grpc/grpc-js": ["endpoints/grpc", "demo"],
   ws: ["listeners/ws"],
   "ftp-srv": ["listeners/ftp"],
-  yaml: ["gateway"],
+  yaml: ["gateway", "endpoints/grpc"],
   ioredis: ["filters"],
   ajv: ["filters"],
   "ajv-formats": ["filters"],

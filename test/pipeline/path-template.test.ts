@@ -12,6 +12,9 @@ const valid: Array<[string, string, { segments: number; variables: string[]; ver
   ["bare wildcards", "/v1/*/x/**", { segments: 4, variables: [] }],
   ["verb", "/v1/{name=operations/*}:cancel", { segments: 3, variables: ["name"], verb: "cancel" }],
   ["verb on literal", "/v1/books:batchGet", { segments: 2, variables: [], verb: "batchGet" }],
+  ["verb holding colons after a variable (grpc-gateway)", "/v1/{uuid}:custom:custom", { segments: 2, variables: ["uuid"], verb: "custom:custom" }],
+  ["colon inside a literal: the last one starts the verb", "/v1/a:b:c", { segments: 2, variables: [], verb: "c" }],
+  ["colon inside a middle literal", "/v1/a:b/{id}", { segments: 3, variables: ["id"] }],
 ];
 
 for (const [description, source, expected] of valid) {

@@ -4,6 +4,7 @@ import { suggest } from "../../core/did-you-mean.js";
 import type { Handler } from "../../core/handler.js";
 import { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
+import type { PatchFieldMask } from "../../protojson/field-mask-from-body.js";
 import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
 import { fullNameOf, type ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
@@ -14,7 +15,10 @@ import type { CircuitSnapshot } from "../service-circuits.js";
 import type { TargetStatus } from "../target-balancer.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
 import { errorFromStatus } from "./grpc-status.js";
-import { httpBindings } from "./http-rules.js";
+import { httpBindings, type HttpBinding } from "./http-rules.js";
+import { loadHttpRuleFiles, type FileRule } from "./http-rule-files.js";
+import { resolveFieldPath } from "../../protojson/field-path.js";
+import { isInfrastructureService } from "./infrastructure-services.js";
 import { loadByReflection } from "./reflection-client.js";
 import { loadClientTls, type ClientTls } from "../../tls/client-tls.js";
 import { createTranscodingHandler } from "./transcoding-handler.js";
@@ -38,23 +42,29 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   readonly #protoJson: ProtoJsonMapping;
   readonly #channels: GrpcChannels;
   readonly #routes: EndpointRoute<GrpcUpstreamOptions>[];
+  readonly #fileRules: ReadonlyMap<string, FileRule>;
 
-  constructor(name: string, options: GrpcServiceOptions, context: EndpointContext, registry: ProtoRegistry, tls: ClientTls | undefined) {
+  constructor(name: string, options: GrpcServiceOptions, context: EndpointContext, registry: ProtoRegistry, tls: ClientTls | undefined, fileRules: ReadonlyMap<string, FileRule>) {
     this.#name = name;
     this.#options = options;
     this.#context = context;
     this.#registry = registry;
     this.#protoJson = ProtoJsonMapping.forRegistry(registry, options.json);
     this.#channels = new GrpcChannels(name, options, context.logger, tls);
+    this.#fileRules = fileRules;
     this.#routes = this.#annotatedRoutes();
   }
 
-  /** The services this endpoint serves: every service in its schemas except Google's own. */
+  /**
+   * The services this endpoint serves: every service in its schemas except the infrastructure ones
+   * (reflection, health, channelz, Google's own), unless `exposeInfrastructureServices` names them.
+   */
   #services(): protobuf.Service[] {
     const found: protobuf.Service[] = [];
+    const exposed = this.#options.exposeInfrastructureServices;
     const visit = (namespace: protobuf.NamespaceBase) => {
       for (const nested of namespace.nestedArray) {
-        if (nested instanceof protobuf.Service && !fullNameOf(nested).startsWith("grpc.") && !fullNameOf(nested).startsWith("google.")) found.push(nested);
+        if (nested instanceof protobuf.Service && !isInfrastructureService(fullNameOf(nested), exposed)) found.push(nested);
         if (nested instanceof protobuf.Namespace) visit(nested);
       }
     };
@@ -66,36 +76,96 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     return this.#services().flatMap((service) => service.methodsArray.map((method) => `${fullNameOf(service)}/${method.name}`));
   }
 
+  /**
+   * Routes from google.api.http annotations and rule files (a rule file's rule replaces the
+   * annotation of its method), and POST /<package>.<Service>/<Method> for the rest. An annotation
+   * that cannot be served is left out with a warning (the other methods still are); a rule file's
+   * is a config error, as it is config.
+   */
   #annotatedRoutes(): EndpointRoute<GrpcUpstreamOptions>[] {
     const routes: EndpointRoute<GrpcUpstreamOptions>[] = [];
     const problems: ConfigProblem[] = [];
+    // Route ids are `<service>.<Method>`; a method name two proto services share gets its proto service's name too.
+    const names = this.#services().flatMap((service) => service.methodsArray.map((method) => method.name));
+    const shared = new Set(names.filter((name, index) => names.indexOf(name) !== index));
+    const idOf = (method: protobuf.Method) => (shared.has(method.name) ? `${this.#name}.${method.parent?.name ?? ""}.${method.name}` : `${this.#name}.${method.name}`);
+    const addBindings = (method: protobuf.Method, methodPath: string, bindings: readonly HttpBinding[], rule: FileRule | undefined) => {
+      bindings.forEach((binding, index) => {
+        const checked = this.#checkBinding(method, binding);
+        if (typeof checked === "string") {
+          if (rule !== undefined) problems.push({ code: ConfigErrorCode.REFERENCE, path: rule.configPath, message: `rule for ${rule.selector}: ${checked}`, location: rule.location });
+          else
+            this.#context.logger.warn("a google.api.http binding cannot be served and is left out", {
+              service: this.#name,
+              method: methodPath,
+              binding: `${binding.httpMethod} ${binding.path}`,
+              why: checked,
+            });
+          return;
+        }
+        routes.push(
+          this.#route(`${idOf(method)}${index === 0 ? "" : `.${index}`}`, checked, [binding.httpMethod], {
+            method: methodPath,
+            body: binding.body ?? "",
+            responseBody: binding.responseBody,
+          }),
+        );
+      });
+    };
     for (const service of this.#services()) {
       for (const method of service.methodsArray) {
         const path = `${fullNameOf(service)}/${method.name}`;
+        // A method a rule file names gets its routes from the file, below.
+        if (this.#fileRules.has(`${fullNameOf(service)}.${method.name}`)) continue;
         const bindings = httpBindings(method);
-        bindings.forEach((binding, index) => {
-          const parsed = parsePathTemplate(binding.path);
-          if (!parsed.ok) {
-            problems.push({ code: ConfigErrorCode.TEMPLATE, path: this.#context.configPath, message: `google.api.http of ${path}: ${parsed.error}` });
-            return;
-          }
-          routes.push(
-            this.#route(`${this.#name}.${method.name}${index === 0 ? "" : `.${index}`}`, parsed.template, [binding.httpMethod], {
-              method: path,
-              body: binding.body ?? "",
-              responseBody: binding.responseBody,
-            }),
-          );
-        });
+        addBindings(method, path, bindings, undefined);
         if (bindings.length === 0 && this.#options.unannotatedMethods) {
           const parsed = parsePathTemplate(`/${path}`);
-          if (parsed.ok) routes.push(this.#route(`${this.#name}.${method.name}`, parsed.template, ["POST"], { method: path, body: "*", responseBody: undefined }));
+          if (parsed.ok) routes.push(this.#route(idOf(method), parsed.template, ["POST"], { method: path, body: "*", responseBody: undefined }));
         }
       }
+    }
+    for (const rule of this.#fileRules.values()) {
+      const dot = rule.selector.lastIndexOf(".");
+      const path = `${rule.selector.slice(0, dot)}/${rule.selector.slice(dot + 1)}`;
+      const method = this.#registry.findMethod(path);
+      if (method === undefined) {
+        const known = this.#methodPaths().map((candidate) => candidate.replace("/", "."));
+        const hint = suggest(rule.selector, known);
+        problems.push({
+          code: ConfigErrorCode.REFERENCE,
+          path: rule.configPath,
+          message: `selector "${rule.selector}" names no method of service "${this.#name}"${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`,
+          location: rule.location,
+        });
+        continue;
+      }
+      addBindings(method, path, rule.bindings, rule);
     }
     if (problems.length > 0) throw new ConfigError(problems);
     if (this.#options.soap !== undefined) routes.push(...this.#soapRoutes(this.#options.soap.path));
     return routes;
+  }
+
+  /** The parsed template of a binding Rosetta can serve, or why it cannot. */
+  #checkBinding(method: protobuf.Method, binding: HttpBinding): PathTemplate | string {
+    const parsed = parsePathTemplate(binding.path);
+    if (!parsed.ok) return parsed.error;
+    method.resolve();
+    const requestType = method.resolvedRequestType;
+    const responseType = method.resolvedResponseType;
+    if (requestType === null || responseType === null) return "its message types do not resolve";
+    for (const variable of parsed.template.variables) {
+      const found = resolveFieldPath(requestType, variable.fieldPath);
+      if (found === undefined || found.field.map) return `path variable {${variable.fieldPath}} names no field of ${fullNameOf(requestType)}`;
+    }
+    if (binding.body !== undefined && binding.body !== "*" && resolveFieldPath(requestType, binding.body) === undefined) {
+      return `body "${binding.body}" names no field of ${fullNameOf(requestType)}`;
+    }
+    if (binding.responseBody !== undefined && messageInfo(responseType).byName.get(binding.responseBody) === undefined) {
+      return `response_body "${binding.responseBody}" names no field of ${fullNameOf(responseType)}`;
+    }
+    return parsed.template;
   }
 
   /** `<prefix>/<package>.<Service>` for every service: POST for calls, GET for the WSDL. */
@@ -148,9 +218,12 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     const protoJson = upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(upstream.json);
     const requestType = method.resolvedRequestType!;
     const responseType = method.resolvedResponseType!;
-    const bodyField = upstream.body === undefined || upstream.body === "*" ? undefined : messageInfo(requestType).byName.get(upstream.body);
+    const bodyField = upstream.body === undefined || upstream.body === "*" || upstream.body === "" ? undefined : resolveFieldPath(requestType, upstream.body);
     const responseField = upstream.responseBody === undefined ? undefined : messageInfo(responseType).byName.get(upstream.responseBody);
-    return { request: messageShape(requestType, protoJson, bodyField), response: messageShape(responseType, protoJson, responseField) };
+    return {
+      request: bodyField === undefined ? messageShape(requestType, protoJson) : messageShape(bodyField.parent, protoJson, bodyField.field),
+      response: messageShape(responseType, protoJson, responseField),
+    };
   }
 
   #soapHandler(route: RouteInfo<GrpcUpstreamOptions>, serviceName: string): Handler {
@@ -212,15 +285,16 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     const responseType = method.resolvedResponseType!;
     const requestFields = messageInfo(requestType);
     const bodyOption = upstream.body ?? (route.methods !== undefined && [...route.methods].every((verb) => bodylessMethods.has(verb)) ? "" : "*");
-    const bodyField = bodyOption === "" || bodyOption === "*" ? undefined : requestFields.byName.get(bodyOption);
+    const bodyField = bodyOption === "" || bodyOption === "*" ? undefined : resolveFieldPath(requestType, bodyOption);
     if (bodyOption !== "" && bodyOption !== "*" && bodyField === undefined) {
       throw problem(".upstream.body", ConfigErrorCode.REFERENCE, `${requestFields.fullName} has no field "${bodyOption}"`);
     }
     // A body field named by its JSON name is kept by its proto name, like path variables.
-    const body = bodyField?.protoName ?? bodyOption;
+    const body = bodyField?.protoPath.join(".") ?? bodyOption;
+    // Path variables are kept by their proto names too, whichever name the template used.
     const pathFields = route.template?.variables.map((variable) => variable.fieldPath) ?? [];
     for (const fieldPath of pathFields) {
-      if (!fieldPathExists(requestType, fieldPath))
+      if (resolveFieldPath(requestType, fieldPath) === undefined)
         throw problem(route.configPath.startsWith("routes") ? ".match.path" : "", ConfigErrorCode.REFERENCE, `path variable {${fieldPath}} names no field of ${requestFields.fullName}`);
     }
     const responseField = upstream.responseBody === undefined ? undefined : messageInfo(responseType).byName.get(upstream.responseBody);
@@ -252,6 +326,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       method,
       callPath: `/${upstream.method}`,
       mapping: { requestType, body: body === "" ? undefined : body, pathFields, rejectUnknownQuery: this.#options.rejectUnknownQueryParameters },
+      fieldMask: this.#options.patchFieldMask && route.methods?.has("PATCH") === true ? patchFieldMask(requestType, bodyField?.field) : undefined,
       responseType,
       responseField,
       successStatus: upstream.successStatus ?? declaredStatus ?? 200,
@@ -289,14 +364,16 @@ function isIdempotent(method: protobuf.Method): boolean {
   return level === "IDEMPOTENT" || level === "NO_SIDE_EFFECTS" || level === 1 || level === 2;
 }
 
-function fieldPathExists(type: protobuf.Type, fieldPath: string): boolean {
-  let current: protobuf.Type | undefined = type;
-  for (const name of fieldPath.split(".")) {
-    const field: FieldInfo | undefined = current === undefined ? undefined : messageInfo(current).byName.get(name);
-    if (field === undefined) return false;
-    current = field.messageType;
-  }
-  return true;
+/**
+ * The request's one google.protobuf.FieldMask field, when a PATCH whose body is a message field
+ * should have it filled from the body's keys (as grpc-gateway does); none for body "*" or when
+ * the request has no mask or more than one.
+ */
+function patchFieldMask(requestType: protobuf.Type, bodyField: FieldInfo | undefined): PatchFieldMask | undefined {
+  if (bodyField?.messageType === undefined || bodyField.repeated || bodyField.map) return undefined;
+  const masks = messageInfo(requestType).fields.filter((field) => field.messageType !== undefined && !field.repeated && fullNameOf(field.messageType) === "google.protobuf.FieldMask");
+  const mask = masks.length === 1 ? masks[0] : undefined;
+  return mask === undefined ? undefined : { maskField: mask, bodyType: bodyField.messageType };
 }
 
 export const grpcEndpointFactory: EndpointFactory<GrpcServiceOptions, GrpcUpstreamOptions> = {
@@ -305,7 +382,8 @@ export const grpcEndpointFactory: EndpointFactory<GrpcServiceOptions, GrpcUpstre
   upstreamSchema: grpcUpstreamSchema,
   create: async (name, options, context) => {
     const tls = options.tls === undefined ? undefined : loadClientTls(options.tls, context.baseDirectory, context.configPath, context.logger);
+    const fileRules = loadHttpRuleFiles(options.httpRuleFiles, context.baseDirectory, context.configPath);
     const registry = options.reflection ? await loadByReflection(options, context, tls) : await loadServiceProtos(context.protoIncludes, options.protos, context.configPath);
-    return new GrpcEndpoint(name, options, context, registry, tls);
+    return new GrpcEndpoint(name, options, context, registry, tls, fileRules);
   },
 };

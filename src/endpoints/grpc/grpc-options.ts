@@ -48,6 +48,17 @@ export const grpcServiceSchema = refine(
         "unary calls over Rosetta's lean node:http2 client (about a third of grpc-js's CPU per call) or the grpc-js client; streams always use grpc-js",
       ),
       json: withDefault(protoJsonOptionsSchema, defaultProtoJsonOptions, "the proto3 JSON mapping options (each route may override)"),
+      exposeInfrastructureServices: withDefault(
+        list(string({ pattern: /^[A-Za-z_][\w.]*$/, patternHint: 'a service name such as "grpc.health.v1.Health", or a package prefix ending in "." such as "grpc.health."' })),
+        [],
+        'infrastructure services (grpc.reflection.*, grpc.health.*, grpc.channelz.*, google.*) to serve anyway, by full name or package prefix ending in "."',
+      ),
+      httpRuleFiles: withDefault(
+        list(string()),
+        [],
+        "google.api.Service YAML files (http.rules) binding methods to HTTP, relative to the config file; a rule replaces the google.api.http annotation of its method",
+      ),
+      patchFieldMask: withDefault(boolean(), true, "fill a PATCH request's unset google.protobuf.FieldMask from the JSON keys of its body field (as grpc-gateway does)"),
       unannotatedMethods: withDefault(boolean(), true, 'serve every method without a google.api.http option at POST /<package>.<Service>/<Method> with body "*"'),
       rejectUnknownQueryParameters: withDefault(boolean(), false, "answer 400 for a query parameter that names no field, instead of ignoring it"),
       streamFormat: withDefault(streamFormat, "ndjson", "how server streams reach HTTP callers that do not ask by Accept: ndjson, sse or array"),
@@ -75,8 +86,8 @@ export const grpcUpstreamSchema = refine(
       method: optional(methodPath, 'the gRPC method, "package.Service/Method"'),
       soap: optional(serviceName, "instead of one method: serve this whole service as a SOAP endpoint (POST envelopes, GET ?wsdl) at the route's path"),
       body: optional(
-        string({ pattern: /^(\*|[a-z_][a-z0-9_]*)?$/i, patternHint: '"*", a top-level field name, or "" for none' }),
-        'where the HTTP body goes: "*" (the whole request), a field name, or "" (no body); default "*" unless the route only takes GET/DELETE',
+        string({ pattern: /^(\*|[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*)?$/i, patternHint: '"*", a field path such as "book" or "payload.value", or "" for none' }),
+        'where the HTTP body goes: "*" (the whole request), a field path (nested through messages), or "" (no body); default "*" unless the route only takes GET/DELETE',
       ),
       responseBody: optional(string({ pattern: /^[a-z_][a-z0-9_]*$/i, patternHint: "a top-level field name" }), "answer with this field of the response instead of the whole message"),
       successStatus: optional(httpStatus, "HTTP status of a successful call (e.g. 201), overriding the service's"),

@@ -4,32 +4,39 @@ import type protobuf from "protobufjs";
 export interface HttpBinding {
   readonly httpMethod: string;
   readonly path: string;
-  /** "*", a field name, or undefined for no body. */
+  /** "*", a field path, or undefined for no body. */
   readonly body: string | undefined;
   readonly responseBody: string | undefined;
 }
 
-interface HttpRule {
-  get?: string;
-  put?: string;
-  post?: string;
-  delete?: string;
-  patch?: string;
-  custom?: { kind?: string; path?: string };
-  body?: string;
-  response_body?: string;
+/** google.api.HttpRule as protobufjs reads it from an option, or as a rule file spells it. */
+export interface HttpRule {
+  get?: unknown;
+  put?: unknown;
+  post?: unknown;
+  delete?: unknown;
+  patch?: unknown;
+  custom?: { kind?: unknown; path?: unknown };
+  body?: unknown;
+  response_body?: unknown;
   additional_bindings?: HttpRule | HttpRule[];
 }
+
+export const ruleVerbs = ["get", "put", "post", "delete", "patch"] as const;
 
 /** The bindings of a method's `google.api.http` option (the rule and its additional_bindings), or none. */
 export function httpBindings(method: protobuf.Method): HttpBinding[] {
   const options = method.parsedOptions as Array<Record<string, unknown>> | undefined;
   const rule = options?.find((option) => option["(google.api.http)"] !== undefined)?.["(google.api.http)"] as HttpRule | undefined;
-  if (rule === undefined) return [];
+  return rule === undefined ? [] : bindingsOfRule(rule);
+}
+
+/** A rule and its additional_bindings, flattened; a binding without a pattern is left out. */
+export function bindingsOfRule(rule: HttpRule): HttpBinding[] {
   const bindings: HttpBinding[] = [];
   const add = (current: HttpRule) => {
     const pattern = patternOf(current);
-    if (pattern !== undefined) bindings.push({ ...pattern, body: emptyToUndefined(current.body), responseBody: emptyToUndefined(current.response_body) });
+    if (pattern !== undefined) bindings.push({ ...pattern, body: textOrUndefined(current.body), responseBody: textOrUndefined(current.response_body) });
     const extra = current.additional_bindings;
     for (const binding of extra === undefined ? [] : Array.isArray(extra) ? extra : [extra]) add(binding);
   };
@@ -38,14 +45,16 @@ export function httpBindings(method: protobuf.Method): HttpBinding[] {
 }
 
 function patternOf(rule: HttpRule): { httpMethod: string; path: string } | undefined {
-  for (const verb of ["get", "put", "post", "delete", "patch"] as const) {
+  for (const verb of ruleVerbs) {
     const path = rule[verb];
-    if (path !== undefined) return { httpMethod: verb.toUpperCase(), path };
+    if (typeof path === "string") return { httpMethod: verb.toUpperCase(), path };
   }
-  if (rule.custom?.kind !== undefined && rule.custom.path !== undefined) return { httpMethod: rule.custom.kind.toUpperCase(), path: rule.custom.path };
+  const kind = rule.custom?.kind;
+  const path = rule.custom?.path;
+  if (typeof kind === "string" && typeof path === "string") return { httpMethod: kind.toUpperCase(), path };
   return undefined;
 }
 
-function emptyToUndefined(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
+function textOrUndefined(value: unknown): string | undefined {
+  return typeof value !== "string" || value === "" ? undefined : value;
 }

@@ -11,12 +11,14 @@ import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import { decodeRequestBody } from "../../codecs/codec-step.js";
 import { translationEnd, translationStart } from "../../observability/request-observer.js";
 import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
-import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
+import type { FieldInfo } from "../../protojson/message-info.js";
 import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcChannels } from "./grpc-channels.js";
 import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
 import { parseGrpcTimeout } from "./grpc-timeout.js";
-import { buildRequestJson, type RequestMapping } from "../../protojson/request-message.js";
+import { buildRequestJson, formToJson, type RequestMapping } from "../../protojson/request-message.js";
+import { resolveFieldPath } from "../../protojson/field-path.js";
+import { encodeFieldMask, fieldMaskPaths, type PatchFieldMask } from "../../protojson/field-mask-from-body.js";
 import { requestMessages } from "./request-stream.js";
 import { malformedReply } from "../malformed-reply.js";
 import { callBudget } from "../deadline.js";
@@ -30,6 +32,8 @@ export interface TranscodingRoute {
   /** `/package.Service/Method`, the HTTP/2 path of the call. */
   readonly callPath: string;
   readonly mapping: RequestMapping;
+  /** Fill the request's FieldMask from the body's keys when the caller sends none (a PATCH with a message body field). */
+  readonly fieldMask: PatchFieldMask | undefined;
   readonly responseType: protobuf.Type;
   /** The response field answered instead of the whole message (response_body), if any. */
   readonly responseField: FieldInfo | undefined;
@@ -60,6 +64,8 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const bodyType = bodyShape?.field === undefined ? bodyShape?.type : bodyShape.field.messageType;
   const requestIsHttpBody = bodyType !== undefined && fullNameOf(bodyType) === httpBodyType;
   const answer = answerShape(route);
+  const fieldMask = route.fieldMask;
+  const maskKeys = fieldMask === undefined ? [] : [fieldMask.maskField.protoName, fieldMask.maskField.jsonName];
 
   const callOptions = (request: RequestEnvelope): CallOptions => {
     const now = Date.now();
@@ -76,12 +82,27 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const encodeRequest = async (request: RequestEnvelope): Promise<Buffer> => {
     let body: unknown;
     if (mapping.body !== undefined && request.body.kind !== "empty") {
-      const decoded = requestIsHttpBody ? { value: await httpBodyJson(request, route.maxMessageBytes) } : await decodeBody(request, codecs, bodyShape!, mapping, route.maxMessageBytes);
-      // A big body: a worker built and encoded the whole message.
-      if ("message" in decoded) return Buffer.from(decoded.message.buffer, decoded.message.byteOffset, decoded.message.byteLength);
-      body = decoded.value;
+      let source = request;
+      const formType = !requestIsHttpBody && isFormBody(request) ? bodyType : undefined;
+      const form = formType === undefined ? undefined : Buffer.from(await readBodyBytes(request.body, route.maxMessageBytes)).toString("utf8");
+      if (formType !== undefined && form !== undefined && !looksLikeJson(form)) {
+        body = formToJson(formType, new URLSearchParams(form), mapping.rejectUnknownQuery);
+      } else {
+        if (form !== undefined) source = { ...request, body: bytesBody(Buffer.from(form)), headers: { ...request.headers, "content-type": "application/json" } };
+        // A body whose keys make a field mask is decoded here, not offloaded to a worker that builds the whole message.
+        const decoded = requestIsHttpBody
+          ? { value: await httpBodyJson(source, route.maxMessageBytes) }
+          : await decodeBody(source, codecs, bodyShape!, mapping, route.maxMessageBytes, fieldMask === undefined);
+        // A big body: a worker built and encoded the whole message.
+        if ("message" in decoded) return Buffer.from(decoded.message.buffer, decoded.message.byteOffset, decoded.message.byteLength);
+        body = decoded.value;
+      }
     }
-    return Buffer.from(protoJson.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
+    const json = buildRequestJson(mapping, request, body);
+    const encoded = protoJson.encode(mapping.requestType, json);
+    if (fieldMask === undefined || body === undefined || maskKeys.some((key) => isSet(json[key]))) return Buffer.from(encoded);
+    // PATCH without a mask: the body's keys say what to update.
+    return Buffer.concat([encoded, encodeFieldMask(mapping.requestType, fieldMask.maskField, fieldMaskPaths(fieldMask.bodyType, body))]);
   };
 
   if (method.requestStream === true) {
@@ -154,8 +175,27 @@ function answerOf(answer: AnswerShape, decoded: unknown): unknown {
 /** What the HTTP body is: the request message for "*", else the named field of it. */
 function requestBodyShape(mapping: RequestMapping, protoJson: ProtoJsonMapping): MessageShape | undefined {
   if (mapping.body === undefined) return undefined;
-  const field = mapping.body === "*" ? undefined : messageInfo(mapping.requestType).byName.get(mapping.body);
-  return messageShape(mapping.requestType, protoJson, field);
+  const found = mapping.body === "*" ? undefined : resolveFieldPath(mapping.requestType, mapping.body);
+  return found === undefined ? messageShape(mapping.requestType, protoJson) : messageShape(found.parent, protoJson, found.field);
+}
+
+/** `application/x-www-form-urlencoded` (any parameters): read as query parameters are. */
+function isFormBody(request: RequestEnvelope): boolean {
+  const type = request.headers["content-type"];
+  return typeof type === "string" && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(type);
+}
+
+/**
+ * `curl -d '{…}'` labels JSON as a form. A form's keys are field paths, which never start with
+ * `{`, `[` or `"`, so such a body is read as the JSON it is.
+ */
+function looksLikeJson(text: string): boolean {
+  return /^\s*[{["]/.test(text);
+}
+
+/** A mask the caller sent: a non-empty path list (an empty string is no mask, as an empty FieldMask is none). */
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== "";
 }
 
 /**
@@ -164,9 +204,16 @@ function requestBodyShape(mapping: RequestMapping, protoJson: ProtoJsonMapping):
  * body big enough for the codec to offload, the whole request message's
  * bytes, built by a worker.
  */
-function decodeBody(request: RequestEnvelope, codecs: CodecRegistry, shape: MessageShape, mapping: RequestMapping, limit: number): Promise<{ value: unknown } | { message: Uint8Array }> {
+function decodeBody(
+  request: RequestEnvelope,
+  codecs: CodecRegistry,
+  shape: MessageShape,
+  mapping: RequestMapping,
+  limit: number,
+  offload: boolean,
+): Promise<{ value: unknown } | { message: Uint8Array }> {
   const binding = { body: mapping.body!, pathFields: mapping.pathFields, rejectUnknownQuery: mapping.rejectUnknownQuery, params: request.params, rawQuery: request.rawQuery };
-  return decodeRequestBody(codecs, request, shape, { maxBytes: limit, fallback: codecs.json, binding });
+  return decodeRequestBody(codecs, request, shape, offload ? { maxBytes: limit, fallback: codecs.json, binding } : { maxBytes: limit, fallback: codecs.json });
 }
 
 /** google.api.HttpBody takes the raw body and its Content-Type as they are. */
