@@ -64,8 +64,12 @@ export interface RouteOperation {
   readonly request: MessageShape | undefined;
   /** "*" (the body is the message), a field name, or undefined (no body). */
   readonly body: string | undefined;
-  /** Fields not bound to the path or the body are read from the query string. */
-  readonly queryParameters: boolean;
+  /**
+   * True: path variables and query parameters fill fields of the request
+   * message (google.api.http). False: the body is the message as sent, and
+   * path variables only route.
+   */
+  readonly transcoded: boolean;
   /** The reply body: the response message, or its response_body field. */
   readonly response: MessageShape | undefined;
   readonly requestStream: boolean;

@@ -21,7 +21,7 @@ export interface DocumentedOperation {
   readonly description: string | undefined;
   readonly request: MessageShape | undefined;
   readonly body: string | undefined;
-  readonly queryParameters: boolean;
+  readonly transcoded: boolean;
   readonly response: MessageShape | undefined;
   readonly requestStream: boolean;
   readonly responseStream: boolean;
@@ -124,9 +124,9 @@ function uniqueId(wanted: string, taken: Set<string>): string {
 function describeOperation(operationId: string, operation: DocumentedOperation, variables: readonly PathVariable[], schemas: MessageSchemas): Record<string, unknown> {
   const request = operation.request;
   const naming: SchemaNaming = request?.protoJson.options ?? operation.response?.protoJson.options ?? { useProtoNames: false, enumsAsNumbers: false };
-  const pathFields = variables.flatMap((variable) => (variable.fieldPath === undefined ? [] : [variable.fieldPath.split(".")]));
-  const parameters: Parameter[] = variables.map((variable) => pathParameter(variable, request, naming, schemas));
-  if (request !== undefined && operation.queryParameters && operation.body !== "*" && !operation.requestStream) {
+  const pathFields = operation.transcoded ? variables.flatMap((variable) => (variable.fieldPath === undefined ? [] : [variable.fieldPath.split(".")])) : [];
+  const parameters: Parameter[] = variables.map((variable) => pathParameter(variable, request, operation.transcoded, naming, schemas));
+  if (request !== undefined && operation.transcoded && operation.body !== "*" && !operation.requestStream) {
     const excluded: ExcludedPaths = operation.body === undefined ? pathFields : [...pathFields, [operation.body]];
     parameters.push(...queryParameters(request.type, naming, excluded, schemas));
   }
@@ -143,12 +143,17 @@ function describeOperation(operationId: string, operation: DocumentedOperation, 
   });
 }
 
-function pathParameter(variable: PathVariable, request: MessageShape | undefined, naming: SchemaNaming, schemas: MessageSchemas): Parameter {
-  const field = variable.fieldPath === undefined || request === undefined ? undefined : fieldAt(request, variable.fieldPath.split("."));
+function pathParameter(variable: PathVariable, request: MessageShape | undefined, transcoded: boolean, naming: SchemaNaming, schemas: MessageSchemas): Parameter {
+  const field = variable.fieldPath === undefined || request === undefined || !transcoded ? undefined : fieldAt(request, variable.fieldPath.split("."));
   const base = field === undefined ? { type: "string" } : valueSchema(field, schemas, naming);
   const schema = variable.pattern === undefined ? base : { ...base, pattern: variable.pattern };
   const spans = variable.pattern !== undefined && variable.pattern !== "^.+$" ? " Its slashes are sent as they are, not percent-encoded." : "";
-  const description = variable.fieldPath === undefined ? "a path segment the route matches by wildcard" : `\`${variable.fieldPath}\` of the request.${spans}`;
+  const description =
+    variable.fieldPath === undefined
+      ? "a path segment the route matches by wildcard"
+      : transcoded
+        ? `\`${variable.fieldPath}\` of the request.${spans}`
+        : `the path variable \`${variable.fieldPath}\``;
   return { name: variable.name, in: "path", required: true, description, schema };
 }
 

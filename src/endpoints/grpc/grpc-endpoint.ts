@@ -291,7 +291,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       description: method.comment ?? undefined,
       request: messageShape(requestType, protoJson),
       body: bodyOption === "" ? undefined : (bodyField?.protoName ?? bodyOption),
-      queryParameters: true,
+      transcoded: true,
       response: messageShape(responseType, protoJson, responseField),
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,

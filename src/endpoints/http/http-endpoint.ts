@@ -159,7 +159,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       description: undefined,
       request: messages.request,
       body: messages.request === undefined ? undefined : "*",
-      queryParameters: false,
+      transcoded: false,
       response: messages.response,
       requestStream: false,
       responseStream: false,
