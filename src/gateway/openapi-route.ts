@@ -17,17 +17,27 @@ export function openApiRoute(document: Record<string, unknown>, options: OpenApi
   const parsed = parsePathTemplate(options.path);
   // The options schema admits literal paths only, which always parse.
   if (!parsed.ok) throw new Error(parsed.error);
-  const json = Buffer.from(JSON.stringify(document, null, 2));
-  const yaml = Buffer.from(stringify(document, { aliasDuplicateObjects: false, lineWidth: 0 }));
+  const json = Buffer.from(openApiText(document, "json"));
+  const yaml = Buffer.from(openApiText(document, "yaml"));
   const handler: Handler = async (request) => {
     const format = request.rawQuery === "" ? "json" : (request.query.get("format") ?? "json");
     if (format !== "json" && format !== "yaml") throw new GatewayError(StatusCode.INVALID_ARGUMENT, `format must be json or yaml, not "${format}"`);
     const yamlWanted = format === "yaml";
     return {
       status: 200,
-      headers: { "content-type": yamlWanted ? "application/yaml; charset=utf-8" : "application/json; charset=utf-8", "cache-control": "no-cache" },
+      // Any origin may read it: Swagger UI or Redoc served from elsewhere fetch it from the browser.
+      headers: {
+        "content-type": yamlWanted ? "application/yaml; charset=utf-8" : "application/json; charset=utf-8",
+        "cache-control": "no-cache",
+        "access-control-allow-origin": "*",
+      },
       body: bytesBody(yamlWanted ? yaml : json),
     };
   };
   return { id: "openapi", template: parsed.template, methods: new Set(["GET"]), condition: undefined, handler };
+}
+
+/** The document as served and as `rosetta openapi` prints it: indented JSON, or YAML without anchors. */
+export function openApiText(document: Record<string, unknown>, format: "json" | "yaml"): string {
+  return format === "yaml" ? stringify(document, { aliasDuplicateObjects: false, lineWidth: 0 }) : `${JSON.stringify(document, null, 2)}\n`;
 }
