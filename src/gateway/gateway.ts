@@ -201,10 +201,8 @@ export class Gateway {
     // A tracer or access log that could not start is listed with every other problem.
     problems.push(...opened.problems);
     const openapi = buildOpenApiDocument(documented, config.openapi);
-    if (config.openapi.enabled) {
-      routes.push(openApiRoute(openapi, config.openapi));
-      routeRows.push({ id: "openapi", listeners: undefined, methods: ["GET"], path: config.openapi.path, service: "", upstream: "the OpenAPI document", source: "generated" });
-    }
+    // The document's own route is the gateway's, like 404s, not one of the config's: it is not in the routes table.
+    if (config.openapi.enabled) routes.push(openApiRoute(openapi, config.openapi));
     const parts: GatewayParts = { endpoints: [...endpoints.values()], shared, releases, services: endpoints, routeRows, metrics, ownsShared: host === undefined, openapi };
     if (problems.length > 0) {
       await release(parts);
