@@ -30,13 +30,14 @@ export function openApiPath(template: PathTemplate): OpenApiPath {
     if (variable !== undefined) {
       const length = variable.length < 0 ? template.segments.length - index : variable.length;
       const covered = template.segments.slice(index, index + length);
-      const plain = covered.length === 1 && covered[0]!.kind === "wildcard";
+      const plain = covered.length === 1 && covered[0]?.kind === "wildcard";
       variables.push({ name: variable.fieldPath, fieldPath: variable.fieldPath, pattern: plain ? undefined : `^${covered.map(segmentPattern).join("/")}$` });
       parts.push(`{${variable.fieldPath}}`);
       index += length;
       continue;
     }
-    const segment = template.segments[index]!;
+    const segment = template.segments[index];
+    if (segment === undefined) break;
     if (segment.kind === "literal") {
       parts.push(segment.value);
     } else {

@@ -4,6 +4,10 @@ const decimal = { type: "string", format: "int64", pattern: "^-?[0-9]+$" } as co
 const unsignedDecimal = { type: "string", format: "uint64", pattern: "^[0-9]+$" } as const;
 const nonFinite = { type: "string", enum: ["NaN", "Infinity", "-Infinity"] } as const;
 const base64 = { type: "string", format: "byte", contentEncoding: "base64" } as const;
+const int32 = { type: "integer", format: "int32", minimum: -2147483648, maximum: 2147483647 } as const;
+const uint32 = { type: "integer", format: "uint32", minimum: 0, maximum: 4294967295 } as const;
+const double = { anyOf: [{ type: "number", format: "double" }, nonFinite] } as const;
+const float = { anyOf: [{ type: "number", format: "float" }, nonFinite] } as const;
 
 /**
  * Scalars as Rosetta writes them (src/protojson/scalars.ts): 64-bit integers
@@ -11,13 +15,13 @@ const base64 = { type: "string", format: "byte", contentEncoding: "base64" } as 
  * the strings NaN/Infinity/-Infinity, bytes in base64.
  */
 export const scalarSchemas: Readonly<Record<string, JsonSchema>> = {
-  double: { anyOf: [{ type: "number", format: "double" }, nonFinite] },
-  float: { anyOf: [{ type: "number", format: "float" }, nonFinite] },
-  int32: { type: "integer", format: "int32", minimum: -2147483648, maximum: 2147483647 },
-  sint32: { type: "integer", format: "int32", minimum: -2147483648, maximum: 2147483647 },
-  sfixed32: { type: "integer", format: "int32", minimum: -2147483648, maximum: 2147483647 },
-  uint32: { type: "integer", format: "uint32", minimum: 0, maximum: 4294967295 },
-  fixed32: { type: "integer", format: "uint32", minimum: 0, maximum: 4294967295 },
+  double,
+  float,
+  int32,
+  sint32: int32,
+  sfixed32: int32,
+  uint32,
+  fixed32: uint32,
   int64: decimal,
   sint64: decimal,
   sfixed64: decimal,
@@ -53,15 +57,15 @@ export const wellKnownSchemas: Readonly<Record<string, JsonSchema>> = {
     additionalProperties: true,
     description: "a message with its type in `@type`; a well-known type's JSON form is in `value`",
   },
-  "google.protobuf.DoubleValue": scalarSchemas.double!,
-  "google.protobuf.FloatValue": scalarSchemas.float!,
-  "google.protobuf.Int64Value": scalarSchemas.int64!,
-  "google.protobuf.UInt64Value": scalarSchemas.uint64!,
-  "google.protobuf.Int32Value": scalarSchemas.int32!,
-  "google.protobuf.UInt32Value": scalarSchemas.uint32!,
-  "google.protobuf.BoolValue": scalarSchemas.bool!,
-  "google.protobuf.StringValue": scalarSchemas.string!,
-  "google.protobuf.BytesValue": scalarSchemas.bytes!,
+  "google.protobuf.DoubleValue": double,
+  "google.protobuf.FloatValue": float,
+  "google.protobuf.Int64Value": decimal,
+  "google.protobuf.UInt64Value": unsignedDecimal,
+  "google.protobuf.Int32Value": int32,
+  "google.protobuf.UInt32Value": uint32,
+  "google.protobuf.BoolValue": { type: "boolean" },
+  "google.protobuf.StringValue": { type: "string" },
+  "google.protobuf.BytesValue": base64,
 };
 
 /** The error body of every failure Rosetta answers (src/core/error-response.ts), whatever the route. */

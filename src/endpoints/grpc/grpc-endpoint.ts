@@ -275,11 +275,12 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
 
   operationOf(route: RouteInfo<GrpcUpstreamOptions>): RouteOperation | undefined {
     const { upstream } = route;
-    const method = upstream.soap === undefined && upstream.method !== undefined ? this.#registry.findMethod(upstream.method) : undefined;
+    const methodPath = upstream.soap === undefined ? upstream.method : undefined;
+    const method = methodPath === undefined ? undefined : this.#registry.findMethod(methodPath);
     const service = method?.parent;
-    if (method === undefined || !(service instanceof protobuf.Service)) return undefined;
-    const requestType = method.resolvedRequestType!;
-    const responseType = method.resolvedResponseType!;
+    const requestType = method?.resolvedRequestType;
+    const responseType = method?.resolvedResponseType;
+    if (methodPath === undefined || method === undefined || !(service instanceof protobuf.Service) || !requestType || !responseType) return undefined;
     const bodyOption = bodyOptionOf(route);
     const bodyField = bodyOption === "" || bodyOption === "*" ? undefined : messageInfo(requestType).byName.get(bodyOption);
     const responseField = upstream.responseBody === undefined ? undefined : messageInfo(responseType).byName.get(upstream.responseBody);
@@ -296,7 +297,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       streamFormat: upstream.streamFormat ?? this.#options.streamFormat,
-      successStatus: upstream.successStatus ?? this.#declaredStatus(upstream.method!) ?? 200,
+      successStatus: upstream.successStatus ?? this.#declaredStatus(methodPath) ?? 200,
     };
   }
 
