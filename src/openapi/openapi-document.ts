@@ -127,7 +127,7 @@ function describeOperation(operationId: string, operation: DocumentedOperation, 
   const pathFields = operation.transcoded ? variables.flatMap((variable) => (variable.fieldPath === undefined ? [] : [variable.fieldPath.split(".")])) : [];
   const parameters: Parameter[] = variables.map((variable) => pathParameter(variable, request, operation.transcoded, naming, schemas));
   if (request !== undefined && operation.transcoded && operation.body !== "*" && !operation.requestStream) {
-    const excluded: ExcludedPaths = operation.body === undefined ? pathFields : [...pathFields, [operation.body]];
+    const excluded: ExcludedPaths = operation.body === undefined ? pathFields : [...pathFields, operation.body.split(".")];
     parameters.push(...queryParameters(request.type, naming, excluded, schemas));
   }
   return dropUndefined({
@@ -175,10 +175,13 @@ function requestBody(operation: DocumentedOperation, request: MessageShape, path
     rawBytes = request.type.fullName === httpBodyType;
     schema = pathFields.length === 0 ? schemas.message(request.type, naming) : schemas.inline(request.type, naming, pathFields);
   } else {
-    const field = messageInfo(request.type).byName.get(operation.body ?? "");
+    // A body field may be nested (`payload.input_value`): path fields below it are left out of it.
+    const bodyPath = (operation.body ?? "").split(".");
+    const field = fieldAt(request, bodyPath);
     if (field === undefined) return { required: true, content: { "application/json": { schema: {} } } };
     rawBytes = field.messageType?.fullName === httpBodyType;
-    const nested = pathFields.filter((path) => path.length > 1 && path[0] === field.protoName).map((path) => path.slice(1));
+    const below = (path: readonly string[]) => path.length > bodyPath.length && bodyPath.every((name, index) => path[index] === name);
+    const nested = pathFields.filter(below).map((path) => path.slice(bodyPath.length));
     schema =
       nested.length > 0 && field.messageType !== undefined && !field.repeated && !field.map
         ? schemas.inline(field.messageType, naming, nested)
