@@ -32,6 +32,7 @@ const layers = [
   ["filters/", 6],
   ["endpoints/", 7],
   ["listeners/", 7],
+  ["openapi/", 7],
   ["config/", 8, "gateway"],
   ["gateway/", 8, "gateway"],
   ["gateway.ts", 8, "gateway"],

@@ -10,6 +10,7 @@ import { watchConfigSource } from "../gateway/config-watcher.js";
 import { createLogger, silentLogger, type LogLevel } from "../observability/logger.js";
 import { builtinPlugins } from "../gateway/plugins.js";
 import { formatRoutesTable } from "../observability/routes-table.js";
+import { openApiText } from "../gateway/openapi-route.js";
 import cluster from "node:cluster";
 import { slotFromEnvironment, workerCount } from "../gateway/workers-options.js";
 import { workerLogger } from "../observability/worker-logger.js";
@@ -24,6 +25,8 @@ Commands:
                             SIGHUP and the admin POST /reload
   validate -c gateway.yaml  check a config; print every problem; exit 1 on any
   routes -c gateway.yaml    print every route, generated ones included (as /routes?format=text)
+  openapi -c gateway.yaml [--yaml]
+                            print the OpenAPI 3.1 document of the routes (JSON; --yaml for YAML)
   help                      this text
   version                   the version
 
@@ -32,6 +35,7 @@ Options:
   -p, --port N              demo only: the gateway's port (default 8080)
       --log-level LEVEL     info | warn | error | silent (default info)
       --no-watch            start only: do not reload when the config file (or etcd key) changes
+      --yaml                openapi only: print YAML instead of JSON
 `;
 
 const hint = "run `rosetta help` for usage";
@@ -45,6 +49,7 @@ function parseArguments(argv: string[]) {
       port: { type: "string", short: "p" },
       "log-level": { type: "string" },
       "no-watch": { type: "boolean" },
+      yaml: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -91,6 +96,15 @@ async function main(argv: string[]): Promise<number> {
     const table = formatRoutesTable(gateway.routes());
     await gateway.stop(0);
     process.stdout.write(table);
+    return 0;
+  }
+  if (command === "openapi") {
+    if (values.config === undefined) return fail("openapi needs -c FILE");
+    // Built like validate (protos loaded, annotation routes generated), never bound.
+    const gateway = await Gateway.create(await loadConfigFile(values.config, plugins), plugins, silentLogger);
+    const document = gateway.openapi();
+    await gateway.stop(0);
+    process.stdout.write(openApiText(document, values.yaml === true ? "yaml" : "json"));
     return 0;
   }
   if (command === "start") {
@@ -160,7 +174,7 @@ async function main(argv: string[]): Promise<number> {
       const url = `http://127.0.0.1:${port}`;
       const tcpFramesPort = gateway.listeners[1]!.address().port;
       process.stdout.write(
-        `\nRosetta demo gateway on ${url} (TCP frames on ${tcpFramesPort})\nTry:\n${demo
+        `\nRosetta demo gateway on ${url} (TCP frames on ${tcpFramesPort})\nOpenAPI 3.1 document: ${url}/openapi.json (Swagger UI: docker run --rm -p 8081:8080 -e SWAGGER_JSON_URL=${url}/openapi.json swaggerapi/swagger-ui, then open http://127.0.0.1:8081)\nTry:\n${demo
           .examples(url, tcpFramesPort)
           .map((line) => `  ${line}`)
           .join("\n")}\n\nCtrl-C stops it (in-flight requests finish first).\n`,

@@ -42,10 +42,13 @@ export async function startDemo(port: number): Promise<Demo> {
       { id: "stock", match: { path: "/v1/stock/{sku}", methods: ["GET", "POST"] }, upstream: { service: "inventory", path: "/stock/{sku}" } },
       { id: "echo", match: { path: "/api/echo/{rest=**}" }, upstream: { service: "orders", path: "/v2/echo/{rest=**}" } },
     ],
+    // Served at /openapi.json (and ?format=yaml): every route whose bodies are proto messages.
+    openapi: { title: "Rosetta demo", version: "1.0.0", description: "The demo's gRPC bookstore as REST, generated live from its protos and routes." },
   };
   return {
     config,
     examples: (url, tcpFramesPort) => [
+      `curl -s ${url}/openapi.json            # the OpenAPI 3.1 document of these routes (?format=yaml for YAML)`,
       `curl -s ${url}/api/orders/1`,
       `curl -s '${url}/api/orders?status=open'`,
       `curl -s -X POST ${url}/api/orders -H 'content-type: application/json' -d '{"item":"Dune","quantity":1}'`,

@@ -47,6 +47,38 @@ export interface RouteMessages {
   readonly response: MessageShape | undefined;
 }
 
+/**
+ * What a route calls, in proto terms, for API documents (OpenAPI): the
+ * messages as the route maps them and how its replies are framed. Built at
+ * start-up from the same options the route's handler is built from.
+ */
+export interface RouteOperation {
+  /** Stable name of the call: `Service_Method` for a gRPC method; the route id for an HTTP route. */
+  readonly name: string;
+  /** The proto service (`pkg.Service`), for grouping; undefined for HTTP routes. */
+  readonly service: string | undefined;
+  readonly serviceDescription: string | undefined;
+  /** The method's leading comment. */
+  readonly description: string | undefined;
+  /** The whole request message: its fields are the body, path and query parameters. */
+  readonly request: MessageShape | undefined;
+  /** "*" (the body is the message), a field name, or undefined (no body). */
+  readonly body: string | undefined;
+  /**
+   * True: path variables and query parameters fill fields of the request
+   * message (google.api.http). False: the body is the message as sent, and
+   * path variables only route.
+   */
+  readonly transcoded: boolean;
+  /** The reply body: the response message, or its response_body field. */
+  readonly response: MessageShape | undefined;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+  /** The route's default framing of a server stream (`ndjson`, `sse`, `array`). */
+  readonly streamFormat: string | undefined;
+  readonly successStatus: number;
+}
+
 /** One upstream service: owns its connections, target selection, health and timeouts. */
 export interface Endpoint<UpstreamOptions> {
   /**
@@ -58,6 +90,8 @@ export interface Endpoint<UpstreamOptions> {
   routes(): readonly EndpointRoute<UpstreamOptions>[];
   /** The route's message types, if the endpoint has them; never throws (a bad route is handlerFor's to report). */
   messagesOf?(route: RouteInfo<UpstreamOptions>): RouteMessages | undefined;
+  /** What the route calls, for API documents; undefined when its bodies are not typed. Never throws. */
+  operationOf?(route: RouteInfo<UpstreamOptions>): RouteOperation | undefined;
   /** Each target's state (health check verdict, passive ejection, weight), read-only, for metrics and the admin API. */
   targets?(): readonly TargetStatus[];
   /** The service's circuit breakers now (read-only, for metrics and admin); undefined when `circuitBreaker` is not set. */

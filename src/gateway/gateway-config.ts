@@ -14,6 +14,7 @@ import { ConfigError, ConfigErrorCode } from "../options/error-codes.js";
 import type { AccessLogOptions } from "../observability/access-log.js";
 import type { TracingOptions } from "../observability/tracing.js";
 import { accessLogSchema, tracingSchema } from "./observability-options.js";
+import { openApiSchema, type OpenApiOptions } from "../openapi/openapi-options.js";
 import { INVALID, anything, duration, list, map, object, optional, refine, required, schemaDefaults, string, tagged, withDefault, type Fields, type Schema, ParseContext } from "../options/schema.js";
 
 export interface FilterEntry {
@@ -66,6 +67,8 @@ export interface GatewayConfig {
   readonly accessLog: AccessLogOptions | undefined;
   /** `tracing`; undefined: no spans, and the OpenTelemetry SDK is never loaded. */
   readonly tracing: TracingOptions | undefined;
+  /** `openapi`: the OpenAPI document of the routes, and whether and where it is served. */
+  readonly openapi: OpenApiOptions;
   /** `workers`: how many processes `rosetta start` runs (workers-options.ts). */
   readonly workers: WorkersSetting;
   /** Set in a worker process: the supervisor serves the admin listener, the worker only keeps metrics. */
@@ -199,6 +202,7 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
         admin: optional(anything("admin options"), "the admin listener (health, readiness, metrics, routes); off unless given"),
         accessLog: optional(anything("access log options"), "one JSON line per request or frame call; off unless set"),
         tracing: optional(anything("tracing options"), "W3C trace context and OpenTelemetry spans exported over OTLP/HTTP; off unless set"),
+        openapi: withDefault(anything("openapi options"), {}, "the OpenAPI 3.1 document of the routes: served at /openapi.json unless turned off"),
         workers: withDefault(workersSchema, 1, "processes serving the listeners: auto (one per core) or a number; 1 = a single process"),
       },
       "gateway config",
@@ -213,6 +217,7 @@ export function sectionSchemas(plugins: Plugins, baseDirectory = process.cwd()) 
     admin: adminSchema,
     accessLog: accessLogSchema,
     tracing: tracingSchema,
+    openapi: openApiSchema,
     protos: object({ include: withDefault(list(string()), [], "import roots for .proto files, relative to the config file") }, "protos"),
   };
 }
@@ -238,6 +243,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
   const admin = top.admin === undefined ? undefined : schemas.admin.parse(top.admin, context.at("admin"));
   const accessLog = top.accessLog === undefined ? undefined : schemas.accessLog.parse(top.accessLog, context.at("accessLog"));
   const tracing = top.tracing === undefined ? undefined : schemas.tracing.parse(top.tracing, context.at("tracing"));
+  const openapi = schemas.openapi.parse(top.openapi, context.at("openapi"));
   if (parsedListeners !== INVALID && top.workers !== "auto") context.problems.push(...workerProblems({ listeners: parsedListeners }, top.workers));
   let rawRoutes: unknown[] = [];
   if (Array.isArray(top.routes)) rawRoutes = top.routes;
@@ -312,6 +318,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     admin === INVALID ||
     accessLog === INVALID ||
     tracing === INVALID ||
+    openapi === INVALID ||
     redis === INVALID
   ) {
     throw new ConfigError(context.problems);
@@ -332,6 +339,7 @@ export function validateGatewayConfig(input: unknown, plugins: Plugins, baseDire
     accessLog: logTo,
     tracing,
     redis,
+    openapi,
     workers: top.workers,
   });
 

@@ -20,6 +20,8 @@ import type { RouteRow } from "../observability/routes-table.js";
 import type { UpstreamStatus } from "../observability/upstream-status.js";
 import { upstreamStatusOf } from "./upstream-status-of.js";
 import { openSharedParts, type SharedParts } from "./shared-parts.js";
+import { buildOpenApiDocument, type DocumentedRoute } from "../openapi/openapi-document.js";
+import { openApiRoute } from "./openapi-route.js";
 
 /**
  * A gateway built by a reload host (gateway-host.ts): its listeners call the
@@ -45,6 +47,8 @@ interface GatewayParts {
   readonly metrics: GatewayMetrics | undefined;
   /** False when a reload host lent the shared parts: it closes them, not this gateway. */
   readonly ownsShared: boolean;
+  /** The OpenAPI 3.1 document of the routes, built once for this config (served unless `openapi.enabled` is false). */
+  readonly openapi: Record<string, unknown>;
 }
 
 /** A route to compile: a config route, or one an endpoint brings with it. */
@@ -147,12 +151,15 @@ export class Gateway {
       });
     const routes: CompiledRoute[] = [];
     const routeRows: RouteRow[] = [];
+    const documented: DocumentedRoute[] = [];
     const compile = (spec: RouteSpec) => {
       const { id, template, methods, configPath } = spec;
       try {
         const endpoint = spec.endpoint.handlerFor({ id, template, methods, upstream: spec.upstream, configPath });
         const handler = observeUpstream(spec.service, config.services[spec.service]!.protocol, endpoint, logger);
         routes.push({ id, template: template ?? everyPath, methods, condition: spec.condition, handler: composeFilters(spec.filters, handler) });
+        const operation = spec.endpoint.operationOf?.({ id, template, methods, upstream: spec.upstream, configPath });
+        if (operation !== undefined) documented.push({ id, template, methods, generated: spec.source === "generated", operation });
         routeRows.push({
           id,
           listeners: spec.listeners,
@@ -193,7 +200,10 @@ export class Gateway {
     const globalFilters = createFilters(config.filters, undefined);
     // A tracer or access log that could not start is listed with every other problem.
     problems.push(...opened.problems);
-    const parts: GatewayParts = { endpoints: [...endpoints.values()], shared, releases, services: endpoints, routeRows, metrics, ownsShared: host === undefined };
+    const openapi = buildOpenApiDocument(documented, config.openapi);
+    // The document's own route is the gateway's, like 404s, not one of the config's: it is not in the routes table.
+    if (config.openapi.enabled) routes.push(openApiRoute(openapi, config.openapi));
+    const parts: GatewayParts = { endpoints: [...endpoints.values()], shared, releases, services: endpoints, routeRows, metrics, ownsShared: host === undefined, openapi };
     if (problems.length > 0) {
       await release(parts);
       throw new ConfigError(problems);
@@ -263,6 +273,11 @@ export class Gateway {
   /** Every route, generated ones included, in the order the router tries equally specific ones. */
   routes(): readonly RouteRow[] {
     return this.#parts.routeRows;
+  }
+
+  /** The OpenAPI 3.1 document of this config's routes (built when the gateway was). */
+  openapi(): Record<string, unknown> {
+    return this.#parts.openapi;
   }
 
   /** Every service with its targets, and health and breaker state where its endpoint reports them. */

@@ -105,7 +105,8 @@ function loadNamingFailures(root: SearchingRoot, files: readonly string[], inclu
       }
     });
   return new Promise((resolvePromise, reject) => {
-    root.load([...files], { keepCase: true }, (error) => {
+    // alternateCommentMode keeps `//` and `/* */` comments too (not only `/** */`): they become the OpenAPI descriptions.
+    root.load([...files], { keepCase: true, alternateCommentMode: true }, (error) => {
       if (error === null) return resolvePromise();
       const missing = (error as NodeJS.ErrnoException).code === "ENOENT" ? current : undefined;
       if (missing !== undefined) {

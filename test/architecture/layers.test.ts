@@ -24,6 +24,7 @@ const layers: Readonly<Record<string, number>> = {
   filters: 6,
   endpoints: 7,
   listeners: 7,
+  openapi: 7,
   gateway: 8,
   index: 9,
   demo: 9,
@@ -34,7 +35,7 @@ const layers: Readonly<Record<string, number>> = {
 const allowedAcross = new Set(["listeners/http -> listeners/ws"]);
 /** npm packages and the folders that may import them; node: builtins are free. */
 const packages: Readonly<Record<string, readonly string[]>> = {
-  protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "filters", "demo"],
+  protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "filters", "openapi", "demo"],
   xml2js: ["codecs/xml"],
   pino: ["observability"],
   "@opentelemetry/api": ["observability"],

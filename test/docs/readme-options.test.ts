@@ -134,6 +134,7 @@ function fieldsFor(heading: string): { fields: Fields; inherited: readonly strin
   if (heading === "`codecs`, `shutdown`") return { fields: { codecs: field(sections.codecs), shutdown: field(sections.shutdown) }, inherited: [] };
   if (heading === "Metrics and the admin listener") return { fields: { admin: field(sections.admin) }, inherited: [] };
   if (heading === "Hot reload and the fleet") return { fields: { configSource: field(configSourceSchema) }, inherited: [] };
+  if (heading === "OpenAPI") return { fields: { openapi: field(sections.openapi) }, inherited: [] };
   if (heading === "All cores: `workers`") return { fields: { workers: fieldsOf(sections.top)!.workers! }, inherited: [] };
   return undefined;
 }

@@ -8,7 +8,7 @@ import type { PatchFieldMask } from "../../protojson/field-mask-from-body.js";
 import { parsePathTemplate, type PathTemplate } from "../../pipeline/path-template.js";
 import { fullNameOf, type ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
-import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages, RouteOperation } from "../endpoint.js";
 import { GrpcChannels } from "./grpc-channels.js";
 import { RetryPolicy } from "../retry-policy.js";
 import type { CircuitSnapshot } from "../service-circuits.js";
@@ -284,7 +284,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     const requestType = method.resolvedRequestType!;
     const responseType = method.resolvedResponseType!;
     const requestFields = messageInfo(requestType);
-    const bodyOption = upstream.body ?? (route.methods !== undefined && [...route.methods].every((verb) => bodylessMethods.has(verb)) ? "" : "*");
+    const bodyOption = bodyOptionOf(route);
     const bodyField = bodyOption === "" || bodyOption === "*" ? undefined : resolveFieldPath(requestType, bodyOption);
     if (bodyOption !== "" && bodyOption !== "*" && bodyField === undefined) {
       throw problem(".upstream.body", ConfigErrorCode.REFERENCE, `${requestFields.fullName} has no field "${bodyOption}"`);
@@ -302,10 +302,8 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       throw problem(".upstream.responseBody", ConfigErrorCode.REFERENCE, `${fullNameOf(responseType)} has no field "${upstream.responseBody}"`);
     }
     const protoJson = upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(upstream.json);
-    // successStatus keys may be "pkg.Service/Method", "Service/Method" or "Method".
-    const serviceAndMethod = upstream.method.slice(upstream.method.lastIndexOf(".", upstream.method.indexOf("/")) + 1);
-    const methodName = upstream.method.slice(upstream.method.indexOf("/") + 1);
-    const declaredStatus = this.#options.successStatus[upstream.method] ?? this.#options.successStatus[serviceAndMethod] ?? this.#options.successStatus[methodName];
+    const [serviceAndMethod, methodName] = methodKeys(upstream.method);
+    const declaredStatus = this.#declaredStatus(upstream.method);
     let retry: RetryPolicy | undefined;
     if (upstream.retry !== undefined) {
       if (method.requestStream === true || method.responseStream === true) {
@@ -344,6 +342,40 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
     });
   }
 
+  /** successStatus keys may be "pkg.Service/Method", "Service/Method" or "Method". */
+  #declaredStatus(methodPath: string): number | undefined {
+    const [serviceAndMethod, methodName] = methodKeys(methodPath);
+    return this.#options.successStatus[methodPath] ?? this.#options.successStatus[serviceAndMethod] ?? this.#options.successStatus[methodName];
+  }
+
+  operationOf(route: RouteInfo<GrpcUpstreamOptions>): RouteOperation | undefined {
+    const { upstream } = route;
+    const methodPath = upstream.soap === undefined ? upstream.method : undefined;
+    const method = methodPath === undefined ? undefined : this.#registry.findMethod(methodPath);
+    const service = method?.parent;
+    const requestType = method?.resolvedRequestType;
+    const responseType = method?.resolvedResponseType;
+    if (methodPath === undefined || method === undefined || !(service instanceof protobuf.Service) || !requestType || !responseType) return undefined;
+    const bodyOption = bodyOptionOf(route);
+    const bodyField = bodyOption === "" || bodyOption === "*" ? undefined : messageInfo(requestType).byName.get(bodyOption);
+    const responseField = upstream.responseBody === undefined ? undefined : messageInfo(responseType).byName.get(upstream.responseBody);
+    const protoJson = upstream.json === undefined ? this.#protoJson : this.#protoJson.withOptions(upstream.json);
+    return {
+      name: `${service.name}_${method.name}`,
+      service: fullNameOf(service),
+      serviceDescription: service.comment ?? undefined,
+      description: method.comment ?? undefined,
+      request: messageShape(requestType, protoJson),
+      body: bodyOption === "" ? undefined : (bodyField?.protoName ?? bodyOption),
+      transcoded: true,
+      response: messageShape(responseType, protoJson, responseField),
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      streamFormat: upstream.streamFormat ?? this.#options.streamFormat,
+      successStatus: upstream.successStatus ?? this.#declaredStatus(methodPath) ?? 200,
+    };
+  }
+
   circuits(): CircuitSnapshot | undefined {
     return this.#channels.circuits();
   }
@@ -355,6 +387,16 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
   async close(): Promise<void> {
     this.#channels.close();
   }
+}
+
+/** The body a route binds: its `body` option, else none for GET/DELETE-only routes, else the whole message. */
+function bodyOptionOf(route: RouteInfo<GrpcUpstreamOptions>): string {
+  return route.upstream.body ?? (route.methods !== undefined && [...route.methods].every((verb) => bodylessMethods.has(verb)) ? "" : "*");
+}
+
+/** `pkg.Service/Method` → [`Service/Method`, `Method`], the shorter keys successStatus and retry accept. */
+function methodKeys(methodPath: string): [string, string] {
+  return [methodPath.slice(methodPath.lastIndexOf(".", methodPath.indexOf("/")) + 1), methodPath.slice(methodPath.indexOf("/") + 1)];
 }
 
 /** `option idempotency_level` of a method: IDEMPOTENT or NO_SIDE_EFFECTS (by name from .proto files, by number from descriptors). */

@@ -19,7 +19,7 @@ import { ConfigError, ConfigErrorCode } from "../../options/error-codes.js";
 import type { ProtoRegistry } from "../../protos/proto-registry.js";
 import { loadServiceProtos } from "../../protos/load-protos.js";
 import { translateRequest, translateResponse, wantedCodec, type BodyTranslation } from "./body-translation.js";
-import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages } from "../endpoint.js";
+import type { Endpoint, EndpointContext, EndpointFactory, EndpointRoute, RouteInfo, RouteMessages, RouteOperation } from "../endpoint.js";
 import { TargetBalancer, type TargetState, type TargetStatus } from "../target-balancer.js";
 import { HealthChecker } from "../health-checker.js";
 import { HttpHealthProbes } from "./http-health-probe.js";
@@ -147,6 +147,25 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       return type === undefined ? undefined : messageShape(type, this.#protoJson!);
     };
     return { request: shapeOf(route.upstream.requestType), response: shapeOf(route.upstream.responseType) };
+  }
+
+  operationOf(route: RouteInfo<HttpUpstreamOptions>): RouteOperation | undefined {
+    const messages = this.messagesOf(route);
+    if (messages === undefined || (messages.request === undefined && messages.response === undefined)) return undefined;
+    return {
+      name: route.id,
+      service: undefined,
+      serviceDescription: undefined,
+      description: undefined,
+      request: messages.request,
+      body: messages.request === undefined ? undefined : "*",
+      transcoded: false,
+      response: messages.response,
+      requestStream: false,
+      responseStream: false,
+      streamFormat: undefined,
+      successStatus: 200,
+    };
   }
 
   #translation(route: RouteInfo<HttpUpstreamOptions>): BodyTranslation {
