@@ -14,13 +14,15 @@ import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import { messageInfo, type FieldInfo } from "../../protojson/message-info.js";
 import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcChannels } from "./grpc-channels.js";
-import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
+import { acceptsTrailers, metadataHeaders, requestMetadata, type SkippedHeader, withErrorTrailers } from "./grpc-metadata.js";
 import { parseGrpcTimeout } from "./grpc-timeout.js";
 import { buildRequestJson, type RequestMapping } from "../../protojson/request-message.js";
 import { requestMessages } from "./request-stream.js";
 import { malformedReply } from "../malformed-reply.js";
 import { callBudget } from "../deadline.js";
 import type { RetryPolicy } from "../retry-policy.js";
+import type { Logger } from "../../observability/logger.js";
+import { GatewayError } from "../../core/gateway-error.js";
 
 const httpBodyType = "google.api.HttpBody";
 
@@ -46,6 +48,8 @@ export interface TranscodingRoute {
   readonly service: string;
   /** The route's retry policy, for unary methods that may be retried. */
   readonly retry: RetryPolicy | undefined;
+  /** Told (at debug) of request headers gRPC metadata cannot carry. */
+  readonly logger: Logger;
 }
 
 /**
@@ -60,13 +64,19 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const bodyType = bodyShape?.field === undefined ? bodyShape?.type : bodyShape.field.messageType;
   const requestIsHttpBody = bodyType !== undefined && fullNameOf(bodyType) === httpBodyType;
   const answer = answerShape(route);
+  const { logger } = route;
+  // Names the header, never its value: a value may be a secret.
+  const skipped: SkippedHeader | undefined =
+    logger.debug === undefined ? undefined : (header, reason) => logger.debug?.("request header not sent as gRPC metadata", { header, reason, method: route.callPath });
 
   const callOptions = (request: RequestEnvelope): CallOptions => {
     const now = Date.now();
-    const budget = callBudget(route.timeout, request.deadline, parseGrpcTimeout(request.headers["grpc-timeout"]), now);
+    const requested = parseGrpcTimeout(request.headers["grpc-timeout"]);
+    if (requested instanceof GatewayError) throw requested;
+    const budget = callBudget(route.timeout, request.deadline, requested, now);
     return {
       path: route.callPath,
-      metadata: requestMetadata(request.headers, route.forwardHeaders),
+      metadata: requestMetadata(request.headers, route.forwardHeaders, skipped),
       deadline: new Date(now + budget),
       cancellation: request.cancellation,
       toError: route.toError,
@@ -84,33 +94,42 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return Buffer.from(protoJson.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
   };
 
-  if (method.requestStream === true) {
+  const handler = methodHandler();
+  // Trailing metadata of a failed call goes out as HTTP trailers too, when the caller reads them.
+  return (request) =>
+    handler(request).catch((error: unknown) => {
+      throw acceptsTrailers(request.headers) ? withErrorTrailers(error) : error;
+    });
+
+  function methodHandler(): Handler {
+    if (method.requestStream === true) {
+      return async (request) => {
+        const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
+        const options = callOptions(request);
+        if (method.responseStream === true) return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, messages)));
+        const result = await route.channels.stream(request, (client) => callClientStream(client, options, messages));
+        return unaryResponse(route, answer, result, request);
+      };
+    }
+    if (method.responseStream === true) {
+      return async (request) => {
+        const options = callOptions(request);
+        const message = await encodeRequest(request);
+        return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, message)));
+      };
+    }
     return async (request) => {
-      const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
       const options = callOptions(request);
-      if (method.responseStream === true) return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, messages)));
-      const result = await route.channels.stream(request, (client) => callClientStream(client, options, messages));
-      return unaryResponse(route, answer, result, request);
-    };
-  }
-  if (method.responseStream === true) {
-    return async (request) => {
-      const options = callOptions(request);
+      const started = translationStart(request);
       const message = await encodeRequest(request);
-      return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, message)));
+      translationEnd(request, started);
+      const result = await route.channels.unary(options, message, request, route.retry);
+      const replyStarted = translationStart(request);
+      const response = unaryResponse(route, answer, result, request);
+      translationEnd(request, replyStarted);
+      return response;
     };
   }
-  return async (request) => {
-    const options = callOptions(request);
-    const started = translationStart(request);
-    const message = await encodeRequest(request);
-    translationEnd(request, started);
-    const result = await route.channels.unary(options, message, request, route.retry);
-    const replyStarted = translationStart(request);
-    const response = unaryResponse(route, answer, result, request);
-    translationEnd(request, replyStarted);
-    return response;
-  };
 }
 
 /** What of each decoded response goes out, resolved once per route rather than per message. */
@@ -191,7 +210,7 @@ async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, 
 function responseHeaders(headers: Metadata | undefined, trailers: Metadata | undefined, request: RequestEnvelope): { headers: HeaderMap; trailers: HeaderMap | undefined } {
   const result: HeaderMap = {};
   metadataHeaders(headers, "grpc-metadata-", result);
-  if (request.headers.te !== "trailers") {
+  if (!acceptsTrailers(request.headers)) {
     metadataHeaders(trailers, "grpc-trailer-", result);
     return { headers: result, trailers: undefined };
   }
@@ -217,9 +236,12 @@ function unaryResponse(route: TranscodingRoute, answer: AnswerShape, result: Una
 }
 
 /**
- * A stream of google.api.HttpBody is one raw HTTP body: the first message's
- * content type, then each message's bytes as they come (a download, say).
- * A failure after the first bytes cuts the connection.
+ * A stream of google.api.HttpBody is one HTTP body in grpc-gateway's
+ * framing: the first message's content type, then each message's bytes as
+ * they come, each followed by a newline (the JSON marshaler's delimiter).
+ * A failure after the first message is written in band as one
+ * `{"error": google.rpc.Status}` line and the body ends; one before it is an
+ * ordinary error reply.
  */
 async function httpBodyStream(route: TranscodingRoute, answer: AnswerShape, result: StreamResult, headers: HeaderMap): Promise<ResponseEnvelope> {
   const iterator = result.messages[Symbol.asyncIterator]();
@@ -228,11 +250,15 @@ async function httpBodyStream(route: TranscodingRoute, answer: AnswerShape, resu
   const head = first.done === true ? undefined : decodeChunk(first.value);
   headers["content-type"] = head?.[answer.contentTypeKey] || "application/octet-stream";
   async function* chunks(): AsyncGenerator<Buffer> {
-    if (head !== undefined) yield Buffer.from(head.data ?? "", "base64");
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) return;
-      yield Buffer.from(decodeChunk(next.value).data ?? "", "base64");
+    if (head !== undefined) yield framed(head.data);
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done === true) return;
+        yield framed(decodeChunk(next.value).data);
+      }
+    } catch (reason) {
+      yield Buffer.from(`{"error":${JSON.stringify(GatewayError.from(reason).toStatus())}}\n`);
     }
   }
   const stream = Readable.from(chunks());
@@ -240,6 +266,15 @@ async function httpBodyStream(route: TranscodingRoute, answer: AnswerShape, resu
     if (!stream.readableEnded) result.cancel();
   });
   return { status: route.successStatus, headers, body: { kind: "readable", stream, length: undefined } };
+}
+
+/** One HttpBody message's bytes and the delimiter after them. */
+function framed(base64: string | undefined): Buffer {
+  const data = Buffer.from(base64 ?? "", "base64");
+  const frame = Buffer.allocUnsafe(data.byteLength + 1);
+  data.copy(frame);
+  frame[data.byteLength] = 0x0a;
+  return frame;
 }
 
 function streamResponse(route: TranscodingRoute, answer: AnswerShape, result: StreamResult): ResponseEnvelope | Promise<ResponseEnvelope> {
