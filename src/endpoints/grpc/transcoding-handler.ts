@@ -196,9 +196,10 @@ async function httpBodyJson(request: RequestEnvelope, limit: number): Promise<un
 }
 
 async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, protoJson: ProtoJsonMapping, codecs: CodecRegistry, limit: number): AsyncGenerator<Buffer> {
+  // Counted from 1, as the JSON values of the body are in errors.
   let index = 0;
   for await (const message of requestMessages(request.body, codecs, limit)) {
-    yield Buffer.from(protoJson.encode(mapping.requestType, message, `message ${index++}`));
+    yield Buffer.from(protoJson.encode(mapping.requestType, message, `message ${++index}`));
   }
 }
 
