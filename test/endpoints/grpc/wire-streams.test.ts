@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
+import { httpCall } from "../../helpers/http-call.js";
 import { startWireServer, type WireServer } from "../../helpers/wire-server.js";
 
 /** grpc-gateway's stream framings through a real listener: HttpBody streams out, concatenated JSON values in. */
@@ -44,6 +45,12 @@ streams("an HttpBody stream that fails before its first message is an ordinary e
   const response = await call(gateway, "/v1/wire/download?parts=0&code=5&note=download");
   assert.is(response.status, 404);
   assert.equal(JSON.parse(response.text), { code: 5, message: "download broke", details: [] });
+});
+
+streams("a stream call (grpc-js) with Grpc-Metadata-* headers gRPC cannot carry is served without them", async ({ gateway }) => {
+  const reply = await httpCall(gateway.port, { path: "/v1/wire/watch?parts=1", headers: { "grpc-metadata-x-accent": "caf\u00e9", "grpc-metadata-x-bang!": "v" } });
+  assert.is(reply.status, 200, reply.body);
+  assert.is(reply.body, '{"result":{"metadata":[],"note":"part 1"}}\n');
 });
 
 const sumCases: Array<{ name: string; chunks: string[]; sum: string; labels: string[] }> = [
