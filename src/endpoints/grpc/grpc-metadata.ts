@@ -71,9 +71,8 @@ export function acceptsTrailers(headers: HeaderMap): boolean {
 
 const trailerPrefix = "grpc-trailer-";
 
-/** A failure whose Grpc-Trailer-* headers move to HTTP trailers (the header metadata stays in the head); anything else as it is. */
-export function withErrorTrailers(reason: unknown): unknown {
-  if (!(reason instanceof GatewayError)) return reason;
+/** The failure with its Grpc-Trailer-* headers moved to HTTP trailers (the header metadata stays in the head). */
+export function withErrorTrailers(reason: GatewayError): GatewayError {
   const headers: Record<string, string> = {};
   const trailers: Record<string, string> = {};
   let moved = false;

@@ -69,6 +69,9 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const skipped: SkippedHeader | undefined =
     logger.debug === undefined ? undefined : (header, reason) => logger.debug?.("request header not sent as gRPC metadata", { header, reason, method: route.callPath });
 
+  // A failed call's trailing metadata goes out as HTTP trailers when the caller reads them (rare: the common path keeps route.toError).
+  const toErrorWithTrailers: StatusToError = (status) => withErrorTrailers(route.toError(status));
+
   const callOptions = (request: RequestEnvelope): CallOptions => {
     const now = Date.now();
     const requested = parseGrpcTimeout(request.headers["grpc-timeout"]);
@@ -79,7 +82,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
       metadata: requestMetadata(request.headers, route.forwardHeaders, skipped),
       deadline: new Date(now + budget),
       cancellation: request.cancellation,
-      toError: route.toError,
+      toError: acceptsTrailers(request.headers) ? toErrorWithTrailers : route.toError,
     };
   };
 
@@ -94,42 +97,33 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return Buffer.from(protoJson.encode(mapping.requestType, buildRequestJson(mapping, request, body)));
   };
 
-  const handler = methodHandler();
-  // Trailing metadata of a failed call goes out as HTTP trailers too, when the caller reads them.
-  return (request) =>
-    handler(request).catch((error: unknown) => {
-      throw acceptsTrailers(request.headers) ? withErrorTrailers(error) : error;
-    });
-
-  function methodHandler(): Handler {
-    if (method.requestStream === true) {
-      return async (request) => {
-        const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
-        const options = callOptions(request);
-        if (method.responseStream === true) return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, messages)));
-        const result = await route.channels.stream(request, (client) => callClientStream(client, options, messages));
-        return unaryResponse(route, answer, result, request);
-      };
-    }
-    if (method.responseStream === true) {
-      return async (request) => {
-        const options = callOptions(request);
-        const message = await encodeRequest(request);
-        return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, message)));
-      };
-    }
+  if (method.requestStream === true) {
     return async (request) => {
+      const messages = encodeStream(request, mapping, protoJson, codecs, route.maxMessageBytes);
       const options = callOptions(request);
-      const started = translationStart(request);
-      const message = await encodeRequest(request);
-      translationEnd(request, started);
-      const result = await route.channels.unary(options, message, request, route.retry);
-      const replyStarted = translationStart(request);
-      const response = unaryResponse(route, answer, result, request);
-      translationEnd(request, replyStarted);
-      return response;
+      if (method.responseStream === true) return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, messages)));
+      const result = await route.channels.stream(request, (client) => callClientStream(client, options, messages));
+      return unaryResponse(route, answer, result, request);
     };
   }
+  if (method.responseStream === true) {
+    return async (request) => {
+      const options = callOptions(request);
+      const message = await encodeRequest(request);
+      return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, message)));
+    };
+  }
+  return async (request) => {
+    const options = callOptions(request);
+    const started = translationStart(request);
+    const message = await encodeRequest(request);
+    translationEnd(request, started);
+    const result = await route.channels.unary(options, message, request, route.retry);
+    const replyStarted = translationStart(request);
+    const response = unaryResponse(route, answer, result, request);
+    translationEnd(request, replyStarted);
+    return response;
+  };
 }
 
 /** What of each decoded response goes out, resolved once per route rather than per message. */
