@@ -33,7 +33,7 @@ Commands:
 Options:
   -c, --config FILE         config file (YAML or JSON)
   -p, --port N              demo only: the gateway's port (default 8080)
-      --log-level LEVEL     info | warn | error | silent (default info)
+      --log-level LEVEL     debug | info | warn | error | silent (default info)
       --no-watch            start only: do not reload when the config file (or etcd key) changes
       --yaml                openapi only: print YAML instead of JSON
 `;
@@ -109,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "start") {
     const level = (values["log-level"] ?? "info") as LogLevel;
-    if (!["info", "warn", "error", "silent"].includes(level)) return fail(`unknown log level "${level}"`);
+    if (!["debug", "info", "warn", "error", "silent"].includes(level)) return fail(`unknown log level "${level}"`);
     const logger = createLogger(level);
     if (values.config !== undefined) {
       const file = values.config;

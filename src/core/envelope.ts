@@ -87,6 +87,19 @@ export interface ResponseEnvelope {
   trailers?: HeaderMap;
   /** Set when this response reports a failure; protocols with their own error form (SOAP faults, frames) use it. */
   error?: GatewayError;
+  /**
+   * Headers a filter decided that a listener would otherwise choose itself
+   * when it writes the body (Content-Type from the codec, Cache-Control of
+   * an event stream); listeners write these over their own. undefined removes.
+   */
+  fixedHeaders?: HeaderMap;
+}
+
+/** Writes a response's fixed headers over the ones its listener chose. */
+export function applyFixedHeaders(response: ResponseEnvelope, headers: HeaderMap): void {
+  const fixed = response.fixedHeaders;
+  if (fixed === undefined) return;
+  for (const name in fixed) headers[name] = fixed[name];
 }
 
 /** The content type of a header map, without parameters, lower case; undefined when absent. */

@@ -18,6 +18,8 @@ export interface GatewayErrorOptions {
   readonly details?: readonly ErrorDetail[];
   /** Response metadata (headers) that go with the error, e.g. `allow` on a 405. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Trailers to send after the error body, where the caller's protocol has them and asked for them. */
+  readonly trailers?: Readonly<Record<string, string>>;
   /** Overrides the mapped HTTP status where HTTP semantics need a finer one (405, 413, 431). */
   readonly httpStatus?: number;
   readonly cause?: unknown;
@@ -32,6 +34,7 @@ export class GatewayError extends Error {
   readonly code: StatusCode;
   readonly details: readonly ErrorDetail[];
   readonly metadata: Readonly<Record<string, string>>;
+  readonly trailers: Readonly<Record<string, string>> | undefined;
   readonly httpStatus: number;
 
   constructor(code: StatusCode, message: string, options: GatewayErrorOptions = {}) {
@@ -39,6 +42,7 @@ export class GatewayError extends Error {
     this.code = code;
     this.details = options.details ?? [];
     this.metadata = options.metadata ?? {};
+    this.trailers = options.trailers;
     this.httpStatus = options.httpStatus ?? httpStatusFromCode(code);
   }
 

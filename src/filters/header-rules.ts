@@ -20,6 +20,12 @@ export const headerRulesSchema = refine(
 
 export type HeaderRules = Infer<typeof headerRulesSchema>;
 
+/** Every header name the rules write or delete, lower case. */
+export function headerRuleNames(rules: HeaderRules): string[] {
+  const names = [...Object.entries(rules.rename ?? {}).flat(), ...(rules.remove ?? []), ...Object.keys(rules.set ?? {}), ...Object.keys(rules.add ?? {})];
+  return [...new Set(names.map((name) => name.toLowerCase()))];
+}
+
 /**
  * Compiles header rules into one function that edits a header map in place.
  * They apply in a fixed order, whatever the order in the file: rename, then

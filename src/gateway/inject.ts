@@ -1,5 +1,5 @@
 import { bytesBody, emptyBody, type Body, type MessagesBody, type PushSink } from "../core/body.js";
-import { headerText, type HeaderMap, type Peer, type ResponseEnvelope } from "../core/envelope.js";
+import { applyFixedHeaders, headerText, type HeaderMap, type Peer, type ResponseEnvelope } from "../core/envelope.js";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import type { Handler } from "../core/handler.js";
@@ -115,6 +115,7 @@ async function readResponse(response: ResponseEnvelope, reply: () => Codec): Pro
       try {
         const bytes = Buffer.from(codec.encode(body.value, body.shape));
         headers["content-type"] = codec.mediaTypes[0]!;
+        applyFixedHeaders(response, headers);
         return { response, bytes, trailers: response.trailers };
       } catch (error) {
         const reason = new GatewayError(StatusCode.INTERNAL, `the response cannot be written as ${codec.name}: ${GatewayError.from(error).message}`, { cause: error });
@@ -133,6 +134,7 @@ async function readResponse(response: ResponseEnvelope, reply: () => Codec): Pro
     case "messages":
       headers["content-type"] = "application/x-ndjson";
       headers["content-length"] = undefined;
+      applyFixedHeaders(response, headers);
       return { response, bytes: await ndjson(body), trailers: response.trailers };
   }
 }

@@ -1,6 +1,6 @@
 import { bytesBody, emptyBody, valueBody, type Body, type MessagesBody } from "../core/body.js";
 import { beginCodecStep, chooseCodecs, codecChoice, decodeStreamMessage, encodeReply, encodeStreamMessage, type CodecChoice } from "../codecs/codec-step.js";
-import { headerText, type HeaderMap, type Peer, type RequestEnvelope, type ResponseEnvelope } from "../core/envelope.js";
+import { applyFixedHeaders, headerText, type HeaderMap, type Peer, type RequestEnvelope, type ResponseEnvelope } from "../core/envelope.js";
 import { errorResponse } from "../core/error-response.js";
 import { GatewayError } from "../core/gateway-error.js";
 import { readBodyBytes } from "../core/read-body.js";
@@ -278,6 +278,7 @@ export class FrameSession {
       if (body.kind === "value") {
         const codecs = choice();
         headers["content-type"] = codecs.reply.mediaTypes[0]!;
+        applyFixedHeaders(response, headers);
         // JSON frames carry a JSON body as it is; other codecs encode it to bytes.
         const encoded = codecs.reply === this.#context.codecs.json && this.#format.name === "json" ? undefined : encodeReply(codecs, body);
         if (encoded instanceof GatewayError) {

@@ -12,7 +12,10 @@ export type StatusToError = (status: CallStatus) => GatewayError;
 export interface CallStatus {
   readonly code: number;
   readonly details?: string | undefined;
+  /** The trailing metadata. */
   readonly metadata?: Metadata | undefined;
+  /** The response header metadata, when the upstream sent headers before failing (not a trailers-only reply). */
+  readonly headers?: Metadata | undefined;
   /** Set by the HTTP/2 path when the reply broke the gRPC protocol; `details` then names the problem. */
   readonly malformed?: boolean;
   /** Set by the HTTP/2 path when no gRPC server answered (connect failed, refused, reset, or an HTTP 502/503/504 in front). */
@@ -50,7 +53,7 @@ export function callUnary(client: Client, options: CallOptions, request: Buffer)
     call.on("status", (status: StatusObject) => {
       stopCancel();
       if (cancellation.cancelled) reject(cancellation.reason);
-      else if (failure !== undefined || message === undefined) reject(toError(unaryFailure(status, failure)));
+      else if (failure !== undefined || message === undefined) reject(toError(unaryFailure(status, failure, headers)));
       else resolve({ message, headers, trailers: status.metadata });
     });
   });
@@ -61,8 +64,8 @@ export function callUnary(client: Client, options: CallOptions, request: Buffer)
  * (grpc-js says "No message received" or "Too many responses received") is a
  * reply that broke the protocol.
  */
-function unaryFailure(status: StatusObject, failure: ServiceError | undefined): CallStatus {
-  if (status.code !== 0) return failure ?? status;
+function unaryFailure(status: StatusObject, failure: ServiceError | undefined, headers: Metadata | undefined): CallStatus {
+  if (status.code !== 0) return failure === undefined ? { ...status, headers } : { code: failure.code, details: failure.details, metadata: failure.metadata, headers };
   return { code: status.code, details: `the call ended OK with ${failure?.details === "Too many responses received" ? "more than one response message" : "no response message"}`, malformed: true };
 }
 
@@ -96,7 +99,7 @@ export function callClientStream(client: Client, options: CallOptions, messages:
       stopCancel();
       if (cancellation.cancelled) reject(cancellation.reason);
       else if (feedError !== undefined) reject(feedError);
-      else if (failure !== undefined || message === undefined) reject(toError(unaryFailure(status, failure)));
+      else if (failure !== undefined || message === undefined) reject(toError(unaryFailure(status, failure, headers)));
       else resolve({ message, headers, trailers: status.metadata });
     });
   });
@@ -135,7 +138,9 @@ export async function callServerStream(client: Client, options: CallOptions, req
   const mapFailure = (error: unknown): unknown => {
     if (cancellation.cancelled) return cancellation.reason;
     if (feedError !== undefined) return feedError;
-    return typeof (error as ServiceError)?.code === "number" ? toError(error as ServiceError) : error;
+    if (typeof (error as ServiceError)?.code !== "number") return error;
+    const { code, details, metadata } = error as ServiceError;
+    return toError({ code, details, metadata, headers });
   };
   let first: IteratorResult<Buffer>;
   try {

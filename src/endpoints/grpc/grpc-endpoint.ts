@@ -339,6 +339,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
       toError: (status) => errorFromStatus(status, this.#protoJson, this.#registry, this.#name),
       service: this.#name,
       retry,
+      logger: this.#context.logger,
     });
   }
 

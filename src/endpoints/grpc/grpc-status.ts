@@ -38,7 +38,8 @@ function protocolFailure(status: CallStatus): string | undefined {
 /**
  * A failed call → GatewayError: the upstream's code and message, details
  * from `grpc-status-details-bin` (a google.rpc.Status whose Any entries are
- * written with their "@type"), response metadata as Grpc-Metadata-* headers,
+ * written with their "@type"), header metadata as Grpc-Metadata-* and
+ * trailing metadata as Grpc-Trailer-* headers (see withErrorTrailers),
  * and WWW-Authenticate on UNAUTHENTICATED (from metadata, else "Bearer").
  * A reply that broke the protocol (over the receive limit, no grpc-status,
  * a bad frame) is 502 naming the problem instead.
@@ -53,7 +54,9 @@ export function errorFromStatus(status: CallStatus, protoJson: ProtoJsonMapping,
   const code = status.code as StatusCode;
   const headers: Record<string, string> = {};
   const metadata = status.metadata;
-  metadataHeaders(metadata, "grpc-metadata-", headers);
+  // As on a success: header metadata as Grpc-Metadata-*, trailing metadata as Grpc-Trailer-*.
+  metadataHeaders(status.headers, "grpc-metadata-", headers);
+  metadataHeaders(metadata, "grpc-trailer-", headers);
   if (code === StatusCode.UNAUTHENTICATED) {
     const challenge = metadata?.get("www-authenticate")[0];
     headers["www-authenticate"] = typeof challenge === "string" ? challenge : "Bearer";

@@ -140,7 +140,9 @@ export class Http2UnaryChannel {
       };
       const fail = (code: StatusCode, details: string, trailers?: IncomingHttpHeaders, transport = false) => {
         const failureMetadata = trailers === undefined ? undefined : Metadata.fromHttp2Headers(trailers);
-        finish(() => reject(toError({ code, details, transport, ...(failureMetadata === undefined ? {} : { metadata: failureMetadata }) })));
+        // Header metadata came in a head of its own unless the reply was trailers-only (then the head is the trailers).
+        const headerMetadata = trailers === undefined || trailers === responseHeaders || responseHeaders === undefined ? undefined : Metadata.fromHttp2Headers(responseHeaders);
+        finish(() => reject(toError({ code, details, transport, metadata: failureMetadata, headers: headerMetadata })));
         if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
       };
       /** The reply broke the gRPC protocol: 502 naming the problem, not a status the upstream chose. */

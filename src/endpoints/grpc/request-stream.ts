@@ -3,14 +3,17 @@ import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
 import type { CodecRegistry } from "../../codecs/codec-registry.js";
 import { decodeStreamMessage } from "../../codecs/codec-step.js";
+import { JsonValueSplitter, type JsonValueSlice } from "./json-value-splitter.js";
 
 /**
- * The messages of a client stream sent over HTTP: an NDJSON body (one JSON
- * message per line, blank lines skipped), read as it arrives; a JSON array
- * or decoded message stream (from other listeners) is taken as it is. Each
- * line goes through the JSON codec, with its limits.
+ * The messages of a client stream sent over HTTP: JSON values read as the
+ * body arrives, one message each, separated by newlines (NDJSON) or
+ * whitespace or nothing at all (`{"a":1}{"a":2}`, as grpc-gateway's
+ * json.Decoder reads them); a JSON array or decoded message stream (from
+ * other listeners) is taken as it is. Each value goes through the JSON
+ * codec, with its limits; `maxValueBytes` bounds one value.
  */
-export async function* requestMessages(body: Body, codecs: CodecRegistry, maxLineBytes: number): AsyncGenerator<unknown> {
+export async function* requestMessages(body: Body, codecs: CodecRegistry, maxValueBytes: number): AsyncGenerator<unknown> {
   switch (body.kind) {
     case "empty":
       return;
@@ -22,38 +25,31 @@ export async function* requestMessages(body: Body, codecs: CodecRegistry, maxLin
       yield* body.messages;
       return;
     case "bytes":
-      yield* splitLines([body.bytes], codecs, maxLineBytes);
+      yield* splitValues([body.bytes], codecs, maxValueBytes);
       return;
     case "readable":
-      yield* splitLines(body.stream as AsyncIterable<Uint8Array>, codecs, maxLineBytes);
+      yield* splitValues(body.stream as AsyncIterable<Uint8Array>, codecs, maxValueBytes);
       return;
     case "push":
       throw new GatewayError(StatusCode.UNIMPLEMENTED, "a pushed body cannot feed a client stream");
   }
 }
 
-async function* splitLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, codecs: CodecRegistry, maxLineBytes: number): AsyncGenerator<unknown> {
-  let pending = Buffer.alloc(0);
-  let line = 0;
+async function* splitValues(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, codecs: CodecRegistry, maxValueBytes: number): AsyncGenerator<unknown> {
+  const splitter = new JsonValueSplitter(maxValueBytes);
   for await (const chunk of chunks) {
-    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
-    let newline: number;
-    while ((newline = pending.indexOf(10)) >= 0) {
-      line++;
-      const text = pending.subarray(0, newline);
-      pending = pending.subarray(newline + 1);
-      if (text.toString().trim() !== "") yield decodeLine(text, codecs, line);
-    }
-    if (pending.length > maxLineBytes) throw new GatewayError(StatusCode.RESOURCE_EXHAUSTED, `NDJSON line ${line + 1} exceeds ${maxLineBytes} bytes`, { httpStatus: 413 });
+    for (const slice of splitter.push(chunk)) yield decodeValue(slice, codecs);
   }
-  if (pending.toString().trim() !== "") yield decodeLine(pending, codecs, line + 1);
+  for (const slice of splitter.end()) yield decodeValue(slice, codecs);
 }
 
-function decodeLine(text: Uint8Array, codecs: CodecRegistry, line: number): unknown {
+function decodeValue(slice: JsonValueSlice, codecs: CodecRegistry): unknown {
   try {
-    return decodeStreamMessage(codecs, text);
+    return decodeStreamMessage(codecs, slice.bytes);
   } catch (error) {
     const reason = GatewayError.from(error);
-    throw new GatewayError(reason.code, `NDJSON line ${line}: ${reason.message}`, { httpStatus: reason.httpStatus });
+    throw new GatewayError(reason.code, `JSON value ${slice.index} of the request stream (which starts at line ${slice.line}, column ${slice.column}): ${reason.message}`, {
+      httpStatus: reason.httpStatus,
+    });
   }
 }

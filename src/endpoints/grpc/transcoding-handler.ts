@@ -14,7 +14,7 @@ import type { ProtoJsonMapping } from "../../protojson/protojson-mapping.js";
 import type { FieldInfo } from "../../protojson/message-info.js";
 import { callClientStream, callServerStream, type CallOptions, type StatusToError, type StreamResult, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcChannels } from "./grpc-channels.js";
-import { metadataHeaders, requestMetadata } from "./grpc-metadata.js";
+import { acceptsTrailers, metadataHeaders, requestMetadata, type SkippedHeader, withErrorTrailers } from "./grpc-metadata.js";
 import { parseGrpcTimeout } from "./grpc-timeout.js";
 import { buildRequestJson, formToJson, type RequestMapping } from "../../protojson/request-message.js";
 import { resolveFieldPath } from "../../protojson/field-path.js";
@@ -23,6 +23,8 @@ import { requestMessages } from "./request-stream.js";
 import { malformedReply } from "../malformed-reply.js";
 import { callBudget } from "../deadline.js";
 import type { RetryPolicy } from "../retry-policy.js";
+import type { Logger } from "../../observability/logger.js";
+import { GatewayError } from "../../core/gateway-error.js";
 
 const httpBodyType = "google.api.HttpBody";
 
@@ -50,6 +52,8 @@ export interface TranscodingRoute {
   readonly service: string;
   /** The route's retry policy, for unary methods that may be retried. */
   readonly retry: RetryPolicy | undefined;
+  /** Told (at debug) of request headers gRPC metadata cannot carry. */
+  readonly logger: Logger;
 }
 
 /**
@@ -66,16 +70,25 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const answer = answerShape(route);
   const fieldMask = route.fieldMask;
   const maskKeys = fieldMask === undefined ? [] : [fieldMask.maskField.protoName, fieldMask.maskField.jsonName];
+  const { logger } = route;
+  // Names the header, never its value: a value may be a secret.
+  const skipped: SkippedHeader | undefined =
+    logger.debug === undefined ? undefined : (header, reason) => logger.debug?.("request header not sent as gRPC metadata", { header, reason, method: route.callPath });
+
+  // A failed call's trailing metadata goes out as HTTP trailers when the caller reads them (rare: the common path keeps route.toError).
+  const toErrorWithTrailers: StatusToError = (status) => withErrorTrailers(route.toError(status));
 
   const callOptions = (request: RequestEnvelope): CallOptions => {
     const now = Date.now();
-    const budget = callBudget(route.timeout, request.deadline, parseGrpcTimeout(request.headers["grpc-timeout"]), now);
+    const requested = parseGrpcTimeout(request.headers["grpc-timeout"]);
+    if (requested instanceof GatewayError) throw requested;
+    const budget = callBudget(route.timeout, request.deadline, requested, now);
     return {
       path: route.callPath,
-      metadata: requestMetadata(request.headers, route.forwardHeaders),
+      metadata: requestMetadata(request.headers, route.forwardHeaders, skipped),
       deadline: new Date(now + budget),
       cancellation: request.cancellation,
-      toError: route.toError,
+      toError: acceptsTrailers(request.headers) ? toErrorWithTrailers : route.toError,
     };
   };
 
@@ -224,9 +237,10 @@ async function httpBodyJson(request: RequestEnvelope, limit: number): Promise<un
 }
 
 async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, protoJson: ProtoJsonMapping, codecs: CodecRegistry, limit: number): AsyncGenerator<Buffer> {
+  // Counted from 1, as the JSON values of the body are in errors.
   let index = 0;
   for await (const message of requestMessages(request.body, codecs, limit)) {
-    yield Buffer.from(protoJson.encode(mapping.requestType, message, `message ${index++}`));
+    yield Buffer.from(protoJson.encode(mapping.requestType, message, `message ${++index}`));
   }
 }
 
@@ -238,7 +252,7 @@ async function* encodeStream(request: RequestEnvelope, mapping: RequestMapping, 
 function responseHeaders(headers: Metadata | undefined, trailers: Metadata | undefined, request: RequestEnvelope): { headers: HeaderMap; trailers: HeaderMap | undefined } {
   const result: HeaderMap = {};
   metadataHeaders(headers, "grpc-metadata-", result);
-  if (request.headers.te !== "trailers") {
+  if (!acceptsTrailers(request.headers)) {
     metadataHeaders(trailers, "grpc-trailer-", result);
     return { headers: result, trailers: undefined };
   }
@@ -264,9 +278,12 @@ function unaryResponse(route: TranscodingRoute, answer: AnswerShape, result: Una
 }
 
 /**
- * A stream of google.api.HttpBody is one raw HTTP body: the first message's
- * content type, then each message's bytes as they come (a download, say).
- * A failure after the first bytes cuts the connection.
+ * A stream of google.api.HttpBody is one HTTP body in grpc-gateway's
+ * framing: the first message's content type, then each message's bytes as
+ * they come, each followed by a newline (the JSON marshaler's delimiter).
+ * A failure after the first message is written in band as one
+ * `{"error": google.rpc.Status}` line and the body ends; one before it is an
+ * ordinary error reply.
  */
 async function httpBodyStream(route: TranscodingRoute, answer: AnswerShape, result: StreamResult, headers: HeaderMap): Promise<ResponseEnvelope> {
   const iterator = result.messages[Symbol.asyncIterator]();
@@ -275,11 +292,15 @@ async function httpBodyStream(route: TranscodingRoute, answer: AnswerShape, resu
   const head = first.done === true ? undefined : decodeChunk(first.value);
   headers["content-type"] = head?.[answer.contentTypeKey] || "application/octet-stream";
   async function* chunks(): AsyncGenerator<Buffer> {
-    if (head !== undefined) yield Buffer.from(head.data ?? "", "base64");
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) return;
-      yield Buffer.from(decodeChunk(next.value).data ?? "", "base64");
+    if (head !== undefined) yield framed(head.data);
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done === true) return;
+        yield framed(decodeChunk(next.value).data);
+      }
+    } catch (reason) {
+      yield Buffer.from(`{"error":${JSON.stringify(GatewayError.from(reason).toStatus())}}\n`);
     }
   }
   const stream = Readable.from(chunks());
@@ -287,6 +308,15 @@ async function httpBodyStream(route: TranscodingRoute, answer: AnswerShape, resu
     if (!stream.readableEnded) result.cancel();
   });
   return { status: route.successStatus, headers, body: { kind: "readable", stream, length: undefined } };
+}
+
+/** One HttpBody message's bytes and the delimiter after them. */
+function framed(base64: string | undefined): Buffer {
+  const data = Buffer.from(base64 ?? "", "base64");
+  const frame = Buffer.allocUnsafe(data.byteLength + 1);
+  data.copy(frame);
+  frame[data.byteLength] = 0x0a;
+  return frame;
 }
 
 function streamResponse(route: TranscodingRoute, answer: AnswerShape, result: StreamResult): ResponseEnvelope | Promise<ResponseEnvelope> {

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { MessagesBody, StreamFormat } from "../../core/body.js";
-import type { HeaderMap } from "../../core/envelope.js";
+import { applyFixedHeaders, type ResponseEnvelope } from "../../core/envelope.js";
 import { definedHeaders } from "../../core/defined-headers.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -30,11 +30,13 @@ export function chooseStreamFormat(accept: string | undefined, routeDefault: Str
  *   never takes a truncated array for a complete one.
  * A caller that goes away cancels the stream.
  */
-export async function writeMessages(res: ServerResponse, status: number, headers: HeaderMap, body: MessagesBody, format: StreamFormat): Promise<void> {
+export async function writeMessages(res: ServerResponse, response: ResponseEnvelope, body: MessagesBody, format: StreamFormat): Promise<void> {
+  const { headers } = response;
   headers["content-type"] = contentTypes[format];
   headers["content-length"] = undefined;
   if (format === "sse") headers["cache-control"] = "no-cache";
-  res.writeHead(status, definedHeaders(headers));
+  applyFixedHeaders(response, headers);
+  res.writeHead(response.status, definedHeaders(headers));
   res.flushHeaders();
   const onClose = () => {
     if (!res.writableFinished) body.cancel(new GatewayError(StatusCode.CANCELLED, "the caller closed the connection"));

@@ -1,7 +1,7 @@
 import { pipeline } from "node:stream";
 import type { ServerResponse } from "node:http";
 import type { PushSink, PushSource } from "../../core/body.js";
-import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
+import { applyFixedHeaders, type HeaderMap, type ResponseEnvelope } from "../../core/envelope.js";
 import { encodeReply, type CodecChoice } from "../../codecs/codec-step.js";
 import { errorResponse } from "../../core/error-response.js";
 import { GatewayError } from "../../core/gateway-error.js";
@@ -34,6 +34,7 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
         return;
       }
       headers["content-type"] = encoded.mediaType;
+      applyFixedHeaders(response, headers);
       writeWhole(res, response, encoded.bytes);
       return;
     }
@@ -46,7 +47,7 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
       body.source.pipe(new ResponseSink(res, body.source));
       return;
     case "messages":
-      void writeMessages(res, response.status, headers, body, chooseStreamFormat(accept, body.format));
+      void writeMessages(res, response, body, chooseStreamFormat(accept, body.format));
       return;
   }
 }
