@@ -10,6 +10,7 @@ import { benchEventLoop, benchSlowBody, benchSlowloris } from "./hardening.js";
 import { benchReload } from "./reload.js";
 import { benchTracing } from "./tracing.js";
 import { benchWorkers } from "./workers.js";
+import { benchPeersGrpc, benchPeersHttp } from "./peers.js";
 
 /**
  * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
@@ -23,11 +24,12 @@ const { values } = parseArgs({
     duration: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "50" },
-    only: { type: "string", default: "http,grpc,xml,listeners,router" },
+    only: { type: "string", default: "http,grpc,peers-http,peers-grpc,xml,listeners,router" },
   },
 });
-// "hardening" names the three attack benchmarks of issue 10 at once.
-const sections = new Set(values.only.split(",").flatMap((name) => (name === "hardening" ? ["eventloop", "slowloris", "slowbody"] : [name])));
+// "hardening" names the three attack benchmarks of issue 10 at once; "peers" the two peer sections.
+const groups: Readonly<Record<string, readonly string[]>> = { hardening: ["eventloop", "slowloris", "slowbody"], peers: ["peers-http", "peers-grpc"] };
+const sections = new Set(values.only.split(",").flatMap((name) => groups[name] ?? [name]));
 const seconds = Number(values.duration);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
@@ -172,6 +174,20 @@ if (sections.has("grpc")) {
     `| Rosetta REST/JSON → gRPC | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.cpuMicrosPerRequest)), 1)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond / run.direct.requestsPerSecond)), 2)} |`,
   ];
   process.stdout.write(`\nREST/JSON → gRPC unary (GetShelf, ~60-byte message), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${grpcLines.join("\n")}\n`);
+}
+
+if (sections.has("peers-http")) {
+  const lines = await benchPeersHttp(script, seconds, rounds, connections);
+  process.stdout.write(
+    `\nPeers, HTTP → HTTP (~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s; each proxy's CPU against the upstream's own per request, direct)\n\n${lines.join("\n")}\n`,
+  );
+}
+
+if (sections.has("peers-grpc")) {
+  const lines = await benchPeersGrpc(script, seconds, rounds, connections);
+  process.stdout.write(
+    `\nPeers, REST/JSON → gRPC unary (GET /v1/orders/{id}, ~170-byte JSON answer, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s; the same upstream process behind both gateways)\n\n${lines.join("\n")}\n`,
+  );
 }
 
 if (sections.has("xml")) {
