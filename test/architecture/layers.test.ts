@@ -44,7 +44,7 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   "prom-client": ["observability"],
   undici: ["endpoints/http"],
   "@grpc/grpc-js": ["endpoints/grpc", "demo"],
-  ws: ["listeners/ws"],
+  ws: ["listeners/ws", "bench"],
   "ftp-srv": ["listeners/ftp"],
   yaml: ["gateway"],
   ioredis: ["filters"],
