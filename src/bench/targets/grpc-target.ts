@@ -13,6 +13,13 @@ interface Call {
   bytes: number;
 }
 
+const resetCodes = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"];
+
+/** A stream the peer reset: `RST_STREAM REFUSED_STREAM`, say (node's own error only says "stream error"). */
+function resetName(code: number): string {
+  return `RST_STREAM ${resetCodes[code] ?? String(code)}`;
+}
+
 /** grpc-status code → its name, the outcome's key in the error table. */
 function codeName(value: unknown): string {
   const code = Number(value);
@@ -57,6 +64,7 @@ export const grpcTargetFactory: BenchTargetFactory = {
         const calls = new Map<number, Call>();
         let next = 0;
         let closedWith: string | undefined;
+        let refusing: string | undefined;
         let outcome = "closed";
         const settle = (id: number, ok: boolean, result: string) => {
           const call = calls.get(id);
@@ -84,7 +92,8 @@ export const grpcTargetFactory: BenchTargetFactory = {
         );
         sweeper.unref();
         session.on("error", (error) => (outcome = socketOutcome(error)));
-        session.on("goaway", () => closeAll("goaway"));
+        // A GOAWAY lets the calls in flight finish (a graceful restart); new ones are refused.
+        session.on("goaway", () => (refusing = "goaway"));
         session.on("close", () => {
           sessions.delete(session);
           closeAll(outcome);
@@ -100,8 +109,8 @@ export const grpcTargetFactory: BenchTargetFactory = {
         };
         return {
           send(sequence, done) {
-            if (closedWith !== undefined) {
-              const result = closedWith;
+            if (closedWith !== undefined || refusing !== undefined) {
+              const result = closedWith ?? refusing ?? "closed";
               setImmediate(() => done(false, result, 0));
               return;
             }
@@ -133,11 +142,11 @@ export const grpcTargetFactory: BenchTargetFactory = {
               if (call !== undefined) call.bytes += chunk.length;
             });
             stream.on("trailers", (trailers: IncomingHttpHeaders) => finish(id, trailers));
-            stream.on("error", (error) => settle(id, false, socketOutcome(error)));
+            stream.on("error", (error) => settle(id, false, stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR ? resetName(stream.rstCode) : socketOutcome(error)));
             stream.on("close", () => {
               const call = calls.get(id);
               if (call === undefined) return;
-              settle(id, false, stream.rstCode === constants.NGHTTP2_NO_ERROR ? "no grpc-status" : closedWith ?? `RST_STREAM ${stream.rstCode}`);
+              settle(id, false, stream.rstCode === constants.NGHTTP2_NO_ERROR ? "no grpc-status" : closedWith ?? resetName(stream.rstCode ?? constants.NGHTTP2_CANCEL));
             });
             stream.end(bytes);
           },
