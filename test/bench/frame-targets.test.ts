@@ -97,7 +97,7 @@ test("a templated JSON body reaches the upstream rendered per request", async ()
   }
 });
 
-test("errors are counted by the reply's status, and a call past the timeout as \"timeout\"", async () => {
+test('errors are counted by the reply\'s status, and a call past the timeout as "timeout"', async () => {
   for (const kind of kinds) {
     const missing = await kind.factory.create(specOf(kind, { path: "/v1/no/such/route" }));
     const slow = await kind.factory.create(specOf(kind, { path: "/v1/slow/3000", timeoutMs: 200, inFlightPerConnection: 4 }));
@@ -186,7 +186,14 @@ test("replies that come back in reverse order are matched to their requests by i
   try {
     for (const server of servers) {
       const target = await server.factory.create(
-        spec({ protocol: server.factory.protocol, url: server.url, path: "/n", body: '{"n": {{seq}}}', inFlightPerConnection: batch, ...(server.framing === undefined ? {} : { framing: server.framing }) }),
+        spec({
+          protocol: server.factory.protocol,
+          url: server.url,
+          path: "/n",
+          body: '{"n": {{seq}}}',
+          inFlightPerConnection: batch,
+          ...(server.framing === undefined ? {} : { framing: server.framing }),
+        }),
       );
       try {
         const result = await drive(target, 5 * batch, 1);
@@ -202,7 +209,7 @@ test("replies that come back in reverse order are matched to their requests by i
   }
 });
 
-test("a server that drops the connection ends the calls in flight (\"closed\" or the errno) and every later send; close() ends calls as \"closed\"", async () => {
+test('a server that drops the connection ends the calls in flight ("closed" or the errno) and every later send; close() ends calls as "closed"', async () => {
   const server = createServer((socket: Socket) => socket.once("data", () => socket.destroy())).listen(0, "127.0.0.1");
   await once(server, "listening");
   const tcpPort = portOf(server.address());
@@ -240,7 +247,7 @@ test("a server that drops the connection ends the calls in flight (\"closed\" or
   }
 });
 
-test("udp: a datagram nobody answers is a \"timeout\"; requests are padded to padBytes", async () => {
+test('udp: a datagram nobody answers is a "timeout"; requests are padded to padBytes', async () => {
   const silent = createSocket("udp4");
   silent.bind(0, "127.0.0.1");
   await once(silent, "listening");

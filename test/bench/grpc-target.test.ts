@@ -118,13 +118,20 @@ async function rawServer(onStream: (stream: ServerHttp2Stream) => void): Promise
   };
 }
 
-test("a server that never answers: every call is a \"timeout\", with inFlightPerConnection streams open on each session", async () => {
+test('a server that never answers: every call is a "timeout", with inFlightPerConnection streams open on each session', async () => {
   const silent = await rawServer(() => undefined);
   const sessions = new Set<import("node:http2").ServerHttp2Session>();
   silent.server.on("session", (session) => sessions.add(session));
   try {
     const target = await grpcTargetFactory.create(
-      spec({ protocol: "grpc", url: `grpc://127.0.0.1:${silent.port}/rosetta.test.v1.Library/GetBook`, protoFiles: ["rosetta/test/v1/library.proto"], importPaths: ["test/protos"], timeoutMs: 200, inFlightPerConnection: 6 }),
+      spec({
+        protocol: "grpc",
+        url: `grpc://127.0.0.1:${silent.port}/rosetta.test.v1.Library/GetBook`,
+        protoFiles: ["rosetta/test/v1/library.proto"],
+        importPaths: ["test/protos"],
+        timeoutMs: 200,
+        inFlightPerConnection: 6,
+      }),
     );
     try {
       const result = await drive(target, 12, 2);
@@ -139,14 +146,16 @@ test("a server that never answers: every call is a \"timeout\", with inFlightPer
   }
 });
 
-test("a server that drops the connection ends every call with \"closed\", an errno or the stream's reset; the HTTP status of a non-gRPC reply is counted", async () => {
+test('a server that drops the connection ends every call with "closed", an errno or the stream\'s reset; the HTTP status of a non-gRPC reply is counted', async () => {
   const dropping = await rawServer((stream) => stream.session?.destroy());
   const notGrpc = await rawServer((stream) => {
     stream.respond({ ":status": 404, "content-type": "text/plain" });
     stream.end("no");
   });
   try {
-    const target = await grpcTargetFactory.create(spec({ protocol: "grpc", url: `grpc://127.0.0.1:${dropping.port}/rosetta.test.v1.Library/GetBook`, protoFiles: ["rosetta/test/v1/library.proto"], importPaths: ["test/protos"] }));
+    const target = await grpcTargetFactory.create(
+      spec({ protocol: "grpc", url: `grpc://127.0.0.1:${dropping.port}/rosetta.test.v1.Library/GetBook`, protoFiles: ["rosetta/test/v1/library.proto"], importPaths: ["test/protos"] }),
+    );
     try {
       const result = await drive(target, 20, 1);
       assert.is(result.ok, 0);
@@ -155,7 +164,9 @@ test("a server that drops the connection ends every call with \"closed\", an err
     } finally {
       await target.close();
     }
-    const http = await grpcTargetFactory.create(spec({ protocol: "grpc", url: `grpc://127.0.0.1:${notGrpc.port}/rosetta.test.v1.Library/GetBook`, protoFiles: ["rosetta/test/v1/library.proto"], importPaths: ["test/protos"] }));
+    const http = await grpcTargetFactory.create(
+      spec({ protocol: "grpc", url: `grpc://127.0.0.1:${notGrpc.port}/rosetta.test.v1.Library/GetBook`, protoFiles: ["rosetta/test/v1/library.proto"], importPaths: ["test/protos"] }),
+    );
     try {
       assert.equal((await drive(http, 10, 1)).outcomes, { "HTTP 404": 10 });
     } finally {

@@ -20,7 +20,10 @@ export async function loadMethod(spec: BenchTargetSpec, service: string, target:
   if (method === undefined) {
     const slash = service.lastIndexOf("/");
     const known = registry.findService(service.slice(0, slash));
-    const hint = known === undefined ? `no service ${service.slice(0, slash)} in ${spec.protoFiles.length > 0 ? spec.protoFiles.join(", ") : "the server's reflection"}` : `${known.fullName.slice(1)} has ${Object.keys(known.methods).join(", ")}`;
+    const hint =
+      known === undefined
+        ? `no service ${service.slice(0, slash)} in ${spec.protoFiles.length > 0 ? spec.protoFiles.join(", ") : "the server's reflection"}`
+        : `${known.fullName.slice(1)} has ${Object.keys(known.methods).join(", ")}`;
     throw new Error(`no method ${service}: ${hint}`);
   }
   if (method.requestStream === true) throw new Error(`${service} takes a client stream; rosetta bench sends unary requests (server streams are read to their end)`);

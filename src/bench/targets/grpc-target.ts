@@ -13,7 +13,22 @@ interface Call {
   bytes: number;
 }
 
-const resetCodes = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"];
+const resetCodes = [
+  "NO_ERROR",
+  "PROTOCOL_ERROR",
+  "INTERNAL_ERROR",
+  "FLOW_CONTROL_ERROR",
+  "SETTINGS_TIMEOUT",
+  "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR",
+  "REFUSED_STREAM",
+  "CANCEL",
+  "COMPRESSION_ERROR",
+  "CONNECT_ERROR",
+  "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY",
+  "HTTP_1_1_REQUIRED",
+];
 
 /** A stream the peer reset: `RST_STREAM REFUSED_STREAM`, say (node's own error only says "stream error"). */
 function resetName(code: number): string {
@@ -146,7 +161,7 @@ export const grpcTargetFactory: BenchTargetFactory = {
             stream.on("close", () => {
               const call = calls.get(id);
               if (call === undefined) return;
-              settle(id, false, stream.rstCode === constants.NGHTTP2_NO_ERROR ? "no grpc-status" : closedWith ?? resetName(stream.rstCode ?? constants.NGHTTP2_CANCEL));
+              settle(id, false, stream.rstCode === constants.NGHTTP2_NO_ERROR ? "no grpc-status" : (closedWith ?? resetName(stream.rstCode ?? constants.NGHTTP2_CANCEL)));
             });
             stream.end(bytes);
           },

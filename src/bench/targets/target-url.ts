@@ -11,7 +11,11 @@ export function targetAddress(text: string, schemes: Readonly<Record<string, { r
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`"${text}" is not a URL; expected ${Object.keys(schemes).map((scheme) => `${scheme}//host:port`).join(" or ")}`);
+    throw new Error(
+      `"${text}" is not a URL; expected ${Object.keys(schemes)
+        .map((scheme) => `${scheme}//host:port`)
+        .join(" or ")}`,
+    );
   }
   const scheme = schemes[url.protocol];
   if (scheme === undefined) throw new Error(`"${text}": the scheme must be ${Object.keys(schemes).join(" or ")}, not ${url.protocol}`);

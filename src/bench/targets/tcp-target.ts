@@ -55,8 +55,7 @@ export const tcpTargetFactory: BenchTargetFactory = {
         if (!connected) throw new Error(`cannot connect to ${host}:${port}: ${outcome}`);
         // The connect timeout is not an idle timeout: a quiet connection between rounds is fine.
         socket.setTimeout(0);
-        const write =
-          framing === "ndjson" ? (text: string) => socket.write(`${text}\n`) : (text: string) => socket.write(frameOnStream("length-prefixed", Buffer.from(text)));
+        const write = framing === "ndjson" ? (text: string) => socket.write(`${text}\n`) : (text: string) => socket.write(frameOnStream("length-prefixed", Buffer.from(text)));
         return {
           send(sequence, done) {
             const id = calls.open(done);
