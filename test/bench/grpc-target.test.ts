@@ -30,18 +30,18 @@ test.after(async () => {
   await library.close();
 });
 
-test("--proto: templated JSON bodies are encoded to protobuf, many streams in flight per session, every call OK once, bytes counted", async () => {
+test("--proto: templated JSON bodies are encoded to protobuf, many streams in flight per session, every call OK once (past the ~1000 resets after which a server calls GOAWAY), bytes counted", async () => {
   library.calls.length = 0;
   const target = await grpcTargetFactory.create(grpcSpec("rosetta.test.v1.Library/GetBook", { body: '{"name": "shelves/1/books/{{seq}}"}', inFlightPerConnection: 32 }));
   assert.is(target.inFlightPerConnection, 32);
   try {
-    const result = await drive(target, 400, 2);
-    assert.equal(result.outcomes, { OK: 400 });
+    const result = await drive(target, 1500, 1, 60_000);
+    assert.equal(result.outcomes, { OK: 1500 });
     assert.is(result.doubleDone, 0);
-    assert.ok(result.bytes > 400 * 20, `${result.bytes} bytes of reply messages`);
+    assert.ok(result.bytes > 1500 * 20, `${result.bytes} bytes of reply messages`);
     const names = new Set(library.calls.filter((call) => call.method === "GetBook").map((call) => call.request.name));
-    assert.is(names.size, 400, "each request carried its own rendering");
-    assert.ok(names.has("shelves/1/books/0") && names.has("shelves/1/books/399"));
+    assert.is(names.size, 1500, "each request carried its own rendering");
+    assert.ok(names.has("shelves/1/books/0") && names.has("shelves/1/books/1499"));
     // The timeout travels as grpc-timeout, so the server knows the deadline too.
     assert.ok(library.calls.every((call) => call.deadline !== undefined));
   } finally {

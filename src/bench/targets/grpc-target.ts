@@ -81,18 +81,19 @@ export const grpcTargetFactory: BenchTargetFactory = {
         let closedWith: string | undefined;
         let refusing: string | undefined;
         let outcome = "closed";
-        const settle = (id: number, ok: boolean, result: string) => {
+        /** Ends a call once. Only an abandoned call (timeout, HTTP error) resets its stream: servers count resets (the rapid-reset defence) and send GOAWAY after too many. */
+        const settle = (id: number, ok: boolean, result: string, cancel = false) => {
           const call = calls.get(id);
           if (call === undefined) return;
           calls.delete(id);
           call.done(ok, result, call.bytes);
-          if (!call.stream.closed) call.stream.close(constants.NGHTTP2_CANCEL);
+          if (cancel && !call.stream.closed) call.stream.close(constants.NGHTTP2_CANCEL);
         };
         const closeAll = (result: string) => {
           if (closedWith !== undefined) return;
           closedWith = result;
           clearInterval(sweeper);
-          for (const id of [...calls.keys()]) settle(id, false, result);
+          for (const id of [...calls.keys()]) settle(id, false, result, true);
         };
         // One timer per session sweeps late calls (kept in send order) instead of a timer per call.
         const sweeper = setInterval(
@@ -100,7 +101,7 @@ export const grpcTargetFactory: BenchTargetFactory = {
             const limit = Date.now() - timeoutMs;
             for (const [id, call] of calls) {
               if (call.sentAt > limit) break;
-              settle(id, false, "timeout");
+              settle(id, false, "timeout", true);
             }
           },
           Math.min(250, Math.max(10, timeoutMs / 10)),
@@ -142,7 +143,9 @@ export const grpcTargetFactory: BenchTargetFactory = {
             try {
               stream = session.request(headers, { endStream: false });
             } catch (error) {
-              const result = socketOutcome(error);
+              // The session takes no more streams: this and every later call end with the same outcome.
+              closeAll(socketOutcome(error));
+              const result = closedWith ?? "closed";
               setImmediate(() => done(false, result, 0));
               return;
             }
@@ -150,7 +153,7 @@ export const grpcTargetFactory: BenchTargetFactory = {
             stream.on("response", (head: IncomingHttpHeaders) => {
               if (head["grpc-status"] !== undefined) return finish(id, head);
               const status = head[constants.HTTP2_HEADER_STATUS];
-              if (Number(status) !== 200) settle(id, false, `HTTP ${String(status)}`);
+              if (Number(status) !== 200) settle(id, false, `HTTP ${String(status)}`, true);
             });
             stream.on("data", (chunk: Buffer) => {
               const call = calls.get(id);
