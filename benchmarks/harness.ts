@@ -107,10 +107,10 @@ export interface DirectLoop extends LoadResult {
   readonly cpuMicrosPerRequest: number;
 }
 
-/** Runs a client-loop script to completion and returns its one-line JSON report. */
-export function runClientLoop(script: string, target: string, seconds: number, concurrency: number): Promise<DirectLoop> {
+/** Runs a client-loop script to completion and returns its one-line JSON report; `before`/`after` are extra arguments around seconds and concurrency. */
+export function runClientLoop(script: string, target: string, seconds: number, concurrency: number, before: readonly string[] = [], after: readonly string[] = []): Promise<DirectLoop> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, target, String(seconds), String(concurrency)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [script, target, ...before, String(seconds), String(concurrency), ...after], { stdio: ["ignore", "pipe", "inherit"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.on("error", reject);

@@ -28,6 +28,10 @@ export interface BenchTargetSpec {
   readonly timeoutMs: number;
   /** HTTP/1.1 requests written ahead on one connection (1 = no pipelining). */
   readonly pipelining: number;
+  /** Frames (ws, tcp, udp) and gRPC: requests in flight at once per connection (or HTTP/2 session); 64 when unset. */
+  readonly inFlightPerConnection?: number;
+  /** UDP: each request datagram is padded with spaces to at least this many bytes, since a Rosetta UDP listener never answers with more bytes than it received; 1024 when unset. */
+  readonly padBytes?: number;
 }
 
 /** Called once per request: ok, the outcome's key for the error table (HTTP status, gRPC code name, "timeout", an errno), bytes received. */

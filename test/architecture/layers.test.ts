@@ -35,7 +35,7 @@ const layers: Readonly<Record<string, number>> = {
 const allowedAcross = new Set(["listeners/http -> listeners/ws"]);
 /** npm packages and the folders that may import them; node: builtins are free. */
 const packages: Readonly<Record<string, readonly string[]>> = {
-  protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "filters", "openapi", "demo"],
+  protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "filters", "openapi", "demo", "bench"],
   xml2js: ["codecs/xml"],
   pino: ["observability"],
   "@opentelemetry/api": ["observability"],
@@ -45,7 +45,7 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   "prom-client": ["observability"],
   undici: ["endpoints/http"],
   "@grpc/grpc-js": ["endpoints/grpc", "demo"],
-  ws: ["listeners/ws"],
+  ws: ["listeners/ws", "bench"],
   "ftp-srv": ["listeners/ftp"],
   yaml: ["gateway", "endpoints/grpc"],
   ioredis: ["filters"],

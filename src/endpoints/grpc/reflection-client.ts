@@ -22,8 +22,17 @@ const reflectionTimeout = 10_000;
  * descriptors — google.api.http annotations included.
  */
 export async function loadByReflection(options: GrpcServiceOptions, context: EndpointContext, tls: ClientTls | undefined): Promise<ProtoRegistry> {
-  const types = await ProtoRegistry.load([], ["grpc/reflection/v1/reflection.proto"]);
   const target = options.targets[0]!.target;
+  try {
+    return await reflectTarget(target, tls);
+  } catch (error) {
+    throw new ConfigError([{ code: ConfigErrorCode.REFERENCE, path: `${context.configPath}.reflection`, message: (error as Error).message }]);
+  }
+}
+
+/** Server reflection against one `host:port` (a service's first target, or what `rosetta bench` measures); the error names the target. */
+export async function reflectTarget(target: string, tls: ClientTls | undefined): Promise<ProtoRegistry> {
+  const types = await ProtoRegistry.load([], ["grpc/reflection/v1/reflection.proto"]);
   const secure = grpcCredentials(tls);
   const client = new Client(target, secure.credentials, secure.channelOptions);
   try {
@@ -36,13 +45,7 @@ export async function loadByReflection(options: GrpcServiceOptions, context: End
     }
     return await registryFromFileDescriptors([...files.values()]);
   } catch (error) {
-    throw new ConfigError([
-      {
-        code: ConfigErrorCode.REFERENCE,
-        path: `${context.configPath}.reflection`,
-        message: `server reflection on ${target} failed: ${(error as { details?: string; message?: string }).details ?? (error as Error).message}`,
-      },
-    ]);
+    throw new Error(`server reflection on ${target} failed: ${(error as { details?: string; message?: string }).details ?? (error as Error).message}`);
   } finally {
     client.close();
   }
