@@ -14,12 +14,13 @@ import { grpcHealthProbe } from "./grpc-health-probe.js";
 import { callUnary, type CallOptions, type CallStatus, type StatusToError, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcServiceOptions } from "./grpc-options.js";
 import { Http2UnaryChannel } from "./http2-unary-channel.js";
+import { H2UnaryChannel } from "./h2/h2-unary-channel.js";
 
 /** One target's connections: a grpc-js channel, and the lean HTTP/2 one for unary calls when it is the transport. */
 interface GrpcTarget {
   readonly label: string;
   readonly client: Client;
-  readonly unary: Http2UnaryChannel | undefined;
+  readonly unary: Pick<Http2UnaryChannel, "call" | "close"> | undefined;
 }
 
 /** What a failed unary call says about its target; undefined says nothing (cancelled by the caller, or a malformed reply). */
@@ -61,7 +62,7 @@ export class GrpcChannels {
     this.#targets = options.targets.map(({ target }) => ({
       label: target,
       client: new Client(target, secure.credentials, channelOptions),
-      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options, tls) : undefined,
+      unary: options.unaryTransport === "http2" ? new H2UnaryChannel(target, options, tls) : options.unaryTransport === "node-http2" ? new Http2UnaryChannel(target, options, tls) : undefined,
     }));
     this.#balancer = new TargetBalancer(
       name,
