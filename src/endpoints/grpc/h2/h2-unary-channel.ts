@@ -84,7 +84,7 @@ export class H2UnaryChannel implements ConnectionOwner {
   #connectionForCall(): H2Connection | string {
     if (this.#closed) return "the channel is closed";
     const current = this.#connection;
-    if (current !== undefined && current.usable) return current;
+    if (current?.usable) return current;
     // Back off after repeated connection failures instead of hammering a dead target.
     if (Date.now() < this.#retryAfter) return "retrying with backoff";
     const connection = new H2Connection(this.#target, this);
