@@ -107,6 +107,12 @@ export class H2Connection implements FrameSink {
   #handshakeTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #pingWatchdog: NodeJS.Timeout | undefined;
+  /** Writes of one event-loop turn go out together: corked at the first, uncorked (one writev) by an immediate. */
+  #corked = false;
+  readonly #uncork = () => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   constructor(target: H2Target, owner: ConnectionOwner) {
     this.#owner = owner;
@@ -158,7 +164,7 @@ export class H2Connection implements FrameSink {
       return;
     }
     if (this.#streams.delete(stream.id)) {
-      if (!this.#closed) this.#socket.write(rstStreamFrame(stream.id, code));
+      if (!this.#closed) this.#write(rstStreamFrame(stream.id, code));
       this.#unblock(stream);
       this.#streamEnded();
     }
@@ -192,7 +198,7 @@ export class H2Connection implements FrameSink {
       message.copy(out, offset + 5);
       this.#sendWindow -= bodySize;
       stream.sendWindow -= bodySize;
-      this.#socket.write(out);
+      this.#write(out);
       return;
     }
     const socket = this.#socket;
@@ -221,6 +227,16 @@ export class H2Connection implements FrameSink {
   }
 
   /** Sends as much of a stream's body as the windows allow; END_STREAM with the last byte. */
+  /** A write batched with the others of this event-loop turn: many calls, one syscall. */
+  #write(bytes: Buffer): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(this.#uncork);
+    }
+    this.#socket.write(bytes);
+  }
+
   #sendData(stream: H2Stream): void {
     const body = stream.unsent;
     if (body === undefined) return;
@@ -343,7 +359,7 @@ export class H2Connection implements FrameSink {
     const size = payload.byteLength;
     this.#unacknowledged += size;
     if (this.#unacknowledged >= CONNECTION_WINDOW / 2) {
-      this.#socket.write(windowUpdateFrame(0, this.#unacknowledged));
+      this.#write(windowUpdateFrame(0, this.#unacknowledged));
       this.#unacknowledged = 0;
     }
     const stream = this.#streams.get(streamId);
@@ -354,7 +370,7 @@ export class H2Connection implements FrameSink {
     else {
       stream.unacknowledged += size;
       if (stream.unacknowledged >= STREAM_WINDOW / 2) {
-        this.#socket.write(windowUpdateFrame(streamId, stream.unacknowledged));
+        this.#write(windowUpdateFrame(streamId, stream.unacknowledged));
         stream.unacknowledged = 0;
       }
     }
