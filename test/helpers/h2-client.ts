@@ -3,6 +3,7 @@ import { Cancellation } from "../../src/core/cancellation.js";
 import { GatewayError } from "../../src/core/gateway-error.js";
 import type { CallStatus, UnaryResult } from "../../src/endpoints/grpc/grpc-calls.js";
 import { H2UnaryChannel } from "../../src/endpoints/grpc/h2/h2-unary-channel.js";
+import type { ClientTls } from "../../src/tls/client-tls.js";
 
 /** A call's outcome as the tests check it: the result, or the status the client reported (and the error it made of it). */
 export type Outcome = { ok: true; result: UnaryResult } | { ok: false; status: CallStatus | undefined; error: unknown };
@@ -13,8 +14,8 @@ export interface CallParameters {
   readonly cancellation?: Cancellation;
 }
 
-export function h2Channel(target: string, options: Partial<{ maxReceiveMessageSize: number; keepaliveTime: number; keepaliveTimeout: number }> = {}): H2UnaryChannel {
-  return new H2UnaryChannel(target, { maxReceiveMessageSize: 4 * 1024 * 1024, keepaliveTime: 30_000, keepaliveTimeout: 10_000, ...options }, undefined);
+export function h2Channel(target: string, options: Partial<{ maxReceiveMessageSize: number; keepaliveTime: number; keepaliveTimeout: number }> = {}, tls?: ClientTls): H2UnaryChannel {
+  return new H2UnaryChannel(target, { maxReceiveMessageSize: 4 * 1024 * 1024, keepaliveTime: 30_000, keepaliveTimeout: 10_000, ...options }, tls);
 }
 
 /** One unary call on Rosetta's HTTP/2 client; never rejects. */

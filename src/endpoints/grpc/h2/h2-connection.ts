@@ -125,7 +125,6 @@ export class H2Connection implements FrameSink {
     socket.on("data", (chunk: Buffer) => this.#reader.push(chunk));
     socket.on("error", (error: Error) => this.#destroy(error.message));
     socket.on("close", () => this.#destroy("the upstream closed the connection"));
-    socket.on("end", () => this.#destroy("the upstream closed the connection"));
     socket.unref();
     this.#handshakeTimer = setTimeout(() => this.#destroy(`no HTTP/2 SETTINGS from the upstream within ${target.handshakeTimeout} ms`), target.handshakeTimeout);
     this.#handshakeTimer.unref();
@@ -181,6 +180,7 @@ export class H2Connection implements FrameSink {
     this.#nextStreamId += 2;
     stream.id = id;
     stream.sendWindow = this.#initialWindow;
+    stream.unacknowledged = 0;
     this.#streams.set(id, stream);
     const blockSize = stream.headerBlockSize;
     const message = stream.message;

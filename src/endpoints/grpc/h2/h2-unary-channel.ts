@@ -32,7 +32,6 @@ export class H2UnaryChannel implements ConnectionOwner {
   readonly #limit: number;
   readonly #blocks = new Map<string, Buffer>();
   #connection: H2Connection | undefined;
-  readonly #draining = new Set<H2Connection>();
   #failures = 0;
   #retryAfter = 0;
   #closed = false;
@@ -101,7 +100,7 @@ export class H2UnaryChannel implements ConnectionOwner {
     if (!established) {
       this.#failures++;
       this.#retryAfter = Date.now() + Math.min(100 * 2 ** (this.#failures - 1), 5000);
-    } else if (!this.#closed) this.#draining.add(connection);
+    }
   }
 
   refused(stream: H2Stream, sent: boolean, reason: string): void {
@@ -117,11 +116,10 @@ export class H2UnaryChannel implements ConnectionOwner {
     this.#dispatch(stream);
   }
 
+  /** Closes the current connection; a draining one (after a GOAWAY) closes itself when its last call ends. */
   close(): void {
     this.#closed = true;
     this.#connection?.close();
     this.#connection = undefined;
-    for (const connection of this.#draining) connection.close();
-    this.#draining.clear();
   }
 }
