@@ -29,7 +29,8 @@ test("mTLS: ALPN h2, the server verified as localhost by the CA, the client's ce
   let peer = "";
   const server = createSecureServer({ cert: pki.read("server.pem"), key: pki.read("server-key.pem"), ca: pki.read("ca.pem"), requestCert: true, rejectUnauthorized: true, allowHTTP1: false });
   server.on("stream", (stream: ServerHttp2Stream) => {
-    peer = String((stream.session?.socket as TLSSocket).getPeerCertificate().subject?.CN);
+    const socket = stream.session?.socket as TLSSocket | undefined;
+    peer = String(socket?.getPeerCertificate().subject?.CN);
     stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
     stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
     stream.end(grpcMessage(Buffer.from("secure")));
