@@ -1,7 +1,7 @@
 import { Metadata } from "@grpc/grpc-js";
 import { Cancellation } from "../../src/core/cancellation.js";
 import { GatewayError } from "../../src/core/gateway-error.js";
-import type { CallStatus, UnaryResult } from "../../src/endpoints/grpc/grpc-calls.js";
+import type { CallStatus, StreamResult, UnaryResult } from "../../src/endpoints/grpc/grpc-calls.js";
 import { H2UnaryChannel } from "../../src/endpoints/grpc/h2/h2-unary-channel.js";
 import type { ClientTls } from "../../src/tls/client-tls.js";
 
@@ -50,4 +50,31 @@ export function failed(outcome: Outcome): CallStatus {
 export function succeeded(outcome: Outcome): UnaryResult {
   if (!outcome.ok) throw new Error(`the call failed: ${outcome.status?.code} ${outcome.status?.details ?? String(outcome.error)}`);
   return outcome.result;
+}
+
+/** A server-streaming call on Rosetta's HTTP/2 client: the stream, or the status it failed with before the first message. */
+export async function h2ServerStream(
+  channel: H2UnaryChannel,
+  path: string,
+  request: Buffer,
+  parameters: CallParameters = {},
+): Promise<{ ok: true; result: StreamResult; statuses: CallStatus[] } | { ok: false; status: CallStatus | undefined; error: unknown }> {
+  const statuses: CallStatus[] = [];
+  const toError = (reported: CallStatus) => {
+    statuses.push(reported);
+    return new GatewayError(reported.code, reported.details ?? "");
+  };
+  try {
+    const result = await channel.serverStream(
+      path,
+      request,
+      parameters.metadata ?? new Metadata(),
+      new Date(Date.now() + (parameters.timeout ?? 5000)),
+      parameters.cancellation ?? new Cancellation(),
+      toError,
+    );
+    return { ok: true, result, statuses };
+  } catch (error) {
+    return { ok: false, status: statuses[0], error };
+  }
 }

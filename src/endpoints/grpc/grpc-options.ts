@@ -45,7 +45,7 @@ export const grpcServiceSchema = refine(
       unaryTransport: withDefault(
         oneOf(["http2", "node-http2", "grpc-js"]),
         "http2",
-        "unary calls over Rosetta's own HTTP/2 client (on net/tls sockets), the earlier node:http2 one (kept to compare), or the grpc-js client; streams always use grpc-js",
+        "unary calls over Rosetta's own HTTP/2 client (on net/tls sockets; server streams too), the earlier node:http2 one (kept to compare), or the grpc-js client; other streams use grpc-js",
       ),
       json: withDefault(protoJsonOptionsSchema, defaultProtoJsonOptions, "the proto3 JSON mapping options (each route may override)"),
       unannotatedMethods: withDefault(boolean(), true, 'serve every method without a google.api.http option at POST /<package>.<Service>/<Method> with body "*"'),

@@ -367,14 +367,18 @@ export class H2Connection implements FrameSink {
     const data = this.#unpad(flags, payload);
     const endStream = (flags & Flag.END_STREAM) !== 0;
     if (endStream) this.finished(stream);
-    else {
-      stream.unacknowledged += size;
-      if (stream.unacknowledged >= STREAM_WINDOW / 2) {
-        this.#write(windowUpdateFrame(streamId, stream.unacknowledged));
-        stream.unacknowledged = 0;
-      }
-    }
+    else if (!stream.acknowledgesOnRead) this.acknowledge(stream, size);
     stream.data(data, endStream);
+  }
+
+  /** `bytes` of a stream's DATA are consumed: a WINDOW_UPDATE once half its window is. */
+  acknowledge(stream: H2Stream, bytes: number): void {
+    if (this.#closed || !this.#streams.has(stream.id)) return;
+    stream.unacknowledged += bytes;
+    if (stream.unacknowledged >= STREAM_WINDOW / 2) {
+      this.#write(windowUpdateFrame(stream.id, stream.unacknowledged));
+      stream.unacknowledged = 0;
+    }
   }
 
   #headers(flags: number, streamId: number, payload: Buffer): void {

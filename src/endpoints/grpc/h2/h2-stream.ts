@@ -13,6 +13,8 @@ export abstract class H2Stream {
   sendWindow = 0;
   /** DATA bytes received and not yet acknowledged with a WINDOW_UPDATE. */
   unacknowledged = 0;
+  /** False: the connection acknowledges DATA as it arrives. True: the stream does, as its reader takes messages (backpressure). */
+  readonly acknowledgesOnRead: boolean = false;
   /** Set once the connection handed the stream to another connection after a GOAWAY or REFUSED_STREAM: retried once only. */
   retried = false;
 

@@ -3,12 +3,15 @@ import type { Metadata } from "@grpc/grpc-js";
 import type { Cancellation } from "../../../core/cancellation.js";
 import { StatusCode } from "../../../core/status-code.js";
 import type { ClientTls } from "../../../tls/client-tls.js";
-import type { StatusToError, UnaryResult } from "../grpc-calls.js";
+import type { StatusToError, StreamResult, UnaryResult } from "../grpc-calls.js";
 import type { Http2ChannelOptions } from "../http2-unary-channel.js";
 import { H2Connection, type ConnectionOwner, type H2Target } from "./h2-connection.js";
 import type { H2Stream } from "./h2-stream.js";
 import { methodHeaderBlock } from "./hpack-encoder.js";
 import { UnaryCall } from "./unary-call.js";
+import { ServerStreamCall } from "./server-stream-call.js";
+
+type Call = UnaryCall | ServerStreamCall;
 
 /** host and port of a gRPC target ("dns:///host:port", "ipv4:1.2.3.4:port", "[::1]:port", "host:port"). */
 export function parseTarget(target: string, secure: boolean): { authority: string; host: string; port: number } {
@@ -56,19 +59,36 @@ export class H2UnaryChannel implements ConnectionOwner {
     if (cancellation.cancelled) return Promise.reject(cancellation.reason);
     const remaining = deadline.getTime() - Date.now();
     if (remaining <= 0) return Promise.reject(toError({ code: StatusCode.DEADLINE_EXCEEDED, details: "Deadline exceeded before the call was sent" }));
-    let block = this.#blocks.get(path);
-    if (block === undefined) {
-      block = methodHeaderBlock(path, this.#authority, this.#secure, "rosetta");
-      this.#blocks.set(path, block);
-    }
-    const fixed = block;
+    const fixed = this.#block(path);
     return new Promise((resolve, reject) => {
       const call = new UnaryCall(fixed, this.#authority, this.#limit, request, metadata, remaining, cancellation, toError, resolve, reject);
       this.#dispatch(call);
     });
   }
 
-  #dispatch(call: UnaryCall): void {
+  /** A server-streaming call (one request message); settles at the first reply message or the end, like `callServerStream`. */
+  serverStream(path: string, request: Buffer, metadata: Metadata, deadline: Date, cancellation: Cancellation, toError: StatusToError): Promise<StreamResult> {
+    if (cancellation.cancelled) return Promise.reject(cancellation.reason);
+    const remaining = deadline.getTime() - Date.now();
+    if (remaining <= 0) return Promise.reject(toError({ code: StatusCode.DEADLINE_EXCEEDED, details: "Deadline exceeded before the call was sent" }));
+    const fixed = this.#block(path);
+    return new Promise((resolve, reject) => {
+      const call = new ServerStreamCall(fixed, this.#authority, this.#limit, request, metadata, remaining, cancellation, toError, resolve, reject);
+      this.#dispatch(call);
+    });
+  }
+
+  /** The method's fixed header block, built on its first call. */
+  #block(path: string): Buffer {
+    let block = this.#blocks.get(path);
+    if (block === undefined) {
+      block = methodHeaderBlock(path, this.#authority, this.#secure, "rosetta");
+      this.#blocks.set(path, block);
+    }
+    return block;
+  }
+
+  #dispatch(call: Call): void {
     const connection = this.#connectionForCall();
     if (typeof connection === "string") {
       call.connection = undefined;
@@ -104,7 +124,7 @@ export class H2UnaryChannel implements ConnectionOwner {
   }
 
   refused(stream: H2Stream, sent: boolean, reason: string): void {
-    if (!(stream instanceof UnaryCall)) return;
+    if (!(stream instanceof UnaryCall || stream instanceof ServerStreamCall)) return;
     if (sent) {
       // A call the server refused starts once more on a fresh connection; refused again, it fails.
       if (stream.retried) {

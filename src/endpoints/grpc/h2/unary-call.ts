@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from "node:http2";
 import type { Metadata } from "@grpc/grpc-js";
 import type { Cancellation } from "../../../core/cancellation.js";
 import { codeFromHttpStatus } from "../../../core/http-status.js";
@@ -7,14 +6,8 @@ import type { StatusToError, UnaryResult } from "../grpc-calls.js";
 import { ErrorCode, errorName } from "./frames.js";
 import { H2Stream } from "./h2-stream.js";
 import type { H2Connection } from "./h2-connection.js";
-import { literalSize, writeLiteral } from "./hpack-encoder.js";
+import { RequestHead } from "./request-head.js";
 import { field, responseMetadata } from "./response-metadata.js";
-
-/** `grpc-timeout` for a deadline: whole milliseconds, at most 8 digits. */
-function timeoutHeader(milliseconds: number): string {
-  const value = Math.max(1, Math.ceil(milliseconds));
-  return value < 100_000_000 ? `${value}m` : `${Math.ceil(value / 1000)}S`;
-}
 
 /**
  * One unary call on the HTTP/2 client: it is its own stream (the connection
@@ -27,9 +20,7 @@ export class UnaryCall extends H2Stream {
   readonly headerBlockSize: number;
   /** Set by the channel each time it starts the call on a connection. */
   connection: H2Connection | undefined = undefined;
-  readonly #fixedBlock: Buffer;
-  readonly #timeout: string;
-  readonly #metadata: OutgoingHttpHeaders;
+  readonly #head: RequestHead;
   readonly #authority: string;
   readonly #limit: number;
   readonly #toError: StatusToError;
@@ -37,7 +28,7 @@ export class UnaryCall extends H2Stream {
   readonly #reject: (error: unknown) => void;
   readonly #timer: NodeJS.Timeout;
   readonly #stopCancel: () => void;
-  #head: string[] | undefined = undefined;
+  #reply: string[] | undefined = undefined;
   #body: Buffer | undefined = undefined;
   #bodyParts: Buffer[] | undefined = undefined;
   #received = 0;
@@ -57,41 +48,24 @@ export class UnaryCall extends H2Stream {
   ) {
     super();
     this.message = message;
-    this.#fixedBlock = fixedBlock;
     this.#authority = authority;
     this.#limit = limit;
     this.#toError = toError;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#timeout = timeoutHeader(remaining);
-    const headers = metadata.toHttp2Headers();
-    this.#metadata = headers;
-    let size = fixedBlock.byteLength + literalSize("grpc-timeout", this.#timeout);
-    for (const name in headers) {
-      const value = headers[name];
-      if (Array.isArray(value)) for (const item of value) size += literalSize(name, item);
-      else if (value !== undefined) size += literalSize(name, String(value));
-    }
-    this.headerBlockSize = size;
+    this.#head = new RequestHead(fixedBlock, metadata, remaining);
+    this.headerBlockSize = this.#head.size;
     this.#timer = setTimeout(() => this.#fail(StatusCode.DEADLINE_EXCEEDED, "Deadline exceeded"), remaining);
     this.#stopCancel = cancellation.onCancel((reason) => this.#finish(undefined, reason));
   }
 
   writeHeaderBlock(target: Buffer, offset: number): number {
-    offset += this.#fixedBlock.copy(target, offset);
-    offset = writeLiteral(target, offset, "grpc-timeout", this.#timeout);
-    const headers = this.#metadata;
-    for (const name in headers) {
-      const value = headers[name];
-      if (Array.isArray(value)) for (const item of value) offset = writeLiteral(target, offset, name, item);
-      else if (value !== undefined) offset = writeLiteral(target, offset, name, String(value));
-    }
-    return offset;
+    return this.#head.write(target, offset);
   }
 
   headers(fields: string[], endStream: boolean): void {
     if (this.#settled) return;
-    if (this.#head !== undefined) {
+    if (this.#reply !== undefined) {
       if (!endStream) {
         this.#malformed("a second header block before the end of the reply");
         return;
@@ -99,7 +73,7 @@ export class UnaryCall extends H2Stream {
       this.#settle(fields, false);
       return;
     }
-    this.#head = fields;
+    this.#reply = fields;
     if (field(fields, "grpc-status") !== undefined) {
       this.#settle(fields, true);
       return;
@@ -119,7 +93,7 @@ export class UnaryCall extends H2Stream {
 
   data(payload: Buffer, endStream: boolean): void {
     if (this.#settled) return;
-    if (this.#head === undefined) {
+    if (this.#reply === undefined) {
       this.#malformed("DATA before the response head");
       return;
     }
@@ -148,7 +122,7 @@ export class UnaryCall extends H2Stream {
 
   reset(code: number): void {
     if (this.#settled) return;
-    if (code === ErrorCode.NO_ERROR && this.#head !== undefined) {
+    if (code === ErrorCode.NO_ERROR && this.#reply !== undefined) {
       this.#malformed("the call ended without a grpc-status");
       return;
     }
@@ -159,7 +133,7 @@ export class UnaryCall extends H2Stream {
     if (this.#settled) return;
     const details = !established
       ? `No connection established to ${this.#authority}: ${reason}`
-      : this.#head === undefined
+      : this.#reply === undefined
         ? `the connection was lost before the upstream answered: ${reason}`
         : `the connection was lost before the call ended: ${reason}`;
     this.#fail(StatusCode.UNAVAILABLE, details, undefined, true);
@@ -187,7 +161,7 @@ export class UnaryCall extends H2Stream {
       this.#malformed(parsed);
       return;
     }
-    const head = this.#head;
+    const head = this.#reply;
     this.#finish({ message: parsed, headers: trailersOnly || head === undefined ? undefined : responseMetadata(head), trailers: responseMetadata(fields) }, undefined);
   }
 
