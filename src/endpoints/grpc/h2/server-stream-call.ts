@@ -74,28 +74,53 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
   headers(fields: string[], endStream: boolean): void {
     if (this.#over) return;
     if (this.#reply !== undefined) {
-      if (!endStream) return this.#malformed("a second header block before the end of the reply");
-      return this.#trailers(fields);
+      if (!endStream) {
+        this.#malformed("a second header block before the end of the reply");
+        return;
+      }
+      this.#trailers(fields);
+      return;
     }
     this.#reply = fields;
-    if (field(fields, "grpc-status") !== undefined) return this.#trailers(fields);
+    if (field(fields, "grpc-status") !== undefined) {
+      this.#trailers(fields);
+      return;
+    }
     const status = Number(field(fields, ":status"));
-    if (status !== 200) return this.#fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, undefined, status === 502 || status === 503 || status === 504);
+    if (status !== 200) {
+      this.#fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, undefined, status === 502 || status === 503 || status === 504);
+      return;
+    }
     const contentType = field(fields, "content-type");
-    if (contentType === undefined || !contentType.startsWith("application/grpc")) return this.#malformed(`its content-type is ${String(contentType)}, not application/grpc`);
+    if (contentType === undefined || !contentType.startsWith("application/grpc")) {
+      this.#malformed(`its content-type is ${String(contentType)}, not application/grpc`);
+      return;
+    }
     if (endStream) this.#malformed("the call ended without a grpc-status");
   }
 
   data(payload: Buffer, endStream: boolean): void {
     if (this.#over) return;
-    if (this.#reply === undefined) return this.#malformed("DATA before the response head");
+    if (this.#reply === undefined) {
+      this.#malformed("DATA before the response head");
+      return;
+    }
     let bytes = this.#partial === undefined ? payload : Buffer.concat([this.#partial, payload]);
     this.#partial = undefined;
     while (bytes.byteLength >= 5) {
-      if (bytes[0] === 1) return this.#malformed("a compressed message, which was not negotiated");
-      if (bytes[0] !== 0) return this.#malformed(`a frame whose compressed flag is ${bytes[0]} (0 or 1 allowed)`);
+      if (bytes[0] === 1) {
+        this.#malformed("a compressed message, which was not negotiated");
+        return;
+      }
+      if (bytes[0] !== 0) {
+        this.#malformed(`a frame whose compressed flag is ${bytes[0]} (0 or 1 allowed)`);
+        return;
+      }
       const length = bytes.readUInt32BE(1);
-      if (length > this.#limit) return this.#malformed(`a reply message of ${length} bytes is over maxReceiveMessageSize (${this.#limit} bytes)`);
+      if (length > this.#limit) {
+        this.#malformed(`a reply message of ${length} bytes is over maxReceiveMessageSize (${this.#limit} bytes)`);
+        return;
+      }
       if (bytes.byteLength < 5 + length) break;
       this.#push(bytes.subarray(5, 5 + length));
       bytes = bytes.subarray(5 + length);
@@ -106,7 +131,10 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
 
   reset(code: number): void {
     if (this.#over) return;
-    if (code === ErrorCode.NO_ERROR && this.#reply !== undefined) return this.#malformed("the call ended without a grpc-status");
+    if (code === ErrorCode.NO_ERROR && this.#reply !== undefined) {
+      this.#malformed("the call ended without a grpc-status");
+      return;
+    }
     this.#fail(StatusCode.UNAVAILABLE, `the upstream reset the call (RST_STREAM ${errorName(code)})`, undefined, true);
   }
 
@@ -118,11 +146,23 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
 
   #trailers(fields: string[]): void {
     const status = field(fields, "grpc-status");
-    if (status === undefined) return this.#malformed("the trailers carry no grpc-status");
+    if (status === undefined) {
+      this.#malformed("the trailers carry no grpc-status");
+      return;
+    }
     const code = Number(status);
-    if (!/^\d{1,2}$/.test(status) || code > 16) return this.#malformed(`grpc-status ${JSON.stringify(status)} is not a status code`);
-    if (code !== StatusCode.OK) return this.#fail(code, decodeMessage(field(fields, "grpc-message")), responseMetadata(fields));
-    if (this.#partial !== undefined) return this.#malformed("the reply ends inside a message");
+    if (!/^\d{1,2}$/.test(status) || code > 16) {
+      this.#malformed(`grpc-status ${JSON.stringify(status)} is not a status code`);
+      return;
+    }
+    if (code !== StatusCode.OK) {
+      this.#fail(code, decodeMessage(field(fields, "grpc-message")), responseMetadata(fields));
+      return;
+    }
+    if (this.#partial !== undefined) {
+      this.#malformed("the reply ends inside a message");
+      return;
+    }
     this.#end(undefined);
   }
 
