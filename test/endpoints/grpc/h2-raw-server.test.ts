@@ -117,6 +117,11 @@ const garbage: readonly { name: string; frames: (id: number) => Buffer[]; messag
   { name: "a header block interrupted by DATA", frames: (id) => [h2Frame(HEADERS, 0, id, [0x88]), h2Frame(DATA, 0, id, [0])], message: /interrupted/ },
   { name: "an undecodable header block", frames: (id) => [h2Frame(HEADERS, END_HEADERS, id, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])], message: /undecodable header block/ },
   { name: "a WINDOW_UPDATE overflowing the connection window", frames: () => [h2Frame(8, 0, 0, [0x7f, 0xff, 0xff, 0xff])], message: /send window grew over/ },
+  {
+    name: "a CONTINUATION flood (a header block that never ends)",
+    frames: (id) => [h2Frame(HEADERS, 0, id, [0x88]), ...Array.from({ length: 70 }, () => h2Frame(9, 0, id, Buffer.alloc(16_000, 0x88)))],
+    message: /a header block over 1048576 bytes/,
+  },
   { name: "a SETTINGS frame of 5 bytes", frames: () => [h2Frame(SETTINGS, 0, 0, [0, 4, 0, 0, 1])], message: /multiple of 6/ },
 ];
 

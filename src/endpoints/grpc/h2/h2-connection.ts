@@ -35,6 +35,8 @@ const clientPreface = Buffer.concat([
   windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW),
 ]);
 const settingsAck = frame(FrameType.SETTINGS, Flag.ACK, 0);
+/** The largest header block accepted (compressed): beyond it a CONTINUATION flood is cut off. */
+const MAX_HEADER_BLOCK = 1024 * 1024;
 const PING_PAYLOAD = Buffer.from("rosetta!", "latin1");
 const pingFrame = frame(FrameType.PING, 0, 0, PING_PAYLOAD);
 
@@ -104,6 +106,7 @@ export class H2Connection implements FrameSink {
   #blockStream = 0;
   #blockEndStream = false;
   #blockFragments: Buffer[] = [];
+  #blockSize = 0;
   #handshakeTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #pingWatchdog: NodeJS.Timeout | undefined;
@@ -397,11 +400,14 @@ export class H2Connection implements FrameSink {
     this.#blockStream = streamId;
     this.#blockEndStream = endStream;
     this.#blockFragments = [Buffer.from(fragment)];
+    this.#blockSize = fragment.byteLength;
   }
 
   #continuation(flags: number, streamId: number, payload: Buffer): void {
     if (this.#blockStream === 0 || streamId !== this.#blockStream) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "a CONTINUATION frame that continues no header block");
     this.#blockFragments.push(Buffer.from(payload));
+    this.#blockSize += payload.byteLength;
+    if (this.#blockSize > MAX_HEADER_BLOCK) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `a header block over ${MAX_HEADER_BLOCK} bytes`);
     if ((flags & Flag.END_HEADERS) === 0) return;
     const block = Buffer.concat(this.#blockFragments);
     this.#blockStream = 0;

@@ -52,7 +52,11 @@ func slow(srv interface{}, ctx context.Context, dec func(interface{}) error, _ g
 	}
 	select {
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		// A status, not ctx.Err() (which grpc-go would send as UNKNOWN): the server's deadline may win the race with the client's.
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, status.Error(codes.DeadlineExceeded, "deadline exceeded")
+		}
+		return nil, status.Error(codes.Canceled, "cancelled")
 	case <-time.After(10 * time.Second):
 		out := []byte("late")
 		return &out, nil
