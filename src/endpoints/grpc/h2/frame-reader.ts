@@ -37,7 +37,7 @@ export class FrameReader {
     let offset = 0;
     const end = data.byteLength;
     while (!this.#stopped && end - offset >= FRAME_HEADER_SIZE) {
-      const length = (data[offset]! << 16) | (data[offset + 1]! << 8) | data[offset + 2]!;
+      const length = ((data[offset] ?? 0) << 16) | ((data[offset + 1] ?? 0) << 8) | (data[offset + 2] ?? 0);
       if (length > this.#maxFrameSize) {
         this.stop();
         this.#sink.oversized(length);
@@ -46,7 +46,7 @@ export class FrameReader {
       const frameEnd = offset + FRAME_HEADER_SIZE + length;
       if (frameEnd > end) break;
       const streamId = data.readUInt32BE(offset + 5) & 0x7fff_ffff;
-      this.#sink.frame(data[offset + 3]!, data[offset + 4]!, streamId, data.subarray(offset + FRAME_HEADER_SIZE, frameEnd));
+      this.#sink.frame(data[offset + 3] ?? 0, data[offset + 4] ?? 0, streamId, data.subarray(offset + FRAME_HEADER_SIZE, frameEnd));
       offset = frameEnd;
     }
     if (!this.#stopped && offset < end) this.#pending = offset === 0 ? data : data.subarray(offset);

@@ -282,8 +282,10 @@ export class H2Connection implements FrameSink {
 
   /** A stream slot freed: queued streams start; a retired connection closes when its last stream ends. */
   #streamEnded(): void {
-    while (this.#waiting.length > 0 && this.#established && !this.#retired && this.#streams.size < this.#maxConcurrentStreams) {
-      this.#open(this.#waiting.shift() as H2Stream);
+    while (this.#established && !this.#retired && this.#streams.size < this.#maxConcurrentStreams) {
+      const next = this.#waiting.shift();
+      if (next === undefined) break;
+      this.#open(next);
     }
     if (this.#retired && this.#streams.size === 0 && !this.#closed) this.#shutdown();
   }

@@ -34,7 +34,7 @@ export class HpackDecoder {
     let fieldsSeen = false;
     this.#at = 0;
     while (this.#at < end) {
-      const first = block[this.#at]!;
+      const first = block[this.#at] ?? 0;
       if (first & 0x80) {
         // Indexed field (§6.1).
         this.#push(fields, this.#integer(block, 7));
@@ -63,12 +63,12 @@ export class HpackDecoder {
   /** An HPACK integer with an N-bit prefix (§5.1). */
   #integer(block: Buffer, prefixBits: number): number {
     const mask = (1 << prefixBits) - 1;
-    let value = block[this.#at++]! & mask;
+    let value = (block[this.#at++] ?? 0) & mask;
     if (value < mask) return value;
     let shift = 0;
     for (;;) {
       if (this.#at >= block.byteLength) throw new CompressionError("a header block ends inside an integer");
-      const byte = block[this.#at++]!;
+      const byte = block[this.#at++] ?? 0;
       value += (byte & 0x7f) * 2 ** shift;
       shift += 7;
       if ((byte & 0x80) === 0) return value;
@@ -79,7 +79,7 @@ export class HpackDecoder {
   /** A string literal (§5.2), raw or Huffman-coded. Header bytes are Latin-1. */
   #string(block: Buffer): string {
     if (this.#at >= block.byteLength) throw new CompressionError("a header block ends before a string");
-    const huffman = (block[this.#at]! & 0x80) !== 0;
+    const huffman = ((block[this.#at] ?? 0) & 0x80) !== 0;
     const length = this.#integer(block, 7);
     const start = this.#at;
     const end = start + length;
@@ -99,7 +99,7 @@ export class HpackDecoder {
 
   #name(index: number): string {
     if (index <= staticTable.length) return this.#static(index)[0];
-    return this.#names[this.#entry(index)]!;
+    return this.#names[this.#entry(index)] ?? "";
   }
 
   #static(index: number): readonly [string, string] {
@@ -115,7 +115,7 @@ export class HpackDecoder {
       return;
     }
     const position = this.#entry(index);
-    fields.push(this.#names[position]!, this.#values[position]!);
+    fields.push(this.#names[position] ?? "", this.#values[position] ?? "");
   }
 
   #insert(name: string, value: string): void {
@@ -132,7 +132,7 @@ export class HpackDecoder {
   #evict(room: number): void {
     let drop = 0;
     while (this.#size + room > this.#maxSize && drop < this.#names.length) {
-      this.#size -= this.#names[drop]!.length + this.#values[drop]!.length + ENTRY_OVERHEAD;
+      this.#size -= (this.#names[drop]?.length ?? 0) + (this.#values[drop]?.length ?? 0) + ENTRY_OVERHEAD;
       drop++;
     }
     if (drop > 0) {

@@ -25,20 +25,21 @@ function buildTree(): Tree {
   const lengths: number[] = [];
   for (let symbol = 0; symbol < 256; symbol++) lengths.push(codeLengths.charCodeAt(symbol) - 60);
   lengths.push(30);
-  const order = lengths.map((_, symbol) => symbol).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const order = lengths.map((_, symbol) => symbol).sort((a, b) => (lengths[a] ?? 0) - (lengths[b] ?? 0) || a - b);
   const children = new Int32Array(2 * 256).fill(0x7fff_ffff);
   let nodes = 1;
   let code = 0;
-  let previous = lengths[order[0]!]!;
+  // The shortest code is 5 bits long (the first symbols in `order`).
+  let previous = 5;
   for (const symbol of order) {
-    const length = lengths[symbol]!;
+    const length = lengths[symbol] ?? 0;
     code *= 2 ** (length - previous);
     previous = length;
     let node = 0;
     for (let bit = length - 1; bit > 0; bit--) {
       const slot = 2 * node + (Math.floor(code / 2 ** bit) & 1);
       if (children[slot] === 0x7fff_ffff) children[slot] = nodes++;
-      node = children[slot]!;
+      node = children[slot] ?? 0;
     }
     children[2 * node + (code & 1)] = -1 - symbol;
     code++;
@@ -53,7 +54,7 @@ const { transitions, symbols, accepting } = (() => {
   const accepting = new Uint8Array(nodes);
   for (let node = 0, depth = 0; depth < 8; depth++) {
     accepting[node] = 1;
-    node = children[2 * node + 1]!;
+    node = children[2 * node + 1] ?? 0;
   }
   const transitions = new Uint16Array(nodes * 256);
   const symbols = new Uint16Array(nodes * 512);
@@ -63,7 +64,7 @@ const { transitions, symbols, accepting } = (() => {
       let emitted = 0;
       let failed = 0;
       for (let bit = 7; bit >= 0; bit--) {
-        const next = children[2 * node + ((byte >> bit) & 1)]!;
+        const next = children[2 * node + ((byte >> bit) & 1)] ?? 0;
         if (next >= 0) node = next;
         else {
           const symbol = -1 - next;
@@ -84,12 +85,12 @@ export function huffmanDecode(input: Buffer, start: number, end: number): string
   let length = 0;
   let node = 0;
   for (let index = start; index < end; index++) {
-    const key = node * 256 + input[index]!;
-    const transition = transitions[key]!;
+    const key = node * 256 + (input[index] ?? 0);
+    const transition = transitions[key] ?? 0;
     if (transition & 0x800) return undefined;
     const emitted = (transition >> 9) & 3;
-    if (emitted > 0) out[length++] = symbols[key * 2]!;
-    if (emitted > 1) out[length++] = symbols[key * 2 + 1]!;
+    if (emitted > 0) out[length++] = symbols[key * 2] ?? 0;
+    if (emitted > 1) out[length++] = symbols[key * 2 + 1] ?? 0;
     node = transition & 0x1ff;
   }
   if (accepting[node] !== 1) return undefined;

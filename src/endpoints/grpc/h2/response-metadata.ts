@@ -10,9 +10,9 @@ import { Metadata } from "@grpc/grpc-js";
 export function responseMetadata(fields: readonly string[]): Metadata | undefined {
   let metadata: Metadata | undefined;
   for (let index = 0; index < fields.length; index += 2) {
-    const name = fields[index] as string;
+    const name = fields[index] ?? "";
     if (name.charCodeAt(0) === 58 /* ":" */ || name === "content-type" || name === "grpc-status" || name === "grpc-message") continue;
-    const value = fields[index + 1] as string;
+    const value = fields[index + 1] ?? "";
     metadata ??= new Metadata();
     try {
       if (name.endsWith("-bin")) for (const part of value.split(",")) metadata.add(name, Buffer.from(part.trim(), "base64"));
