@@ -36,8 +36,10 @@ interface TryRecord {
 /**
  * The connections to a service's targets, balanced round-robin with outlier
  * ejection like the HTTP and TCP endpoints: a grpc-js channel per target for
- * streaming calls (and unary ones when `unaryTransport: grpc-js`), and a lean
- * node:http2 session per target for unary calls by default. Both multiplex
+ * streaming calls (and unary ones when `unaryTransport: grpc-js`), and, by
+ * default, a connection of Rosetta's own HTTP/2 client (h2/) per target for
+ * unary and server-streaming calls (`node-http2`: the earlier node:http2
+ * session, unary only). All multiplex
  * calls over one HTTP/2 connection, reconnect with backoff and keep the
  * connection alive with pings. Only unary calls report back to the balancer:
  * a stream's failure can come long after the pick.
