@@ -162,6 +162,24 @@ for (const row of garbage) {
   });
 }
 
+test("GOAWAY refusing the call (last stream id 0) on every connection: started once more on a new one, then UNAVAILABLE as never processed", async () => {
+  const upstream = await rawH2Server(
+    greet,
+    onRequest(() => [h2Frame(7, 0, 0, [0, 0, 0, 0, 0, 0, 0, 0])]),
+  );
+  const channel = h2Channel(upstream.target);
+  try {
+    const status = failed(await h2Call(channel, "/t.S/Never", Buffer.from("x")));
+    assert.is(status.code, 14);
+    assert.is(status.transport, true);
+    assert.match(status.details ?? "", /^No connection established to 127\.0\.0\.1:\d+: the upstream sent GOAWAY \(NO_ERROR\)/);
+    assert.is(upstream.connections, 2);
+  } finally {
+    channel.close();
+    await upstream.close();
+  }
+});
+
 test("a keepalive PING left unanswered drops the connection: the call in flight fails UNAVAILABLE", async () => {
   const upstream = await rawH2Server(greet, () => {});
   const channel = h2Channel(upstream.target, { keepaliveTime: 50, keepaliveTimeout: 100 });
