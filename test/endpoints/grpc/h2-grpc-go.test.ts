@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +22,8 @@ const source = fileURLToPath(new URL("../../../../test/endpoints/grpc/grpc-go-ec
 const hasGo = spawnSync("sh", ["-c", "command -v go"], { stdio: "ignore" }).status === 0 && existsSync(join(debianGopath, "src/google.golang.org/grpc"));
 
 function buildServer(): string {
-  const work = join(tmpdir(), "rosetta-grpc-go-echo");
+  // One build folder per checkout: its GOPATH links to this checkout's source.
+  const work = join(tmpdir(), `rosetta-grpc-go-echo-${createHash("sha256").update(source).digest("hex").slice(0, 12)}`);
   const gopath = join(work, "gopath");
   mkdirSync(join(gopath, "src"), { recursive: true });
   const link = join(gopath, "src", "grpcgoecho");
