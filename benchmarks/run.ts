@@ -149,29 +149,48 @@ if (sections.has("workers")) {
 }
 
 if (sections.has("grpc")) {
-  // REST/JSON → gRPC unary: Rosetta (wrk → HTTP) next to a direct grpc-js client loop against the same server.
+  // REST/JSON → gRPC unary: Rosetta (wrk → HTTP) on each unary transport — its own HTTP/2 client ("http2", the
+  // default) and the earlier node:http2 one ("node-http2") — next to a direct grpc-js client loop, alternating rounds.
   const grpcUpstream = await startProcess("grpc-upstream", script("grpc-upstream"));
   const grpcTarget = `127.0.0.1:${grpcUpstream.port}`;
-  const rosettaGrpc = await startProcess("rosetta-grpc", script("rosetta-grpc"), [grpcTarget]);
-  const grpcUrl = `http://127.0.0.1:${rosettaGrpc.port}/v1/shelves/1`;
-  await runWrk(grpcUrl, 2, connections);
-  const grpcRuns: Array<{ direct: DirectLoop; rosetta: LoadResult & { cpuMicrosPerRequest: number } }> = [];
+  const [own, node] = await Promise.all(["http2", "node-http2"].map((transport) => startProcess(`rosetta-grpc-${transport}`, script("rosetta-grpc"), [grpcTarget, transport])));
+  if (own === undefined || node === undefined) throw new Error("the two Rosetta processes did not start");
+  const urlOf = (gateway: BenchProcess) => `http://127.0.0.1:${gateway.port}/v1/shelves/1`;
+  type Measured = LoadResult & { cpuMicrosPerRequest: number };
+  const measure = async (gateway: BenchProcess): Promise<Measured> => {
+    const before = cpuMicros(gateway.pid);
+    const load = await runWrk(urlOf(gateway), seconds, connections);
+    return { ...load, cpuMicrosPerRequest: (cpuMicros(gateway.pid) - before) / load.requests };
+  };
+  for (const gateway of [own, node]) await runWrk(urlOf(gateway), 2, connections);
+  const grpcRuns: Array<{ direct: DirectLoop; own: Measured; node: Measured }> = [];
   for (let round = 0; round < rounds; round++) {
     const direct = await runClientLoop(script("grpc-client-loop"), grpcTarget, seconds, connections);
-    const before = cpuMicros(rosettaGrpc.pid);
-    const load = await runWrk(grpcUrl, seconds, connections);
-    const rosetta = { ...load, cpuMicrosPerRequest: (cpuMicros(rosettaGrpc.pid) - before) / load.requests };
-    grpcRuns.push({ direct, rosetta });
+    // The order of the two transports flips every round, so a drift of the machine hits both alike.
+    let ownRun: Measured;
+    let nodeRun: Measured;
+    if (round % 2 === 0) {
+      ownRun = await measure(own);
+      nodeRun = await measure(node);
+    } else {
+      nodeRun = await measure(node);
+      ownRun = await measure(own);
+    }
+    grpcRuns.push({ direct, own: ownRun, node: nodeRun });
     process.stderr.write(
-      `round ${round + 1} gRPC direct: ${direct.requestsPerSecond.toFixed(0)} calls/s, ${direct.cpuMicrosPerRequest.toFixed(1)} µs CPU/call; Rosetta REST→gRPC: ${load.requestsPerSecond.toFixed(0)} req/s, ${rosetta.cpuMicrosPerRequest.toFixed(1)} µs CPU/req\n`,
+      `round ${round + 1} gRPC direct: ${direct.requestsPerSecond.toFixed(0)} calls/s, ${direct.cpuMicrosPerRequest.toFixed(1)} µs CPU/call; Rosetta (http2): ${ownRun.requestsPerSecond.toFixed(0)} req/s, ${ownRun.cpuMicrosPerRequest.toFixed(1)} µs CPU/req; Rosetta (node-http2): ${nodeRun.requestsPerSecond.toFixed(0)} req/s, ${nodeRun.cpuMicrosPerRequest.toFixed(1)} µs CPU/req\n`,
     );
   }
-  await Promise.all([rosettaGrpc.stop(), grpcUpstream.stop()]);
+  await Promise.all([own.stop(), node.stop(), grpcUpstream.stop()]);
+  const row = (name: string, pick: (run: (typeof grpcRuns)[number]) => Measured | DirectLoop, versusOld: string) =>
+    `| ${name} | ${fixed(median(grpcRuns.map((run) => pick(run).requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => pick(run).p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => pick(run).p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => pick(run).cpuMicrosPerRequest)), 1)} | ${fixed(median(grpcRuns.map((run) => pick(run).requestsPerSecond / run.direct.requestsPerSecond)), 2)} | ${versusOld} |`;
+  const cpuRatio = median(grpcRuns.map((run) => run.own.cpuMicrosPerRequest / run.node.cpuMicrosPerRequest));
   const grpcLines = [
-    "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) |",
-    "|---|---:|---:|---:|---:|---:|",
-    `| direct @grpc/grpc-js client loop | ${fixed(median(grpcRuns.map((run) => run.direct.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.direct.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.direct.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.direct.cpuMicrosPerRequest)), 1)} | 1.00 |`,
-    `| Rosetta REST/JSON → gRPC | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond)))} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p50Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.p99Ms)), 2)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.cpuMicrosPerRequest)), 1)} | ${fixed(median(grpcRuns.map((run) => run.rosetta.requestsPerSecond / run.direct.requestsPerSecond)), 2)} |`,
+    "| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × node-http2 transport |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+    row("direct @grpc/grpc-js client loop", (run) => run.direct, ""),
+    row("Rosetta REST/JSON → gRPC, own HTTP/2 client (`http2`)", (run) => run.own, fixed(cpuRatio, 2)),
+    row("Rosetta REST/JSON → gRPC, node:http2 client (`node-http2`)", (run) => run.node, "1.00"),
   ];
   process.stdout.write(`\nREST/JSON → gRPC unary (GetShelf, ~60-byte message), ${connections} in flight, median of ${rounds} rounds × ${seconds}s\n\n${grpcLines.join("\n")}\n`);
 }

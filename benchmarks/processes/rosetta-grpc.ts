@@ -3,13 +3,18 @@ import { Gateway } from "../../src/gateway/gateway.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { builtinPlugins } from "../../src/gateway/plugins.js";
 
-/** Rosetta transcoding REST/JSON → gRPC for the benchmark: the Bookstore's annotated routes, request-id on. */
+/**
+ * Rosetta transcoding REST/JSON → gRPC for the benchmark: the Bookstore's
+ * annotated routes, request-id on. The optional second argument is the
+ * service's unaryTransport (default: the default one, "http2").
+ */
 const target = process.argv[2]!;
+const unaryTransport = process.argv[3] ?? "http2";
 const plugins = builtinPlugins();
 const config = validateGatewayConfig(
   {
     listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s" }],
-    services: { bookstore: { protocol: "grpc", targets: [target], protos: ["rosetta/demo/v1/bookstore.proto"] } },
+    services: { bookstore: { protocol: "grpc", targets: [target], protos: ["rosetta/demo/v1/bookstore.proto"], unaryTransport } },
     filters: ["request-id"],
   },
   plugins,

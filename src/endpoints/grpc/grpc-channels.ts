@@ -11,15 +11,16 @@ import { REFUSED, type CallOutcome } from "../circuit-breaker.js";
 import { ServiceCircuits, type CircuitSnapshot, type PickedTarget } from "../service-circuits.js";
 import { verdictOfCode, type RetryPolicy, type RetryableCall } from "../retry-policy.js";
 import { grpcHealthProbe } from "./grpc-health-probe.js";
-import { callUnary, type CallOptions, type CallStatus, type StatusToError, type UnaryResult } from "./grpc-calls.js";
+import { callServerStream, callUnary, type CallOptions, type CallStatus, type StatusToError, type StreamResult, type UnaryResult } from "./grpc-calls.js";
 import type { GrpcServiceOptions } from "./grpc-options.js";
 import { Http2UnaryChannel } from "./http2-unary-channel.js";
+import { H2UnaryChannel } from "./h2/h2-unary-channel.js";
 
 /** One target's connections: a grpc-js channel, and the lean HTTP/2 one for unary calls when it is the transport. */
 interface GrpcTarget {
   readonly label: string;
   readonly client: Client;
-  readonly unary: Http2UnaryChannel | undefined;
+  readonly unary: (Pick<Http2UnaryChannel, "call" | "close"> & Partial<Pick<H2UnaryChannel, "serverStream">>) | undefined;
 }
 
 /** What a failed unary call says about its target; undefined says nothing (cancelled by the caller, or a malformed reply). */
@@ -35,8 +36,10 @@ interface TryRecord {
 /**
  * The connections to a service's targets, balanced round-robin with outlier
  * ejection like the HTTP and TCP endpoints: a grpc-js channel per target for
- * streaming calls (and unary ones when `unaryTransport: grpc-js`), and a lean
- * node:http2 session per target for unary calls by default. Both multiplex
+ * streaming calls (and unary ones when `unaryTransport: grpc-js`), and, by
+ * default, a connection of Rosetta's own HTTP/2 client (h2/) per target for
+ * unary and server-streaming calls (`node-http2`: the earlier node:http2
+ * session, unary only). All multiplex
  * calls over one HTTP/2 connection, reconnect with backoff and keep the
  * connection alive with pings. Only unary calls report back to the balancer:
  * a stream's failure can come long after the pick.
@@ -61,7 +64,7 @@ export class GrpcChannels {
     this.#targets = options.targets.map(({ target }) => ({
       label: target,
       client: new Client(target, secure.credentials, channelOptions),
-      unary: options.unaryTransport === "http2" ? new Http2UnaryChannel(target, options, tls) : undefined,
+      unary: options.unaryTransport === "http2" ? new H2UnaryChannel(target, options, tls) : options.unaryTransport === "node-http2" ? new Http2UnaryChannel(target, options, tls) : undefined,
     }));
     this.#balancer = new TargetBalancer(
       name,
@@ -89,21 +92,34 @@ export class GrpcChannels {
 
   /** Opens a streaming call on the next healthy target's grpc-js channel, through the circuits when set (streams are never retried). */
   stream<R>(caller: RequestEnvelope | undefined, open: (client: Client) => Promise<R>): Promise<R> {
+    return this.#openStream(caller, (target) => open(target.client));
+  }
+
+  /** A server-streaming call (one request message): on Rosetta's HTTP/2 client when it is the unary transport, else on grpc-js. */
+  serverStream(caller: RequestEnvelope | undefined, options: CallOptions, request: Buffer): Promise<StreamResult> {
+    return this.#openStream(caller, ({ client, unary }) =>
+      unary?.serverStream === undefined
+        ? callServerStream(client, options, request)
+        : unary.serverStream(options.path, request, options.metadata, options.deadline, options.cancellation, options.toError),
+    );
+  }
+
+  #openStream<R>(caller: RequestEnvelope | undefined, open: (target: GrpcTarget) => Promise<R>): Promise<R> {
     if (this.#circuits === undefined) {
-      let client: Client;
+      let target: GrpcTarget;
       try {
-        client = this.#balancer.pick(caller).target.client;
+        target = this.#balancer.pick(caller).target;
       } catch (error) {
         return Promise.reject(error);
       }
-      return open(client);
+      return open(target);
     }
     return this.#guarded(false, async (record) => {
       const picked = this.#pick(caller, undefined);
       record.last = picked.state;
       const client = picked.state.target.client;
       try {
-        const result = await open(client);
+        const result = await open(picked.state.target);
         this.#circuits?.tried(picked, "success");
         return result;
       } catch (error) {

@@ -29,7 +29,7 @@ const toError: StatusToError = (status) => new GatewayError(status.code, `grpc.h
  * HTTP/2 session, or the grpc-js channel): healthy when it answers SERVING
  * for `service`.
  */
-export function grpcHealthProbe(options: GrpcHealthCheckOptions): HealthProbe<{ readonly client: Client; readonly unary: Http2UnaryChannel | undefined }> {
+export function grpcHealthProbe(options: GrpcHealthCheckOptions): HealthProbe<{ readonly client: Client; readonly unary: Pick<Http2UnaryChannel, "call"> | undefined }> {
   return async ({ client, unary }, signal) => {
     const types = await loadHealthTypes();
     const request = Buffer.from(types.request.encode(types.request.create({ service: options.service })).finish());

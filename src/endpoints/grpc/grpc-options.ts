@@ -43,9 +43,9 @@ export const grpcServiceSchema = refine(
       keepaliveTime: withDefault(duration({ min: 1 }), 30_000, "interval of HTTP/2 keepalive pings on an idle channel"),
       keepaliveTimeout: withDefault(duration({ min: 1 }), 10_000, "how long a keepalive ping may go unanswered before the channel is dropped"),
       unaryTransport: withDefault(
-        oneOf(["http2", "grpc-js"]),
+        oneOf(["http2", "node-http2", "grpc-js"]),
         "http2",
-        "unary calls over Rosetta's lean node:http2 client (about a third of grpc-js's CPU per call) or the grpc-js client; streams always use grpc-js",
+        "unary calls over Rosetta's own HTTP/2 client (on net/tls sockets; server streams too), the earlier node:http2 one (kept to compare), or the grpc-js client; other streams use grpc-js",
       ),
       json: withDefault(protoJsonOptionsSchema, defaultProtoJsonOptions, "the proto3 JSON mapping options (each route may override)"),
       exposeInfrastructureServices: withDefault(

@@ -131,7 +131,7 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     return async (request) => {
       const options = callOptions(request);
       const message = await encodeRequest(request);
-      return streamResponse(route, answer, await route.channels.stream(request, (client) => callServerStream(client, options, message)));
+      return streamResponse(route, answer, await route.channels.serverStream(request, options, message));
     };
   }
   return async (request) => {
