@@ -88,7 +88,7 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
     }
     const status = Number(field(fields, ":status"));
     if (status !== 200) {
-      this.#fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, undefined, status === 502 || status === 503 || status === 504);
+      this.#fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, status === 502 || status === 503 || status === 504);
       return;
     }
     const contentType = field(fields, "content-type");
@@ -135,13 +135,13 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
       this.#malformed("the call ended without a grpc-status");
       return;
     }
-    this.#fail(StatusCode.UNAVAILABLE, `the upstream reset the call (RST_STREAM ${errorName(code)})`, undefined, true);
+    this.#fail(StatusCode.UNAVAILABLE, `the upstream reset the call (RST_STREAM ${errorName(code)})`, true);
   }
 
   lost(reason: string, established: boolean): void {
     if (this.#over) return;
     const details = !established ? `No connection established to ${this.#authority}: ${reason}` : `the connection was lost before the call ended: ${reason}`;
-    this.#fail(StatusCode.UNAVAILABLE, details, undefined, true);
+    this.#fail(StatusCode.UNAVAILABLE, details, true);
   }
 
   #trailers(fields: string[]): void {
@@ -156,7 +156,11 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
       return;
     }
     if (code !== StatusCode.OK) {
-      this.#fail(code, decodeMessage(field(fields, "grpc-message")), responseMetadata(fields));
+      // As on unary calls: header metadata from a head of its own (not a trailers-only reply) goes with the error.
+      const reply = this.#reply;
+      const headers = reply === undefined || field(reply, "grpc-status") !== undefined ? undefined : responseMetadata(reply);
+      if (this.#over) return;
+      this.#end(this.#toError({ code, details: decodeMessage(field(fields, "grpc-message")), transport: false, metadata: responseMetadata(fields), headers }));
       return;
     }
     if (this.#partial !== undefined) {
@@ -185,9 +189,9 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
     this.#resolve({ headers: trailersOnly ? undefined : responseMetadata(reply), messages: this, cancel: () => this.cancel() });
   }
 
-  #fail(code: StatusCode, details: string, metadata?: Metadata, transport = false): void {
+  #fail(code: StatusCode, details: string, transport = false): void {
     if (this.#over) return;
-    this.#end(this.#toError({ code, details, transport, ...(metadata === undefined ? {} : { metadata }) }));
+    this.#end(this.#toError({ code, details, transport }));
   }
 
   #malformed(problem: string): void {

@@ -80,7 +80,7 @@ export class UnaryCall extends H2Stream {
     }
     const status = Number(field(fields, ":status"));
     if (status !== 200) {
-      this.#fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, undefined, status === 502 || status === 503 || status === 504);
+      this.#fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, status === 502 || status === 503 || status === 504);
       return;
     }
     const contentType = field(fields, "content-type");
@@ -126,7 +126,7 @@ export class UnaryCall extends H2Stream {
       this.#malformed("the call ended without a grpc-status");
       return;
     }
-    this.#fail(StatusCode.UNAVAILABLE, `the upstream reset the call (RST_STREAM ${errorName(code)})`, undefined, true);
+    this.#fail(StatusCode.UNAVAILABLE, `the upstream reset the call (RST_STREAM ${errorName(code)})`, true);
   }
 
   lost(reason: string, established: boolean): void {
@@ -136,7 +136,7 @@ export class UnaryCall extends H2Stream {
       : this.#reply === undefined
         ? `the connection was lost before the upstream answered: ${reason}`
         : `the connection was lost before the call ended: ${reason}`;
-    this.#fail(StatusCode.UNAVAILABLE, details, undefined, true);
+    this.#fail(StatusCode.UNAVAILABLE, details, true);
   }
 
   /** grpc-status arrives in the trailers, or (trailers-only) in the head. */
@@ -152,7 +152,11 @@ export class UnaryCall extends H2Stream {
       return;
     }
     if (code !== StatusCode.OK) {
-      this.#fail(code, decodeMessage(field(fields, "grpc-message")), responseMetadata(fields));
+      // Header metadata came in a head of its own unless the reply was trailers-only (then the head is the trailers).
+      const head = this.#reply;
+      const headers = trailersOnly || head === undefined ? undefined : responseMetadata(head);
+      if (this.#settled) return;
+      this.#finish(undefined, this.#toError({ code, details: decodeMessage(field(fields, "grpc-message")), transport: false, metadata: responseMetadata(fields), headers }));
       return;
     }
     const parts = this.#bodyParts;
@@ -165,9 +169,9 @@ export class UnaryCall extends H2Stream {
     this.#finish({ message: parsed, headers: trailersOnly || head === undefined ? undefined : responseMetadata(head), trailers: responseMetadata(fields) }, undefined);
   }
 
-  #fail(code: StatusCode, details: string, metadata?: Metadata, transport = false): void {
+  #fail(code: StatusCode, details: string, transport = false): void {
     if (this.#settled) return;
-    this.#finish(undefined, this.#toError({ code, details, transport, ...(metadata === undefined ? {} : { metadata }) }));
+    this.#finish(undefined, this.#toError({ code, details, transport }));
   }
 
   /** The reply broke the gRPC protocol: 502 naming the problem, not a status the upstream chose. */
