@@ -15,6 +15,7 @@ import { slotFromEnvironment, workerCount } from "../gateway/workers-options.js"
 import { workerLogger } from "../observability/worker-logger.js";
 import { runSupervisor } from "./supervisor.js";
 import { runWorker } from "./worker.js";
+import { runBenchCommand } from "../bench/bench-command.js";
 
 const usage = `Usage: rosetta <command> [options]
 
@@ -24,6 +25,8 @@ Commands:
                             SIGHUP and the admin POST /reload
   validate -c gateway.yaml  check a config; print every problem; exit 1 on any
   routes -c gateway.yaml    print every route, generated ones included (as /routes?format=text)
+  bench URL [options]       load-test a target (HTTP, WebSocket, TCP, UDP, gRPC), or two side by
+                            side with --compare; rosetta bench --help lists its options
   help                      this text
   version                   the version
 
@@ -51,6 +54,8 @@ function parseArguments(argv: string[]) {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // bench has its own options (rosetta bench --help).
+  if (argv[0] === "bench") return runBenchCommand(argv.slice(1));
   let parsed: ReturnType<typeof parseArguments>;
   try {
     parsed = parseArguments(argv);
