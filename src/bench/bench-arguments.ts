@@ -91,6 +91,9 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** Every flag's long name (the help test checks each is documented). */
+export const benchFlags: readonly string[] = Object.keys(options);
+
 export function parseBenchArguments(argv: readonly string[]): BenchOptions | "help" {
   let parsed: ReturnType<typeof parse>;
   try {

@@ -5,7 +5,7 @@
  * parses nothing else: that is what lets one core drive more than a full
  * parser would. Responses come in the order the requests were written.
  */
-export type ResponseEnd = (status: number, bytes: number, closes: boolean) => void
+export type ResponseEnd = (status: number, bytes: number, closes: boolean) => void;
 
 enum State {
   Head,
