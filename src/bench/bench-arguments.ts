@@ -44,6 +44,9 @@ Load:
 Compare and cost:
       --compare URL         a second target (same method, body and headers) run in alternating rounds
                             A B A B …; reports the first over the second per round and the median
+      --compare-method M, --compare-body TEXT|@FILE, --compare-header 'K: V', --compare-path P
+                            the second target's own method, body, headers (all of them) or frame path,
+                            when it differs from the first (gRPC direct vs REST through a gateway)
       --rounds N            rounds (default 1, or 3 with --compare)
       --pid PID             charge the CPU of PID and its descendants (/proc utime+stime) to each request:
                             CPU µs per request; give --pid twice for the two targets of --compare
@@ -84,6 +87,10 @@ const options = {
   warmup: { type: "string", short: "w" },
   workers: { type: "string" },
   compare: { type: "string" },
+  "compare-method": { type: "string" },
+  "compare-body": { type: "string" },
+  "compare-header": { type: "string", multiple: true },
+  "compare-path": { type: "string" },
   rounds: { type: "string" },
   pid: { type: "string", multiple: true },
   json: { type: "string" },
@@ -122,15 +129,10 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions | "he
   if (pids.length > 2) throw new BenchUsageError("--pid at most twice (one per target of --compare)");
   if (pids.length === 2 && values.compare === undefined) throw new BenchUsageError("--pid twice needs --compare (one per target)");
 
-  const body = values.body === undefined ? "" : readBody(values.body);
-  try {
-    compileBodyTemplate(body);
-  } catch (error) {
-    throw new BenchUsageError(`--body: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const body = values.body === undefined ? "" : checkedBody("--body", readBody("--body", values.body));
   const shared = {
-    method: values.method ?? (values.body === undefined ? "GET" : "POST"),
-    headers: headers(values.header ?? []),
+    method: checkedMethod("--method", values.method ?? (values.body === undefined ? "GET" : "POST")),
+    headers: headers("--header", values.header ?? []),
     body,
     protoFiles: values.proto ?? [],
     importPaths: values["import-path"] ?? [],
@@ -139,13 +141,22 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions | "he
     ...(values.path === undefined ? {} : { path: values.path }),
     ...(values.framing === undefined ? {} : { framing: values.framing }),
   };
-  if (!/^[A-Za-z]+$/.test(shared.method)) throw new BenchUsageError(`--method "${shared.method}" is not a method name`);
   const spec = (target: string, flag: string): BenchTargetSpec => ({ ...shared, url: checkedUrl(target, flag), protocol: available(protocol(values.protocol, target, flag)) });
   const first = spec(url, "URL");
   const targets = [{ name: url, spec: first, ...(pids[0] === undefined ? {} : { pid: pids[0] }) }];
+  const compareFlags = (["compare-method", "compare-body", "compare-header", "compare-path"] as const).filter((flag) => values[flag] !== undefined);
+  if (values.compare === undefined && compareFlags.length > 0) throw new BenchUsageError(`--${compareFlags[0]} needs --compare`);
   if (values.compare !== undefined) {
     const secondPid = pids[1] ?? pids[0];
-    targets.push({ name: values.compare === url ? `${url} (2)` : values.compare, spec: spec(values.compare, "--compare"), ...(secondPid === undefined ? {} : { pid: secondPid }) });
+    const compareBody = values["compare-body"];
+    const second: BenchTargetSpec = {
+      ...spec(values.compare, "--compare"),
+      ...(compareBody === undefined ? {} : { body: checkedBody("--compare-body", readBody("--compare-body", compareBody)) }),
+      ...(values["compare-method"] === undefined ? {} : { method: checkedMethod("--compare-method", values["compare-method"]) }),
+      ...(values["compare-header"] === undefined ? {} : { headers: headers("--compare-header", values["compare-header"]) }),
+      ...(values["compare-path"] === undefined ? {} : { path: values["compare-path"] }),
+    };
+    targets.push({ name: values.compare === url ? `${url} (2)` : values.compare, spec: second, ...(secondPid === undefined ? {} : { pid: secondPid }) });
   }
   const workers = values.workers === undefined ? defaultWorkers() : positive("--workers", values.workers, true);
   return {
@@ -189,24 +200,38 @@ export function duration(flag: string, text: string, zeroAllowed: boolean): numb
   return value;
 }
 
-function headers(lines: readonly string[]): Record<string, string> {
+function headers(flag: string, lines: readonly string[]): Record<string, string> {
   const result: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).trim();
-    if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new BenchUsageError(`--header "${line}" is not "name: value"`);
+    if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new BenchUsageError(`${flag} "${line}" is not "name: value"`);
     result[name] = line.slice(colon + 1).trim();
   }
   return result;
 }
 
-function readBody(text: string): string {
+function readBody(flag: string, text: string): string {
   if (!text.startsWith("@")) return text;
   try {
     return readFileSync(text.slice(1), "utf8");
   } catch (error) {
-    throw new BenchUsageError(`--body ${text}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw new BenchUsageError(`${flag} ${text}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
+}
+
+function checkedBody(flag: string, body: string): string {
+  try {
+    compileBodyTemplate(body);
+  } catch (error) {
+    throw new BenchUsageError(`${flag}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return body;
+}
+
+function checkedMethod(flag: string, method: string): string {
+  if (!/^[A-Za-z]+$/.test(method)) throw new BenchUsageError(`${flag} "${method}" is not a method name`);
+  return method;
 }
 
 function checkedUrl(text: string, flag: string): string {

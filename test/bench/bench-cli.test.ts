@@ -43,6 +43,8 @@ test("bad flags: exit 2 with a message naming the flag", async () => {
     ["a pid that does not exist", [url, "--pid", "999999999"], /--pid 999999999: no such process/],
     ["two pids without --compare", [url, "--pid", String(process.pid), "--pid", String(process.pid)], /--pid twice needs --compare/],
     ["two URLs", [url, url], /one target URL/],
+    ["a --compare- flag without --compare", [url, "--compare-body", "x"], /--compare-body needs --compare/],
+    ["a bad --compare-header", [url, "--compare", url, "--compare-header", "nope"], /--compare-header "nope" is not "name: value"/],
   ];
   for (const [what, args, message] of rows) {
     const { code, stderr } = await rosetta(args);
@@ -80,6 +82,53 @@ test("--json writes the documented report; the table goes to stdout; no progress
     assert.is(report.ratios, undefined);
   } finally {
     await server.close();
+  }
+});
+
+test("--compare with the second target's own method, body and headers: rounds A B A B in the table and the JSON", async () => {
+  const first = await countingServer();
+  const second = await countingServer((request, response) => response.end(`${request.method} ${request.headers["x-side"]}`));
+  const file = join(directory, "compare.json");
+  try {
+    const args = [
+      first.url,
+      "-n",
+      "20",
+      "-c",
+      "2",
+      "-w",
+      "0",
+      "--rounds",
+      "2",
+      "--compare",
+      second.url,
+      "--compare-method",
+      "PUT",
+      "--compare-body",
+      "b{{seq}}",
+      "--compare-header",
+      "x-side: B",
+      "--json",
+      file,
+    ];
+    const { code, stdout, stderr } = await rosetta(args);
+    assert.is(code, 0, stderr);
+    assert.match(stdout, /first over second/);
+    assert.is(first.seen(), 40);
+    assert.is(first.bodies.length, 0, "the first target sends GET without a body");
+    assert.is(second.bodies.length, 40);
+    assert.ok(second.bodies.every((body) => /^b\d+$/.test(body)));
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(
+      report.rounds.map((round: { target: string }) => round.target),
+      [first.url, second.url, first.url, second.url],
+    );
+    assert.equal(
+      report.ratios.map((ratio: { figure: string }) => ratio.figure),
+      ["rps", "p50", "p99"],
+    );
+  } finally {
+    await Promise.all([first.close(), second.close()]);
   }
 });
 
