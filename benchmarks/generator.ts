@@ -28,24 +28,40 @@ const clockTicks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }
 
 interface ToolRun {
   readonly output: string;
-  /** CPU the tool's process (and its threads and children) used, from its parent shell's cutime + cstime. */
-  readonly cpuMicros: number;
+  /** With a window: the tool's CPU (all its threads) between the window's two readings. */
+  readonly windowCpuMicros?: number;
 }
 
-/** Runs `command` on core 0 and returns its stdout and the CPU it used. */
-function runPinned(command: readonly string[], whileRunning?: () => void): Promise<ToolRun> {
+/** Whole-process CPU (all threads) so far, from /proc/PID/stat. */
+function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1e6;
+}
+
+/**
+ * Runs `command` on core 0 (taskset execs it, so the child is the tool) and returns its stdout; with `window`, also
+ * calls `window.mark` and reads the tool's CPU at `from` and `to` ms after the start, so its start-up and ending are
+ * left out of its CPU per request.
+ */
+function runPinned(command: readonly string[], whileRunning?: () => void, window?: { from: number; to: number; mark: () => Promise<void> }): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const pin = pinned ? ["taskset", "-c", "0"] : [];
-    const child = spawn("sh", ["-c", '"$@"; echo; cat /proc/$$/stat', "sh", ...pin, ...command], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, FORCE_COLOR: "0" } });
+    const [program, ...args] = pinned ? ["taskset", "-c", "0", ...command] : command;
+    const child = spawn(program!, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, FORCE_COLOR: "0" } });
     let output = "";
+    const readings: number[] = [];
+    const read = async () => {
+      await window?.mark();
+      if (child.pid !== undefined && child.exitCode === null) readings.push(processCpuMicros(child.pid));
+    };
+    const timers = window === undefined ? [] : [setTimeout(() => void read(), window.from), setTimeout(() => void read(), window.to)];
     child.stdout.on("data", (chunk) => (output += chunk));
     child.on("error", reject);
     whileRunning?.();
     child.on("close", () => {
-      const lines = output.trimEnd().split("\n");
-      const stat = lines.pop() ?? "";
-      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-      resolve({ output: lines.join("\n"), cpuMicros: ((Number(fields[13]) + Number(fields[14])) / clockTicks) * 1e6 });
+      for (const timer of timers) clearTimeout(timer);
+      const [first, second] = readings;
+      resolve({ output, ...(first !== undefined && second !== undefined ? { windowCpuMicros: second - first } : {}) });
     });
   });
 }
@@ -122,7 +138,9 @@ function fromReport(report: BenchReport): Measured {
 const pinning = () => (pinned ? "generator pinned to core 0 (taskset -c 0), upstream to core 1" : "one core: generator and upstream share it");
 
 /** (a) Generator capacity from one core. */
-export async function benchGenerator(rounds: number, seconds: number, connections: number): Promise<string> {
+export async function benchGenerator(rounds: number, requestedSeconds: number, connections: number): Promise<string> {
+  // Long enough for a CPU window that leaves out start-up and the end.
+  const seconds = Math.max(requestedSeconds, 6);
   const names = Object.keys(tools).filter((name) => name !== "wrk -t1" || hasWrk());
   const directory = mkdtempSync(join(tmpdir(), "rosetta-bench-generator-"));
   const upstream = await startProcess("fast-upstream", script("fast-upstream"));
@@ -135,12 +153,14 @@ export async function benchGenerator(rounds: number, seconds: number, connection
       const order = names.map((_, index) => names[(index + round) % names.length]!);
       for (const name of order) {
         const tool = tools[name]!(url, seconds, connections, directory);
-        const before = await upstreamCount(upstream);
-        const run = await runPinned(tool.command);
-        const seen = (await upstreamCount(upstream)) - before;
+        // CPU per request over the middle of the run: from 2 s in (every tool has started) to 0.5 s before the end.
+        const counts: number[] = [];
+        const run = await runPinned(tool.command, undefined, { from: 2000, to: seconds * 1000 - 500, mark: async () => void counts.push(await upstreamCount(upstream)) });
+        const seen = (counts[1] ?? Number.NaN) - (counts[0] ?? Number.NaN);
+        const cpu = (run.windowCpuMicros ?? Number.NaN) / seen;
         const measured = tool.parse(run.output);
-        runs.get(name)!.push({ rps: measured.rps, cpu: run.cpuMicros / Math.max(1, seen) });
-        process.stderr.write(`generator round ${round + 1} ${name}: ${fixed(measured.rps)} req/s, ${fixed(run.cpuMicros / Math.max(1, seen), 2)} µs CPU per request (${seen} requests seen)\n`);
+        runs.get(name)!.push({ rps: measured.rps, cpu });
+        process.stderr.write(`generator round ${round + 1} ${name}: ${fixed(measured.rps)} req/s, ${fixed(cpu, 2)} µs CPU per request (${seen} requests in the CPU window)\n`);
       }
     }
   } finally {
@@ -155,7 +175,7 @@ export async function benchGenerator(rounds: number, seconds: number, connection
     const cpuRatio = median(list.map((run, index) => run.cpu / ours[index]!.cpu));
     lines.push(`| ${name} | ${fixed(median(list.map((run) => run.rps)))} | ${fixed(median(list.map((run) => run.cpu)), 2)} | ${fixed(rpsRatio, 2)} | ${fixed(cpuRatio, 2)} |`);
   }
-  return `\nGenerator capacity: ${connections} connections, closed loop, ${seconds}s per tool per round, ${rounds} rounds (tools in rotating order), medians and medians of per-round ratios; ${pinning()}; upstream: raw TCP fixed response (fast-upstream)\n\n${lines.join("\n")}\n`;
+  return `\nGenerator capacity: ${connections} connections, closed loop, ${seconds}s per tool per round, ${rounds} rounds (tools in rotating order), medians and medians of per-round ratios; CPU per request: the tool's process (all threads) from 2 s after its start to 0.5 s before its end, over the requests the upstream counted meanwhile; ${pinning()}; upstream: raw TCP fixed response (fast-upstream)\n\n${lines.join("\n")}\n`;
 }
 
 /** (b) Latency accuracy against an upstream that answers after exactly 10 ms, without and with a 1-second stall. */
