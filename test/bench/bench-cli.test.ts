@@ -132,6 +132,20 @@ test("--compare with the second target's own method, body and headers: rounds A 
   }
 });
 
+test("on a terminal (a pseudo-terminal from script(1)), a progress line on stderr before the table", async () => {
+  const server = await countingServer();
+  try {
+    const line = [process.execPath, bin, "bench", server.url, "-d", "1200ms", "-c", "1", "-w", "0"].map((word) => `'${word}'`).join(" ");
+    const output = await new Promise<string>((resolve) => {
+      execFile("script", ["-qec", line, "/dev/null"], { timeout: 60_000, env: { ...process.env, FORCE_COLOR: "0" } }, (_, stdout) => resolve(stdout));
+    });
+    assert.match(output, /round 1\/1 \d+\.\ds: \d+ requests, 0 errors/);
+    assert.match(output, /req\/s/);
+  } finally {
+    await server.close();
+  }
+});
+
 test("--html: the report is written when this build has the renderer, else a clear error before any load", async () => {
   const server = await countingServer();
   const file = join(directory, "report.html");
