@@ -6,7 +6,9 @@ import { httpTargetFactory } from "./targets/http-target.js";
  * load-generating worker looks its target up here, so a protocol is added by
  * one import and one line below.
  */
-const factories: readonly BenchTargetFactory[] = [httpTargetFactory];
+const factories: readonly BenchTargetFactory[] = [
+  httpTargetFactory, // http://, https://
+];
 
 const byProtocol = new Map<BenchProtocol, BenchTargetFactory>(factories.map((factory) => [factory.protocol, factory]));
 
