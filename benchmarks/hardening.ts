@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { median, runWrk, startProcess, wrkRequestScript, type BenchProcess, type LoadResult } from "./harness.js";
+import { median, runLoad, startProcess, wrkRequestScript, type BenchProcess, type LoadResult } from "./harness.js";
 import { book } from "./xml-vs-json.js";
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
@@ -18,7 +18,7 @@ async function loopStats(process_: BenchProcess): Promise<{ p50: number; p99: nu
  * to a gRPC upstream (which answers a small book), with big bodies offloaded (the defaults) and with everything on the
  * main thread (`workers: 0`), one after the other in the same run. The
  * event-loop delay is Rosetta's own monitorEventLoopDelay, read over a side
- * port. Three wrk processes (one thread each), the two upstreams and Rosetta
+ * port. Three load threads (one each), the two upstreams and Rosetta
  * with its worker threads share the 2 cores, unpinned.
  */
 export async function benchEventLoop(script: (name: string) => string, seconds: number): Promise<string[]> {
@@ -45,9 +45,9 @@ export async function benchEventLoop(script: (name: string) => string, seconds: 
         const base = `http://127.0.0.1:${rosetta.port}`;
         const bookUrl = `${base}/v1/shelves/1/books/1`;
         // Warm-up: JIT, the workers, the upstream connection.
-        await Promise.all([runWrk(bookUrl, 2, 1, xmlScript, 10), runWrk(bookUrl, 2, 1, jsonScript, 10), runWrk(`${base}/api/orders/1`, 2, 4)]);
+        await Promise.all([runLoad(bookUrl, 2, 1, xmlScript, 10), runLoad(bookUrl, 2, 1, jsonScript, 10), runLoad(`${base}/api/orders/1`, 2, 4)]);
         await loopStats(rosetta);
-        const [big, bigJson, small] = await Promise.all([runWrk(bookUrl, seconds, 4, xmlScript, 10), runWrk(bookUrl, seconds, 2, jsonScript, 10), runWrk(`${base}/api/orders/1`, seconds, 4)]);
+        const [big, bigJson, small] = await Promise.all([runLoad(bookUrl, seconds, 4, xmlScript, 10), runLoad(bookUrl, seconds, 2, jsonScript, 10), runLoad(`${base}/api/orders/1`, seconds, 4)]);
         const loop = await loopStats(rosetta);
         const errors = big.errors + bigJson.errors + small.errors;
         lines.push(
@@ -63,7 +63,7 @@ export async function benchEventLoop(script: (name: string) => string, seconds: 
     rmSync(directory, { recursive: true, force: true });
   }
   process.stdout.write(
-    `\nEvent loop under big bodies (issue 10 item 5): 4 callers PATCH ${xml.length}-byte XML and 2 callers ${json.length}-byte JSON to gRPC while 4 callers GET a small order from an HTTP upstream, ${seconds}s each; wrk ×3, both upstreams and Rosetta (with its workers) share the 2 cores unpinned\n\n${lines.join("\n")}\n`,
+    `\nEvent loop under big bodies (issue 10 item 5): 4 callers PATCH ${xml.length}-byte XML and 2 callers ${json.length}-byte JSON to gRPC while 4 callers GET a small order from an HTTP upstream, ${seconds}s each; 3 load threads (this process), both upstreams and Rosetta (with its workers) share the 2 cores unpinned\n\n${lines.join("\n")}\n`,
   );
   return lines;
 }
@@ -133,11 +133,11 @@ export async function benchSlowloris(script: (name: string) => string, sockets =
 }
 
 /**
- * Issue 10 item 2: normal callers (wrk, 50 connections, GET through Rosetta to
+ * Issue 10 item 2: normal callers (the load engine, 50 connections, GET through Rosetta to
  * a node:http upstream) without and then under an attack of `attackers`
  * clients each POSTing a 1 MiB body (Content-Length) at one byte every 2 s.
  * The attack runs only for the measurement (it would take 24 days to finish),
- * so the whole benchmark takes about 2 × `seconds` + 5 s. wrk, the attackers
+ * so the whole benchmark takes about 2 × `seconds` + 5 s. The load thread, the attackers
  * (sockets in this benchmark process), Rosetta and the upstream share the 2
  * cores, unpinned.
  */
@@ -151,8 +151,8 @@ export async function benchSlowBody(script: (name: string) => string, seconds: n
   let attacked: LoadResult;
   let stillOpen = 0;
   try {
-    await runWrk(url, 2, 50);
-    calm = await runWrk(url, seconds, 50);
+    await runLoad(url, 2, 50);
+    calm = await runLoad(url, seconds, 50);
     for (let index = 0; index < attackers; index++) {
       const socket = await open(rosetta.port);
       socket.on("error", () => undefined);
@@ -164,7 +164,7 @@ export async function benchSlowBody(script: (name: string) => string, seconds: n
     }, 2000);
     // Let every attacker's request reach the gateway (and take its upstream connection) first.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    attacked = await runWrk(url, seconds, 50);
+    attacked = await runLoad(url, seconds, 50);
     stillOpen = sockets.filter((socket) => !socket.destroyed && socket.writable).length;
   } finally {
     clearInterval(timer);
@@ -180,7 +180,7 @@ export async function benchSlowBody(script: (name: string) => string, seconds: n
     `| rate under attack / without | ${fixed(attacked.requestsPerSecond / calm.requestsPerSecond, 2)} | | |`,
   ];
   process.stdout.write(
-    `\nSlow request bodies (issue 10 item 2): ${attackers} clients send 1 MiB bodies at one byte every 2 s while wrk -t1 -c50 GETs through Rosetta to a node:http upstream, ${seconds}s each; wrk, the attackers (this process), Rosetta and the upstream share the 2 cores unpinned\n\n${lines.join("\n")}\n`,
+    `\nSlow request bodies (issue 10 item 2): ${attackers} clients send 1 MiB bodies at one byte every 2 s while 1 load thread × 50 connections GETs through Rosetta to a node:http upstream, ${seconds}s each; the load thread, the attackers (this process), Rosetta and the upstream share the 2 cores unpinned\n\n${lines.join("\n")}\n`,
   );
   return lines;
 }

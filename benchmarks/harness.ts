@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { runBench } from "../src/bench/run-bench.js";
 
 /** A benchmark process: spawned, asked for its port on its first stdout line, stopped with SIGTERM. */
 export interface BenchProcess {
@@ -56,21 +57,65 @@ export function hasWrk(): boolean {
   return spawnSync("wrk", ["--version"]).error === undefined;
 }
 
-/** A wrk Lua script that sends one fixed request (method, body, headers); returns its file path. */
-export function wrkRequestScript(directory: string, name: string, method: string, body: string, headers: Readonly<Record<string, string>>): string {
+/** A request other than a plain GET: what the load engine sends, and a wrk Lua script saying the same for the cross-check. */
+export interface LoadRequest {
+  readonly method: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The wrk script file (for runWrkCrossCheck). */
+  readonly wrkScript: string;
+}
+
+/** Describes one fixed request (method, body, headers); also writes it as a wrk Lua script in `directory`. */
+export function wrkRequestScript(directory: string, name: string, method: string, body: string, headers: Readonly<Record<string, string>>): LoadRequest {
   const bodyFile = join(directory, `${name}.body`);
   writeFileSync(bodyFile, body);
   const lines = [`wrk.method = ${JSON.stringify(method)}`, `local file = io.open(${JSON.stringify(bodyFile)}, "rb")`, 'wrk.body = file:read("*a")', "file:close()"];
   for (const [header, value] of Object.entries(headers)) lines.push(`wrk.headers[${JSON.stringify(header)}] = ${JSON.stringify(value)}`);
   const scriptFile = join(directory, `${name}.lua`);
   writeFileSync(scriptFile, `${lines.join("\n")}\n`);
-  return scriptFile;
+  return { method, body, headers, wrkScript: scriptFile };
 }
 
-/** Runs wrk (one thread) against `url` and parses its report; `script` makes it send a scripted request; `timeoutSeconds` is wrk's per-request timeout (its default is 2). */
-export function runWrk(url: string, seconds: number, connections: number, script?: string, timeoutSeconds = 2): Promise<LoadResult> {
+/**
+ * Load from `rosetta bench`'s engine (src/bench/), in this process: one
+ * load-generating worker thread (as wrk -t1 was), `connections` connections,
+ * closed loop, `seconds` measured; `timeoutSeconds` per request.
+ */
+export async function runLoad(url: string, seconds: number, connections: number, request?: LoadRequest, timeoutSeconds = 2): Promise<LoadResult> {
+  const report = await runBench({
+    targets: [
+      {
+        name: url,
+        spec: {
+          protocol: "http",
+          url,
+          method: request?.method ?? "GET",
+          headers: request?.headers ?? {},
+          body: request?.body ?? "",
+          protoFiles: [],
+          importPaths: [],
+          timeoutMs: timeoutSeconds * 1000,
+          pipelining: 1,
+        },
+      },
+    ],
+    load: { mode: "closed", connections, durationMs: seconds * 1000, warmupMs: 0, workers: 1, rounds: 1 },
+  });
+  const target = report.targets[0]!;
+  return {
+    requests: target.requests,
+    requestsPerSecond: target.rps,
+    p50Ms: target.latencyMs.p50,
+    p99Ms: target.latencyMs.p99,
+    errors: Object.values(target.errors).reduce((sum, count) => sum + count, 0),
+  };
+}
+
+/** The optional cross-check: wrk (one thread) against `url`, its report parsed into the same shape. */
+export function runWrkCrossCheck(url: string, seconds: number, connections: number, request?: LoadRequest, timeoutSeconds = 2): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const scripted = script === undefined ? [] : ["-s", script];
+    const scripted = request === undefined ? [] : ["-s", request.wrkScript];
     const child = spawn("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, `--timeout`, `${timeoutSeconds}s`, "--latency", ...scripted, url], { stdio: ["ignore", "pipe", "inherit"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));

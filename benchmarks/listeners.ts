@@ -1,4 +1,4 @@
-import { cpuMicros, median, runClientLoop, runWrk, startProcess, type LoadResult } from "./harness.js";
+import { cpuMicros, median, runClientLoop, runLoad, startProcess, type LoadResult } from "./harness.js";
 
 interface Row {
   readonly listener: string;
@@ -8,7 +8,7 @@ interface Row {
 
 /**
  * One small unary call (gRPC GetShelf; HTTP GET of one order) through the
- * same Rosetta process over HTTP (wrk, one connection per call in flight)
+ * same Rosetta process over HTTP (the load engine, one connection per call in flight)
  * and over WebSocket, TCP and UDP frames (one connection, the same number of
  * calls in flight, multiplexed by id). Listeners alternate within each round;
  * ratios are taken to HTTP within the round.
@@ -25,11 +25,11 @@ export async function benchListeners(script: (name: string) => string, seconds: 
   const listeners = ["HTTP", "WebSocket", "TCP", "UDP"];
   const rows = new Map<string, Row>();
   const measure = async (listener: string, path: string): Promise<LoadResult> => {
-    if (listener === "HTTP") return runWrk(`http://127.0.0.1:${rosetta.port}${path}`, seconds, concurrency);
+    if (listener === "HTTP") return runLoad(`http://127.0.0.1:${rosetta.port}${path}`, seconds, concurrency);
     const protocol = listener === "WebSocket" ? "ws" : listener.toLowerCase();
     return runClientLoop(script("frame-client-loop"), `${protocol}:${ports[protocol]}:${path}`, seconds, concurrency);
   };
-  for (const upstream of upstreams) await runWrk(`http://127.0.0.1:${rosetta.port}${upstream.path}`, 2, concurrency);
+  for (const upstream of upstreams) await runLoad(`http://127.0.0.1:${rosetta.port}${upstream.path}`, 2, concurrency);
   for (let round = 0; round < rounds; round++) {
     for (const upstream of upstreams) {
       let httpRate = Number.NaN;

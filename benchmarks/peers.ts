@@ -1,4 +1,4 @@
-import { cpuMicros, median, runWrk, startProcess, type BenchProcess, type LoadResult } from "./harness.js";
+import { cpuMicros, median, runLoad, startProcess, type BenchProcess, type LoadResult } from "./harness.js";
 import { findBuilt, findProgram, startHaproxy, startNginx, startReporting, type Peer } from "./peer-programs.js";
 
 /**
@@ -34,7 +34,7 @@ async function check(target: Target, expect: string): Promise<void> {
 }
 
 async function measure(targets: readonly Target[], seconds: number, rounds: number, connections: number): Promise<Map<string, Measured[]>> {
-  for (const target of targets) await runWrk(target.url, 2, connections); // warm-up: JIT, pools, upstream connections
+  for (const target of targets) await runLoad(target.url, 2, connections); // warm-up: JIT, pools, upstream connections
   const results = new Map<string, Measured[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < rounds; round++) {
     // Rotate who goes first, so drift in the shared machine's speed does not favour one target.
@@ -42,7 +42,7 @@ async function measure(targets: readonly Target[], seconds: number, rounds: numb
     for (const target of order) {
       const before = cpuMicros(target.process.pid);
       const upstreamBefore = cpuMicros(target.upstream.pid);
-      const load = await runWrk(target.url, seconds, connections);
+      const load = await runLoad(target.url, seconds, connections);
       const cpu = (cpuMicros(target.process.pid) - before) / load.requests;
       const upstreamCpu = target.process === target.upstream ? cpu : (cpuMicros(target.upstream.pid) - upstreamBefore) / load.requests;
       results.get(target.name)?.push({ ...load, cpu, upstreamCpu });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuMicros, median, runWrk, startProcess, wrkRequestScript, type LoadResult } from "./harness.js";
+import { cpuMicros, median, runLoad, startProcess, wrkRequestScript, type LoadResult } from "./harness.js";
 
 interface Run extends LoadResult {
   readonly cpuMicrosPerRequest: number;
@@ -68,11 +68,11 @@ export async function benchPolicies(script: (name: string) => string, seconds: n
   ];
   const results = new Map<string, Run[]>(targets.map((target) => [target.name, []]));
   try {
-    for (const target of targets) await runWrk(`http://127.0.0.1:${rosetta.port}${target.path}`, 2, connections, request); // warm-up
+    for (const target of targets) await runLoad(`http://127.0.0.1:${rosetta.port}${target.path}`, 2, connections, request); // warm-up
     for (let round = 0; round < rounds; round++) {
       for (const target of targets) {
         const [before, redisBefore] = [cpuMicros(rosetta.pid), cpuMicros(redis.pid)];
-        const load = await runWrk(`http://127.0.0.1:${rosetta.port}${target.path}`, seconds, connections, request);
+        const load = await runLoad(`http://127.0.0.1:${rosetta.port}${target.path}`, seconds, connections, request);
         const run: Run = { ...load, cpuMicrosPerRequest: (cpuMicros(rosetta.pid) - before) / load.requests, redisMicrosPerRequest: (cpuMicros(redis.pid) - redisBefore) / load.requests };
         results.get(target.name)!.push(run);
         process.stderr.write(

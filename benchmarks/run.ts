@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { cpuMicros, hasWrk, median, runClientLoop, runWrk, startProcess, type BenchProcess, type DirectLoop, type LoadResult } from "./harness.js";
+import { cpuMicros, hasWrk, median, runClientLoop, runLoad, runWrkCrossCheck, startProcess, type BenchProcess, type DirectLoop, type LoadResult } from "./harness.js";
+import { benchAccuracy, benchGenerator, benchRateAccuracy } from "./generator.js";
 import { benchRouter } from "./micro/router.bench.js";
 import { benchXmlVersusJson } from "./xml-vs-json.js";
 import { benchListeners } from "./listeners.js";
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "50" },
     only: { type: "string", default: "http,grpc,peers-http,peers-grpc,xml,listeners,router" },
+    // Also measure the http section's targets with wrk, next to the engine's figures.
+    "cross-check": { type: "boolean", default: false },
   },
 });
 // "hardening" names the three attack benchmarks of issue 10 at once; "peers" the two peer sections.
@@ -35,17 +38,27 @@ const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 const script = (name: string) => fileURLToPath(new URL(`./processes/${name}.js`, import.meta.url));
 
-// The reload benchmark brings its own load (HTTP, WebSocket and TCP callers); the others need wrk.
+// The reload benchmark brings its own load (HTTP, WebSocket and TCP callers); the others use runLoad (rosetta bench's engine).
 if (sections.has("reload")) {
   await benchReload({ reloads: 20, seconds: Number(values.duration === "5" ? 20 : values.duration) });
   sections.delete("reload");
   if (sections.size === 0) process.exit(0);
 }
 
-if (!hasWrk()) {
-  process.stderr.write("The load generator is wrk (C, one thread, so it takes little CPU from the processes it measures).\nInstall it with: apt-get install -y wrk\n");
-  process.exit(1);
+// rosetta bench against its anchors (benchmarks/generator.ts): they bring their own processes and pinning.
+for (const [section, run] of [
+  ["generator", () => benchGenerator(rounds, seconds, connections)],
+  ["accuracy", () => benchAccuracy(rounds, Math.max(seconds, 10))],
+  ["rate", () => benchRateAccuracy(rounds, seconds)],
+] as const) {
+  if (!sections.has(section)) continue;
+  process.stdout.write(await run());
+  sections.delete(section);
+  if (sections.size === 0) process.exit(0);
 }
+
+const crossCheck = values["cross-check"] === true && hasWrk();
+if (values["cross-check"] === true && !crossCheck) process.stderr.write("--cross-check needs wrk (apt-get install -y wrk); skipped\n");
 
 interface Target {
   readonly name: string;
@@ -55,7 +68,7 @@ interface Target {
 }
 
 process.stderr.write(
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}; Node ${process.version}; wrk -t1 -c${connections}, ${seconds}s per target per round, ${rounds} rounds; all processes unpinned on all cores\n`,
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}; Node ${process.version}; 1 load thread × ${connections} connections, ${seconds}s per target per round, ${rounds} rounds; all processes unpinned on all cores\n`,
 );
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 
@@ -74,7 +87,7 @@ if (sections.has("http")) {
     { name: "@fastify/http-proxy", url: `http://127.0.0.1:${peers[2].port}/api/orders/1`, process: peers[2] },
   ];
 
-  for (const target of targets) await runWrk(target.url, 2, connections); // warm-up: JIT and connection pools
+  for (const target of targets) await runLoad(target.url, 2, connections); // warm-up: JIT and connection pools
 
   type Run = LoadResult & { cpuMicrosPerRequest: number; ratio: number; cpuVersusProbe: number };
   const results = new Map<string, Run[]>();
@@ -83,7 +96,7 @@ if (sections.has("http")) {
     const entries: Run[] = [];
     for (const target of targets) {
       const before = cpuMicros(target.process.pid);
-      const load = await runWrk(target.url, seconds, connections);
+      const load = await runLoad(target.url, seconds, connections);
       const cpu = cpuMicros(target.process.pid) - before;
       if (target === targets[0]) directRate = load.requestsPerSecond;
       const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate, cpuVersusProbe: Number.NaN };
@@ -96,7 +109,16 @@ if (sections.has("http")) {
     const probeCpu = entries[2]!.cpuMicrosPerRequest;
     for (const entry of entries.slice(1)) entry.cpuVersusProbe = entry.cpuMicrosPerRequest / probeCpu;
   }
+  // The optional cross-check: the same targets under wrk, one pass, after the rounds.
+  const wrkRates = new Map<string, number>();
+  if (crossCheck) for (const target of targets) wrkRates.set(target.name, (await runWrkCrossCheck(target.url, seconds, connections)).requestsPerSecond);
   await Promise.all([...peers, upstream].map((child) => child.stop()));
+  if (crossCheck) {
+    const check = ["| target | engine req/s (median) | wrk -t1 req/s (one pass) |", "|---|---:|---:|"];
+    for (const target of targets)
+      check.push(`| ${target.name} | ${fixed(median(results.get(target.name)!.map((run) => run.requestsPerSecond)))} | ${fixed(wrkRates.get(target.name) ?? Number.NaN)} |`);
+    process.stdout.write(`\nCross-check with wrk\n\n${check.join("\n")}\n`);
+  }
 
   const lines = ["| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe |", "|---|---:|---:|---:|---:|---:|---:|"];
   for (const target of targets) {
@@ -105,7 +127,7 @@ if (sections.has("http")) {
       `| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} |`,
     );
   }
-  process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
+  process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, 1 load thread × ${connections} connections, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
 
 if (sections.has("observability")) {
@@ -118,13 +140,13 @@ if (sections.has("observability")) {
     { name: "admin + metrics off", url: `http://127.0.0.1:${off.port}/api/orders/1`, process: off },
     { name: "admin + metrics on", url: `http://127.0.0.1:${on.port}/api/orders/1`, process: on },
   ];
-  for (const target of targets) await runWrk(target.url, 2, connections);
+  for (const target of targets) await runLoad(target.url, 2, connections);
   const runs = new Map<string, Array<LoadResult & { cpu: number }>>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < rounds; round++) {
     // Alternate which goes first, so drift in the machine's load does not favour one.
     for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
       const before = cpuMicros(target.process.pid);
-      const load = await runWrk(target.url, seconds, connections);
+      const load = await runLoad(target.url, seconds, connections);
       const cpu = (cpuMicros(target.process.pid) - before) / load.requests;
       runs.get(target.name)!.push({ ...load, cpu });
       process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/req\n`);
@@ -139,7 +161,7 @@ if (sections.has("observability")) {
   }
   const extra = median(onRuns!.map((run, index) => run.cpu - offRuns![index]!.cpu));
   process.stdout.write(
-    `\nMetrics cost, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n\nmetrics add ${fixed(extra, 1)} µs CPU per request (median of per-round differences)\n`,
+    `\nMetrics cost, 1 load thread × ${connections} connections, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n\nmetrics add ${fixed(extra, 1)} µs CPU per request (median of per-round differences)\n`,
   );
 }
 
@@ -159,10 +181,10 @@ if (sections.has("grpc")) {
   type Measured = LoadResult & { cpuMicrosPerRequest: number };
   const measure = async (gateway: BenchProcess): Promise<Measured> => {
     const before = cpuMicros(gateway.pid);
-    const load = await runWrk(urlOf(gateway), seconds, connections);
+    const load = await runLoad(urlOf(gateway), seconds, connections);
     return { ...load, cpuMicrosPerRequest: (cpuMicros(gateway.pid) - before) / load.requests };
   };
-  for (const gateway of [own, node]) await runWrk(urlOf(gateway), 2, connections);
+  for (const gateway of [own, node]) await runLoad(urlOf(gateway), 2, connections);
   const grpcRuns: Array<{ direct: DirectLoop; own: Measured; node: Measured }> = [];
   for (let round = 0; round < rounds; round++) {
     const direct = await runClientLoop(script("grpc-client-loop"), grpcTarget, seconds, connections);
@@ -219,7 +241,9 @@ if (sections.has("xml")) {
 
 if (sections.has("tracing")) {
   const lines = await benchTracing(script, seconds, rounds, connections);
-  process.stdout.write(`\nAccess log and tracing cost: HTTP→HTTP, one route, wrk -t1 -c${connections}, alternating rounds, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
+  process.stdout.write(
+    `\nAccess log and tracing cost: HTTP→HTTP, one route, 1 load thread × ${connections} connections, alternating rounds, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`,
+  );
 }
 
 if (sections.has("listeners")) {
@@ -231,7 +255,7 @@ if (sections.has("listeners")) {
 
 if (sections.has("policies")) {
   const lines = await benchPolicies(script, seconds, rounds, connections);
-  process.stdout.write(`\nPolicy overhead, HTTP→HTTP through one Rosetta process, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
+  process.stdout.write(`\nPolicy overhead, HTTP→HTTP through one Rosetta process, 1 load thread × ${connections} connections, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);
 }
 
 if (sections.has("eventloop")) await benchEventLoop(script, seconds);

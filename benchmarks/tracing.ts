@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuMicros, median, runWrk, startProcess, type BenchProcess } from "./harness.js";
+import { cpuMicros, median, runLoad, startProcess, type BenchProcess } from "./harness.js";
 
 /**
  * What the access log and tracing cost per request: the same HTTP→HTTP route
@@ -29,12 +29,12 @@ export async function benchTracing(script: (name: string) => string, seconds: nu
     },
   ];
   const url = (target: { process: BenchProcess }) => `http://127.0.0.1:${target.process.port}/api/orders/1`;
-  for (const target of targets) await runWrk(url(target), 2, connections);
+  for (const target of targets) await runLoad(url(target), 2, connections);
   const runs = new Map<string, { rps: number; cpu: number; p99: number }[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const target of targets) {
       const before = cpuMicros(target.process.pid);
-      const load = await runWrk(url(target), seconds, connections);
+      const load = await runLoad(url(target), seconds, connections);
       const cpu = (cpuMicros(target.process.pid) - before) / load.requests;
       runs.get(target.name)!.push({ rps: load.requestsPerSecond, cpu, p99: load.p99Ms });
       process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuMicros, median, runWrk, startProcess, type LoadResult } from "./harness.js";
+import { cpuMicros, median, runLoad, startProcess, type LoadResult } from "./harness.js";
 
 const bin = fileURLToPath(new URL("../../bin/rosetta.js", import.meta.url));
 
@@ -84,13 +84,13 @@ export async function benchWorkers(connections: number, seconds: number, rounds:
     { name: "workers: 2", started: await startCli(2, origin) },
   ];
   const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
-  for (const target of targets) await runWrk(`http://127.0.0.1:${target.started.port}/api/orders/1`, 2, connections);
+  for (const target of targets) await runLoad(`http://127.0.0.1:${target.started.port}/api/orders/1`, 2, connections);
   const runs = new Map<string, Array<LoadResult & { cpu: number }>>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
       const pids = target.started.pids();
       const before = cpuOf(pids);
-      const load = await runWrk(`http://127.0.0.1:${target.started.port}/api/orders/1`, seconds, connections);
+      const load = await runLoad(`http://127.0.0.1:${target.started.port}/api/orders/1`, seconds, connections);
       const cpu = (cpuOf(pids) - before) / load.requests;
       runs.get(target.name)!.push({ ...load, cpu });
       process.stderr.write(`round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
@@ -107,5 +107,5 @@ export async function benchWorkers(connections: number, seconds: number, rounds:
   }
   const [one, two] = targets.map((target) => runs.get(target.name)!);
   const ratio = median(two!.map((run, index) => run.requestsPerSecond / one![index]!.requestsPerSecond));
-  return `\nworkers, wrk -t1 -c${connections}, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n\nworkers: 2 serves ${fixed(ratio, 2)}× the requests/s of workers: 1 (median of per-round ratios)\n`;
+  return `\nworkers, 1 load thread × ${connections} connections, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n\nworkers: 2 serves ${fixed(ratio, 2)}× the requests/s of workers: 1 (median of per-round ratios)\n`;
 }

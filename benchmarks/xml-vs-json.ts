@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuMicros, median, runWrk, startProcess, wrkRequestScript, type BenchProcess } from "./harness.js";
+import { cpuMicros, median, runLoad, startProcess, wrkRequestScript, type BenchProcess } from "./harness.js";
 
 /** A Book with `tags` tags and `labels` labels: the small and the ~10 KiB message, in both formats. */
 export function book(tags: number, labels: number): { json: string; xml: string } {
@@ -55,11 +55,11 @@ export async function benchXmlVersusJson(script: (name: string) => string, secon
   ]);
   const runs = new Map<string, { rate: number; p99: number; cpu: number }[]>();
   try {
-    for (const entry of cases) await runWrk(url, 2, connections, entry.script);
+    for (const entry of cases) await runLoad(url, 2, connections, entry.script);
     for (let round = 0; round < rounds; round++) {
       for (const entry of cases) {
         const before = cpuMicros(rosetta.pid);
-        const load = await runWrk(url, seconds, connections, entry.script);
+        const load = await runLoad(url, seconds, connections, entry.script);
         const cpu = (cpuMicros(rosetta.pid) - before) / load.requests;
         (runs.get(entry.name) ?? runs.set(entry.name, []).get(entry.name)!).push({ rate: load.requestsPerSecond, p99: load.p99Ms, cpu });
         process.stderr.write(`round ${round + 1} ${entry.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
@@ -84,9 +84,9 @@ export async function benchXmlVersusJson(script: (name: string) => string, secon
         ["the main thread", mainThread],
       ] as [string, BenchProcess][]) {
         const hugeUrl = `http://127.0.0.1:${process_.port}/v1/shelves/1/books/1`;
-        await runWrk(hugeUrl, 2, 4, hugeScript);
+        await runLoad(hugeUrl, 2, 4, hugeScript);
         await loopStats(process_);
-        const load = await runWrk(hugeUrl, seconds, 4, hugeScript);
+        const load = await runLoad(hugeUrl, seconds, 4, hugeScript);
         const loop = await loopStats(process_);
         loopLines.push(`| ${label} | ${load.requestsPerSecond.toFixed(1)} | ${loop.p99.toFixed(1)} | ${loop.max.toFixed(1)} |`);
         process.stderr.write(

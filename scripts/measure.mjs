@@ -39,6 +39,7 @@ const layers = [
   ["plugins.ts", 8, "gateway"],
   ["index.ts", 9, "index"],
   ["demo/", 9],
+  ["bench/", 9],
   ["cli/", 10],
 ];
 const layerOf = (path) => layers.find(([prefix]) => path.startsWith(prefix));

@@ -16,6 +16,7 @@ import { slotFromEnvironment, workerCount } from "../gateway/workers-options.js"
 import { workerLogger } from "../observability/worker-logger.js";
 import { runSupervisor } from "./supervisor.js";
 import { runWorker } from "./worker.js";
+import { runBenchCommand } from "../bench/bench-command.js";
 
 const usage = `Usage: rosetta <command> [options]
 
@@ -27,6 +28,8 @@ Commands:
   routes -c gateway.yaml    print every route, generated ones included (as /routes?format=text)
   openapi -c gateway.yaml [--yaml]
                             print the OpenAPI 3.1 document of the routes (JSON; --yaml for YAML)
+  bench URL [options]       load-test a target (HTTP, WebSocket, TCP, UDP, gRPC), or two side by
+                            side with --compare; rosetta bench --help lists its options
   help                      this text
   version                   the version
 
@@ -56,6 +59,8 @@ function parseArguments(argv: string[]) {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // bench has its own options (rosetta bench --help).
+  if (argv[0] === "bench") return runBenchCommand(argv.slice(1));
   let parsed: ReturnType<typeof parseArguments>;
   try {
     parsed = parseArguments(argv);

@@ -53,6 +53,7 @@ const packages: Readonly<Record<string, readonly string[]>> = {
   "ajv-formats": ["filters"],
   jose: ["filters"],
   bcryptjs: ["filters"],
+  "hdr-histogram-js": ["bench"],
 };
 
 const folderOf = (path: string) => path.split("/")[0]!.replace(/\.ts$/, "");
