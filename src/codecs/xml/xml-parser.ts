@@ -18,8 +18,27 @@ for (let code = 0; code < 128; code++) {
   if (/[A-Za-z_:]/.test(char)) asciiName[code] = 1;
   else if (/[0-9.-]/.test(char)) asciiName[code] = 2;
 }
-const nameStart = /[\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]/;
-const nameBody = /[\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0300-\u036F\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u203F-\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]/;
+/** XML 1.0 NameStartChar beyond ASCII (one UTF-16 unit: astral names are refused, as sax refuses them). */
+function isNameStart(code: number): boolean {
+  return (
+    (code >= 0xc0 && code <= 0xd6) ||
+    (code >= 0xd8 && code <= 0xf6) ||
+    (code >= 0xf8 && code <= 0x2ff) ||
+    (code >= 0x370 && code <= 0x37d) ||
+    (code >= 0x37f && code <= 0x1fff) ||
+    (code >= 0x200c && code <= 0x200d) ||
+    (code >= 0x2070 && code <= 0x218f) ||
+    (code >= 0x2c00 && code <= 0x2fef) ||
+    (code >= 0x3001 && code <= 0xd7ff) ||
+    (code >= 0xf900 && code <= 0xfdcf) ||
+    (code >= 0xfdf0 && code <= 0xfffd)
+  );
+}
+
+/** XML 1.0 NameChar beyond ASCII. */
+function isNameBody(code: number): boolean {
+  return isNameStart(code) || code === 0xb7 || (code >= 0x300 && code <= 0x36f) || (code >= 0x203f && code <= 0x2040);
+}
 /** What xml2js counts as "no text" (its own test): JavaScript whitespace, not only XML's. */
 const blank = /^\s*$/;
 const predefined: Readonly<Record<string, string>> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
@@ -186,13 +205,13 @@ class XmlTextParser {
   #nameEnd(start: number): number {
     const text = this.#text;
     const first = text.charCodeAt(start);
-    if (!(first < 128 ? asciiName[first] === 1 : nameStart.test(text.charAt(start)))) {
+    if (!(first < 128 ? asciiName[first] === 1 : isNameStart(first))) {
       this.#fail(start, Number.isNaN(first) ? "unexpected end of document" : `invalid name character ${JSON.stringify(text.charAt(start))}`);
     }
     let at = start + 1;
     for (;;) {
       const code = text.charCodeAt(at);
-      if (code < 128 ? asciiName[code] === 0 : Number.isNaN(code) || !nameBody.test(text.charAt(at))) return at;
+      if (code < 128 ? asciiName[code] === 0 : !isNameBody(code)) return at;
       at++;
     }
   }
