@@ -39,6 +39,19 @@ function isNameStart(code: number): boolean {
 function isNameBody(code: number): boolean {
   return isNameStart(code) || code === 0xb7 || (code >= 0x300 && code <= 0x36f) || (code >= 0x203f && code <= 0x2040);
 }
+/** The safety limits (README "XML safety"), checked as the document is read. */
+export interface XmlLimits {
+  readonly maxDepth: number;
+  readonly maxElements: number;
+  readonly maxAttributes: number;
+  readonly maxAttributeBytes: number;
+}
+
+const unlimited: XmlLimits = { maxDepth: Infinity, maxElements: Infinity, maxAttributes: Infinity, maxAttributeBytes: Infinity };
+
+/** Names that could reach an object's prototype once they become keys. */
+const forbiddenNames = new Set(["__proto__", "constructor", "prototype"]);
+
 /** What xml2js counts as "no text" (its own test): JavaScript whitespace, not only XML's. */
 const blank = /^\s*$/;
 const predefined: Readonly<Record<string, string>> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
@@ -61,21 +74,27 @@ interface Frame {
  * text dropped unless it came from CDATA). A single pass with no events or
  * intermediate objects: the product's hot path (xml2js on sax took ~10× as
  * long). Only well-formed XML passes: a malformed document, text or markup
- * after the root included, fails with its line and column. DOCTYPE and the
- * size limits are the safety scan's, which runs first.
+ * after the root included, fails with its line and column. The safety limits
+ * are checked as the parse goes, so nothing grows past them: no DOCTYPE or
+ * other declaration (no entity can expand, nothing external is fetched),
+ * nesting depth, element count, attributes per element and their size, and
+ * no name that could reach an object's prototype.
  */
-export function parseXmlText(text: string): XmlDocument {
-  return new XmlTextParser(text).parse();
+export function parseXmlText(text: string, limits: XmlLimits = unlimited): XmlDocument {
+  return new XmlTextParser(text, limits).parse();
 }
 
 class XmlTextParser {
   readonly #text: string;
+  readonly #limits: XmlLimits;
+  #elements = 0;
   #index = 0;
   /** Set by #startTag: the tag it read ended with "/>". */
   #selfClosing = false;
 
-  constructor(text: string) {
+  constructor(text: string, limits: XmlLimits) {
     this.#text = text;
+    this.#limits = limits;
     if (text.charCodeAt(0) === 0xfeff) this.#index = 1;
   }
 
@@ -121,7 +140,8 @@ class XmlTextParser {
           }
           this.#index = close + 3;
         } else {
-          this.#fail(lt, "declarations (DOCTYPE, ENTITY) are not accepted");
+          const declaration = text.slice(lt, Math.min(lt + 10, length)).split(/\s/)[0];
+          this.#refuse(lt, `XML declarations such as ${declaration} are not accepted (no DOCTYPE, DTD or entities)`);
         }
       } else if (next === SLASH) {
         const nameEnd = this.#nameEnd(lt + 2);
@@ -138,7 +158,10 @@ class XmlTextParser {
         if (parent === undefined) root = { name, node };
         else addChild(parent, name, node);
       } else {
-        if (root !== undefined) this.#fail(lt, "more than one root element");
+        if (root !== undefined) this.#fail(lt, "the document has more than one root element");
+        const limits = this.#limits;
+        if (++this.#elements > limits.maxElements) this.#refuse(lt, `the document has more than ${limits.maxElements} elements`);
+        if (stack.length >= limits.maxDepth) this.#refuse(lt, `XML nesting exceeds the limit of ${limits.maxDepth} levels`);
         const frame = this.#startTag(lt);
         if (!this.#selfClosing) {
           stack.push(frame);
@@ -152,7 +175,7 @@ class XmlTextParser {
     }
     const open = stack[stack.length - 1];
     if (open !== undefined) this.#fail(length, `unclosed element <${open.name}>`);
-    if (root === undefined) throw new GatewayError(StatusCode.INVALID_ARGUMENT, "invalid XML: no root element");
+    if (root === undefined) this.#fail(length, "no root element");
     return root;
   }
 
@@ -161,7 +184,10 @@ class XmlTextParser {
     const text = this.#text;
     const nameEnd = this.#nameEnd(lt + 1);
     const name = text.slice(lt + 1, nameEnd);
+    this.#checkName(name, lt);
     const frame: Frame = { name, text: "", cdata: false, node: undefined };
+    const limits = this.#limits;
+    let count = 0;
     let at = nameEnd;
     for (;;) {
       const spaced = isSpace(text.charCodeAt(at));
@@ -180,8 +206,10 @@ class XmlTextParser {
       }
       if (at >= text.length) this.#fail(lt, "unterminated start tag");
       if (!spaced) this.#fail(at, "invalid character in start tag (attributes need whitespace before them)");
+      if (++count > limits.maxAttributes) this.#refuse(at, `an element has more than ${limits.maxAttributes} attributes`);
       const attributeEnd = this.#nameEnd(at);
       const attribute = text.slice(at, attributeEnd);
+      this.#checkName(attribute, at);
       at = attributeEnd;
       while (isSpace(text.charCodeAt(at))) at++;
       if (text.charCodeAt(at) !== EQUALS) this.#fail(at, `attribute ${attribute} has no value`);
@@ -192,6 +220,10 @@ class XmlTextParser {
       const closeQuote = text.indexOf(quote === QUOTE ? '"' : "'", at + 1);
       if (closeQuote < 0) this.#fail(at, `unterminated value of attribute ${attribute}`);
       const raw = text.slice(at + 1, closeQuote);
+      // In bytes, as the limit is written; a character is at most 3 UTF-8 bytes per UTF-16 unit.
+      if (raw.length > limits.maxAttributeBytes || (raw.length * 3 > limits.maxAttributeBytes && Buffer.byteLength(raw) > limits.maxAttributeBytes)) {
+        this.#refuse(at, `an attribute value exceeds the limit of ${limits.maxAttributeBytes} bytes`);
+      }
       const value = raw.indexOf("&") < 0 ? raw : this.#decode(raw, at + 1);
       at = closeQuote + 1;
       const node = (frame.node ??= {});
@@ -247,13 +279,33 @@ class XmlTextParser {
     return this.#fail(at, `unknown entity &${name}; (only &amp; &lt; &gt; &quot; &apos; and character references)`);
   }
 
+  /** Names that would reach an object's prototype once they become keys, whatever their prefix. */
+  #checkName(name: string, at: number): void {
+    const size = name.length;
+    if (size < 9) return;
+    const colon = name.lastIndexOf(":");
+    const local = colon < 0 ? name : name.slice(colon + 1);
+    if (forbiddenNames.has(local)) this.#refuse(at, `the XML name "${local}" is not allowed`);
+  }
+
   #skipTo(from: number, terminator: string, what: string, at: number): number {
     const end = this.#text.indexOf(terminator, from);
     if (end < 0) this.#fail(at, `unterminated ${what}`);
     return end + terminator.length;
   }
 
+  /** Malformed XML. */
   #fail(at: number, reason: string): never {
+    throw new GatewayError(StatusCode.INVALID_ARGUMENT, `invalid XML at ${this.#position(at)}: ${reason}`);
+  }
+
+  /** Well-formed, perhaps, but past a safety limit. */
+  #refuse(at: number, reason: string): never {
+    throw new GatewayError(StatusCode.INVALID_ARGUMENT, `${reason} (${this.#position(at)})`);
+  }
+
+  /** "line 3, column 7" of a character offset. */
+  #position(at: number): string {
     const text = this.#text;
     let line = 1;
     let lineStart = 0;
@@ -261,7 +313,7 @@ class XmlTextParser {
       line++;
       lineStart = newline + 1;
     }
-    throw new GatewayError(StatusCode.INVALID_ARGUMENT, `invalid XML at line ${line}, column ${at - lineStart + 1}: ${reason}`);
+    return `line ${line}, column ${at - lineStart + 1}`;
   }
 }
 
