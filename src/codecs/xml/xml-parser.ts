@@ -125,12 +125,12 @@ class XmlTextParser {
       } else if (next === BANG) {
         if (text.startsWith("<!--", lt)) {
           const close = text.indexOf("--", lt + 4);
-          if (close < 0) this.#fail(lt, "unterminated comment");
+          if (close < 0) this.#refuse(lt, "unterminated comment");
           if (text.charCodeAt(close + 2) !== GT) this.#fail(close, '"--" inside a comment');
           this.#index = close + 3;
         } else if (text.startsWith("<![CDATA[", lt)) {
           const close = text.indexOf("]]>", lt + 9);
-          if (close < 0) this.#fail(lt, "unterminated CDATA section");
+          if (close < 0) this.#refuse(lt, "unterminated CDATA section");
           const top = stack[stack.length - 1];
           if (top === undefined) this.#fail(lt, "CDATA outside the root element");
           // As sax: an empty section says nothing, so it does not keep whitespace-only text either.
@@ -148,7 +148,8 @@ class XmlTextParser {
         const name = text.slice(lt + 2, nameEnd);
         let at = nameEnd;
         while (isSpace(text.charCodeAt(at))) at++;
-        if (text.charCodeAt(at) !== GT) this.#fail(at, at >= length ? "unterminated end tag" : "invalid character in end tag");
+        if (at >= length) this.#refuse(lt, "unterminated end tag");
+        if (text.charCodeAt(at) !== GT) this.#fail(at, "invalid character in end tag");
         const frame = stack.pop();
         if (frame === undefined) this.#fail(lt, `end tag </${name}> without a start tag`);
         if (frame.name !== name) this.#fail(lt, `end tag </${name}> does not match <${frame.name}>`);
@@ -204,7 +205,7 @@ class XmlTextParser {
         this.#selfClosing = true;
         return frame;
       }
-      if (at >= text.length) this.#fail(lt, "unterminated start tag");
+      if (at >= text.length) this.#refuse(lt, "unterminated start tag");
       if (!spaced) this.#fail(at, "invalid character in start tag (attributes need whitespace before them)");
       if (++count > limits.maxAttributes) this.#refuse(at, `an element has more than ${limits.maxAttributes} attributes`);
       const attributeEnd = this.#nameEnd(at);
@@ -290,7 +291,7 @@ class XmlTextParser {
 
   #skipTo(from: number, terminator: string, what: string, at: number): number {
     const end = this.#text.indexOf(terminator, from);
-    if (end < 0) this.#fail(at, `unterminated ${what}`);
+    if (end < 0) this.#refuse(at, `unterminated ${what}`);
     return end + terminator.length;
   }
 
@@ -299,7 +300,7 @@ class XmlTextParser {
     throw new GatewayError(StatusCode.INVALID_ARGUMENT, `invalid XML at ${this.#position(at)}: ${reason}`);
   }
 
-  /** Well-formed, perhaps, but past a safety limit. */
+  /** Past a safety limit, or markup cut off: worded as the byte scan before this parser worded them ("unterminated start tag (line 1, column 1)"). */
   #refuse(at: number, reason: string): never {
     throw new GatewayError(StatusCode.INVALID_ARGUMENT, `${reason} (${this.#position(at)})`);
   }
