@@ -4,5 +4,7 @@
  * from input (map keys, XML names).
  */
 export function setOwnProperty(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // Only __proto__ is an accessor on Object.prototype; any other key assigns as an own property (defineProperty cost ~10× as much).
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }

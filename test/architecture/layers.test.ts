@@ -36,7 +36,6 @@ const allowedAcross = new Set(["listeners/http -> listeners/ws"]);
 /** npm packages and the folders that may import them; node: builtins are free. */
 const packages: Readonly<Record<string, readonly string[]>> = {
   protobufjs: ["protos", "protojson", "codecs", "frames", "soap", "endpoints/grpc", "filters", "openapi", "demo", "bench"],
-  xml2js: ["codecs/xml"],
   pino: ["observability"],
   "@opentelemetry/api": ["observability"],
   "@opentelemetry/sdk-trace-base": ["observability"],

@@ -30,8 +30,9 @@ export function isXmlCodec(codec: Codec): codec is XmlCodec {
 
 /**
  * XML typed by the route's message when there is one, else the documented
- * schema-less convention. xml2js parses; writing is our own string builder
- * (xml2js's Builder measured 18 µs against 2 µs for a small message).
+ * schema-less convention. Reading and writing are our own (xml-parser.ts
+ * reads in xml2js's document shape at ~1/10 of its cost; xml2js's Builder
+ * measured 18 µs against 2 µs for a small message).
  */
 export function createXmlCodec(options: XmlCodecOptions): XmlCodec {
   const pool = options.workers > 0 ? createXmlParsePool(options.workers, options) : undefined;

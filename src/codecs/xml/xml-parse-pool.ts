@@ -2,13 +2,13 @@ import { GatewayError } from "../../core/gateway-error.js";
 import { WorkerPool } from "../worker-pool.js";
 import type { XmlDocument, XmlNode } from "./xml-node.js";
 import type { ParseReply, ParseRequest } from "./xml-parse-worker.js";
-import type { XmlScanLimits } from "./xml-scan.js";
+import type { XmlLimits } from "./xml-parser.js";
 
 /**
  * Worker threads that parse big XML documents, so a 1 MiB body costs other
  * requests no event-loop time beyond the copy in and out.
  */
-export function createXmlParsePool(size: number, limits: XmlScanLimits): WorkerPool<Uint8Array, ParseReply, XmlDocument> {
+export function createXmlParsePool(size: number, limits: XmlLimits): WorkerPool<Uint8Array, ParseReply, XmlDocument> {
   return new WorkerPool({
     size,
     script: new URL("./xml-parse-worker.js", import.meta.url),

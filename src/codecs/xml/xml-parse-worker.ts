@@ -1,9 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { GatewayError } from "../../core/gateway-error.js";
 import { parseXml } from "./xml-parse.js";
-import type { XmlScanLimits } from "./xml-scan.js";
+import type { XmlLimits } from "./xml-parser.js";
 
-/** Parses big documents off the main thread; the same scan and parser as there. */
+/** Parses big documents off the main thread; the same parser and limits as there. */
 export interface ParseRequest {
   readonly id: number;
   readonly bytes: Uint8Array;
@@ -13,7 +13,7 @@ export type ParseReply =
   | { readonly id: number; readonly ok: true; readonly name: string; readonly node: unknown }
   | { readonly id: number; readonly ok: false; readonly code: number; readonly message: string };
 
-const limits = workerData as XmlScanLimits;
+const limits = workerData as XmlLimits;
 
 parentPort!.on("message", (request: ParseRequest) => {
   let reply: ParseReply;
