@@ -12,6 +12,9 @@ const required = [
   ["etcd", "etcd-server"],
   // The browser the dashboard test drives with puppeteer-core (no browser download).
   ["chromium", "chromium"],
+  // Rosetta's HTTP/2 client is tested against a grpc-go server built offline from Debian's Go packages.
+  ["go", "golang-go"],
+  ["test -d /usr/share/gocode/src/google.golang.org/grpc", "golang-google-grpc-dev"],
   // The official Prometheus text parser, on Debian's own python3 (test/helpers/prometheus-text.ts).
   ["/usr/bin/python3 -c 'import prometheus_client.parser'", "python3-prometheus-client"],
 ];
