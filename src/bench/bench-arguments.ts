@@ -29,6 +29,10 @@ Target:
       --import-path DIR     grpc: where imports of --proto files are found (repeat)
       --timeout D           per-request timeout; a request past it counts as the error "timeout" (default 10s)
       --pipelining N        HTTP/1.1 requests written ahead on one connection (default 1: none)
+      --in-flight N         ws/tcp/udp frames and grpc streams: requests in flight at once on one connection
+                            (default 64, under the 100 a Rosetta frame listener allows); HTTP/1.1 ignores it
+      --pad BYTES           udp: pad each request datagram with spaces to BYTES (default 1024, 0 for none);
+                            a Rosetta UDP listener never answers with more bytes than it received
 
 Load:
   -c, --connections N       connections (default 50); closed loop: each carries one request at a time
@@ -80,6 +84,8 @@ const options = {
   "import-path": { type: "string", multiple: true },
   timeout: { type: "string" },
   pipelining: { type: "string" },
+  "in-flight": { type: "string" },
+  pad: { type: "string" },
   connections: { type: "string", short: "c" },
   rate: { type: "string", short: "R" },
   duration: { type: "string", short: "d" },
@@ -138,6 +144,8 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions | "he
     importPaths: values["import-path"] ?? [],
     timeoutMs: duration("--timeout", values.timeout ?? "10s", false),
     pipelining: positive("--pipelining", values.pipelining ?? "1", true),
+    ...(values["in-flight"] === undefined ? {} : { inFlightPerConnection: positive("--in-flight", values["in-flight"], true) }),
+    ...(values.pad === undefined ? {} : { padBytes: padBytes(values.pad) }),
     ...(values.path === undefined ? {} : { path: values.path }),
     ...(values.framing === undefined ? {} : { framing: values.framing }),
   };
@@ -187,6 +195,16 @@ function positive(flag: string, text: string, integer: boolean): number {
   if (text.trim() === "" || !Number.isFinite(value) || value <= 0 || (integer && !Number.isSafeInteger(value))) {
     throw new BenchUsageError(`${flag} must be a positive ${integer ? "integer" : "number"}, not "${text}"`);
   }
+  return value;
+}
+
+/** The largest payload of a UDP datagram over IPv4. */
+const maxDatagram = 65_507;
+
+function padBytes(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isSafeInteger(value) || value < 0 || value > maxDatagram)
+    throw new BenchUsageError(`--pad must be a whole number of bytes from 0 to ${maxDatagram}, not "${text}"`);
   return value;
 }
 

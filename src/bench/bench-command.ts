@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { BenchReport } from "./bench-report.js";
 import { BenchUsageError, benchUsage, parseBenchArguments } from "./bench-arguments.js";
 import { formatBenchTable } from "./bench-table.js";
+import { renderHtmlReport } from "./html-report.js";
 import { runBench, type BenchProgress } from "./run-bench.js";
 
 /** `rosetta bench …`: parse, run, print the table, write --json / --html. Returns the exit code. */
@@ -9,8 +10,6 @@ export interface BenchOutput {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WriteStream | NodeJS.WritableStream;
 }
-
-type HtmlRenderer = (report: BenchReport) => string;
 
 export async function runBenchCommand(argv: readonly string[], output: BenchOutput = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const fail = (message: string) => {
@@ -28,10 +27,6 @@ export async function runBenchCommand(argv: readonly string[], output: BenchOutp
     output.stdout.write(benchUsage);
     return 0;
   }
-  // Found before the run, so a missing renderer does not cost the user a whole benchmark.
-  const renderHtml = options.htmlFile === undefined ? undefined : await htmlRenderer();
-  if (options.htmlFile !== undefined && renderHtml === undefined) return fail("--html: this build has no HTML report (src/bench/html-report.ts); use --json");
-
   const terminal = "isTTY" in output.stderr && output.stderr.isTTY === true;
   const progress = terminal ? (state: BenchProgress) => output.stderr.write(`\r\x1b[K${progressLine(state)}`) : undefined;
   let report: BenchReport;
@@ -42,23 +37,11 @@ export async function runBenchCommand(argv: readonly string[], output: BenchOutp
   }
   output.stdout.write(formatBenchTable(report));
   if (options.jsonFile !== undefined) writeFileSync(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-  if (options.htmlFile !== undefined && renderHtml !== undefined) writeFileSync(options.htmlFile, renderHtml(report));
+  if (options.htmlFile !== undefined) writeFileSync(options.htmlFile, renderHtmlReport(report));
   return 0;
 }
 
 function progressLine(state: BenchProgress): string {
   const phase = state.measuring ? "" : " warm-up";
   return `${state.target} round ${state.round}/${state.rounds}${phase} ${state.seconds.toFixed(1)}s: ${state.requests} requests, ${state.errors} errors`;
-}
-
-/** The HTML report lives in its own file (html-report.ts); loaded only when asked for. */
-async function htmlRenderer(): Promise<HtmlRenderer | undefined> {
-  try {
-    const module: { renderHtmlReport?: unknown } = await import(new URL("./html-report.js", import.meta.url).href);
-    const render = module.renderHtmlReport;
-    return typeof render === "function" ? (report) => String(render(report)) : undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") return undefined;
-    throw error;
-  }
 }

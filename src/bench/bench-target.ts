@@ -38,10 +38,25 @@ export interface BenchTargetSpec {
 export type BenchDone = (ok: boolean, outcome: string, bytesReceived: number) => void;
 
 export interface BenchConnection {
-  /** Sends request number `sequence` (for templates and correlation); calls `done` exactly once. */
+  /**
+   * False once the connection has died (the server closed it, a socket error, a GOAWAY): a send
+   * on it only ends with that outcome, so the engine opens a new one (redialing-connection.ts).
+   */
+  readonly alive: boolean;
+  /** Sends request number `sequence` (for templates and correlation); calls `done` exactly once, never before send returns. */
   send(sequence: number, done: BenchDone): void;
   /** Closes the connection; requests still in flight are answered with done(false, "closed", 0). */
   close(): void;
+}
+
+/** What connect() rejects with: `outcome` (the errno, "timeout") is what the requests waiting on that connection end with. */
+export class BenchConnectError extends Error {
+  constructor(
+    message: string,
+    readonly outcome: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface BenchTarget {

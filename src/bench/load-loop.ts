@@ -1,6 +1,7 @@
-import type { BenchConnection, BenchDone, BenchTarget } from "./bench-target.js";
+import type { BenchDone, BenchTarget } from "./bench-target.js";
 import { createLatencyHistogram, encodeHistogram, recordMs, type LatencyHistogram } from "./latency-histogram.js";
 import type { WorkerResult, WorkerTask } from "./load-plan.js";
+import { RedialingConnection } from "./redialing-connection.js";
 
 /**
  * One worker's load: closed loop (each slot sends again as soon as it is
@@ -9,12 +10,14 @@ import type { WorkerResult, WorkerTask } from "./load-plan.js";
  * due, as wrk2 does, so a stalled server cannot hide behind a stalled
  * client). Requests are measured by when they were sent (closed) or due
  * (open): those of the warm-up are not. When the window ends, requests in
- * flight are waited for (up to the timeout plus a second) and counted.
+ * flight are waited for (up to the timeout plus a second) and counted. A
+ * connection that dies is opened again on its next send (redialing-connection.ts).
  */
 export type Progress = (requests: number, errors: number, measuring: boolean) => void;
 
-export async function openConnections(target: BenchTarget, count: number): Promise<BenchConnection[]> {
-  return Promise.all(Array.from({ length: count }, () => target.connect()));
+/** The first connections must open (a wrong port fails the run at once); later ones are opened again as they die. */
+export async function openConnections(target: BenchTarget, count: number, timeoutMs: number): Promise<RedialingConnection[]> {
+  return Promise.all(Array.from({ length: count }, () => RedialingConnection.open(target, timeoutMs)));
 }
 
 class Recorder {
@@ -78,14 +81,14 @@ class Recorder {
 }
 
 interface Slot {
-  readonly connection: BenchConnection;
+  readonly connection: RedialingConnection;
   sentAt: number;
   dueAt: number;
   measured: boolean;
   done: BenchDone;
 }
 
-export function driveLoad(connections: readonly BenchConnection[], inFlightPerConnection: number, task: WorkerTask, timeoutMs: number, progress?: Progress): Promise<WorkerResult> {
+export function driveLoad(connections: readonly RedialingConnection[], inFlightPerConnection: number, task: WorkerTask, timeoutMs: number, progress?: Progress): Promise<WorkerResult> {
   return new Promise((resolve) => {
     const start = performance.now();
     const measureStart = start + task.warmupMs;
@@ -183,6 +186,7 @@ export function driveLoad(connections: readonly BenchConnection[], inFlightPerCo
         slot.done = (ok, outcome, bytes) => {
           if (finished) return;
           inFlight--;
+          if (ok || bytes > 0) slot.connection.answered();
           const now = performance.now();
           if (slot.measured) recorder.record(ok, outcome, bytes, now, now - (open ? slot.dueAt : slot.sentAt), now - slot.sentAt);
           if (open) {

@@ -18,12 +18,16 @@ const post = (message: WorkerMessage) => port.postMessage(message);
 async function run(task: WorkerTask): Promise<void> {
   const target = await benchTargetFactory(task.spec.protocol).create(task.spec);
   try {
-    const connections = await openConnections(target, task.connections);
-    const started = new Promise<void>((resolve) => port.once("message", (message: CoordinatorMessage) => message.type === "start" && resolve()));
-    post({ type: "ready" });
-    await started;
-    const result = await driveLoad(connections, target.inFlightPerConnection, task, task.spec.timeoutMs, (requests, errors, measuring) => post({ type: "progress", requests, errors, measuring }));
-    post({ type: "result", result });
+    const connections = await openConnections(target, task.connections, task.spec.timeoutMs);
+    try {
+      const started = new Promise<void>((resolve) => port.once("message", (message: CoordinatorMessage) => message.type === "start" && resolve()));
+      post({ type: "ready" });
+      await started;
+      const result = await driveLoad(connections, target.inFlightPerConnection, task, task.spec.timeoutMs, (requests, errors, measuring) => post({ type: "progress", requests, errors, measuring }));
+      post({ type: "result", result });
+    } finally {
+      for (const connection of connections) connection.close();
+    }
   } finally {
     await target.close();
   }

@@ -1,5 +1,9 @@
 import type { BenchProtocol, BenchTargetFactory } from "./bench-target.js";
+import { grpcTargetFactory } from "./targets/grpc-target.js";
 import { httpTargetFactory } from "./targets/http-target.js";
+import { tcpTargetFactory } from "./targets/tcp-target.js";
+import { udpTargetFactory } from "./targets/udp-target.js";
+import { wsTargetFactory } from "./targets/ws-target.js";
 
 /**
  * The targets `rosetta bench` can drive, one factory per protocol. Each
@@ -8,6 +12,10 @@ import { httpTargetFactory } from "./targets/http-target.js";
  */
 const factories: readonly BenchTargetFactory[] = [
   httpTargetFactory, // http://, https://
+  wsTargetFactory, // ws://, wss://
+  tcpTargetFactory, // tcp://
+  udpTargetFactory, // udp://
+  grpcTargetFactory, // grpc://, grpcs://
 ];
 
 const byProtocol = new Map<BenchProtocol, BenchTargetFactory>(factories.map((factory) => [factory.protocol, factory]));

@@ -27,6 +27,11 @@ export class FrameCalls {
     this.#sweeper.unref();
   }
 
+  /** False once close() was called: the connection is gone. */
+  get alive(): boolean {
+    return this.#closedWith === undefined;
+  }
+
   get size(): number {
     return this.#calls.size;
   }

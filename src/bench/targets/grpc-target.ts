@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
-import type { BenchConnection, BenchDone, BenchTarget, BenchTargetFactory } from "../bench-target.js";
+import { BenchConnectError, type BenchConnection, type BenchDone, type BenchTarget, type BenchTargetFactory } from "../bench-target.js";
 import { StatusCode } from "../../core/status-code.js";
 import { socketOutcome } from "./frame-calls.js";
 import { compileGrpcRequest, loadMethod } from "./grpc-request.js";
@@ -114,8 +114,14 @@ export const grpcTargetFactory: BenchTargetFactory = {
           sessions.delete(session);
           closeAll(outcome);
         });
-        const connected = await Promise.race([once(session, "connect").then(() => true), once(session, "close").then(() => false)]);
-        if (!connected) throw new Error(`cannot connect to ${origin}: ${outcome}`);
+        const connected = await Promise.race([
+          once(session, "connect").then(
+            () => true,
+            () => false,
+          ),
+          once(session, "close").then(() => false),
+        ]);
+        if (!connected) throw new BenchConnectError(`cannot connect to ${origin}: ${outcome}`, outcome);
 
         /** grpc-status from the trailers, or from the head of a trailers-only reply. */
         const finish = (id: number, source: IncomingHttpHeaders) => {
@@ -124,6 +130,9 @@ export const grpcTargetFactory: BenchTargetFactory = {
           else settle(id, status === "0", codeName(status));
         };
         return {
+          get alive() {
+            return closedWith === undefined && refusing === undefined;
+          },
           send(sequence, done) {
             if (closedWith !== undefined || refusing !== undefined) {
               const result = closedWith ?? refusing ?? "closed";

@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, TLSSocket } from "node:tls";
-import type { BenchConnection, BenchDone, BenchTarget, BenchTargetFactory, BenchTargetSpec } from "../bench-target.js";
+import { BenchConnectError, type BenchConnection, type BenchDone, type BenchTarget, type BenchTargetFactory, type BenchTargetSpec } from "../bench-target.js";
 import { compileBodyTemplate } from "../body-template.js";
 import { HttpResponseReader } from "./http-response-reader.js";
 
@@ -92,12 +92,12 @@ class HttpConnection implements BenchConnection {
     this.#reader.headRequest = headRequest;
   }
 
-  /** The first connection must succeed (a wrong port fails the run at once); later ones reconnect on send. */
+  /** One socket: once it is gone (the server closed it, an error, a `Connection: close` reply) the connection is dead and the engine opens another. */
   open(): Promise<BenchConnection> {
     return new Promise((resolve, reject) => {
       const socket = this.#connect();
       const ready = socket instanceof TLSSocket ? "secureConnect" : "connect";
-      const failed = (error: Error) => reject(new Error(`cannot connect: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+      const failed = (error: NodeJS.ErrnoException) => reject(new BenchConnectError(`cannot connect: ${error.code ?? error.message}`, error.code ?? "connect failed"));
       socket.once("error", failed);
       socket.once(ready, () => {
         socket.off("error", failed);
@@ -106,8 +106,16 @@ class HttpConnection implements BenchConnection {
     });
   }
 
+  get alive(): boolean {
+    return this.#socket !== undefined;
+  }
+
   send(sequence: number, done: BenchDone): void {
-    const socket = this.#socket ?? this.#connect();
+    const socket = this.#socket;
+    if (socket === undefined) {
+      setImmediate(() => done(false, "closed", 0));
+      return;
+    }
     this.#waiting.push(done);
     this.#sentAt.push(performance.now());
     if (this.#timer === undefined) this.#timer = setTimeout(() => this.#checkTimeout(), this.timeoutMs);
@@ -156,6 +164,7 @@ class HttpConnection implements BenchConnection {
       // Later requests on this connection are lost; the next send opens a new one.
       const socket = this.#socket;
       this.#socket = undefined;
+      this.owner.delete(this);
       socket.end();
       this.#failAll("ECONNRESET");
     }
@@ -163,7 +172,10 @@ class HttpConnection implements BenchConnection {
   }
 
   #drop(socket: Socket, outcome: string): void {
-    if (this.#socket === socket) this.#socket = undefined;
+    if (this.#socket === socket) {
+      this.#socket = undefined;
+      this.owner.delete(this);
+    }
     socket.destroy();
     this.#failAll(outcome);
   }

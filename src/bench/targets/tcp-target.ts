@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
-import type { BenchConnection, BenchTarget, BenchTargetFactory } from "../bench-target.js";
+import { BenchConnectError, type BenchConnection, type BenchTarget, type BenchTargetFactory } from "../bench-target.js";
 import { frameOnStream, FrameReader } from "../../frames/stream-framing.js";
 import { FrameCalls, socketOutcome } from "./frame-calls.js";
 import { compileFrameRequest, readReplyHead } from "./frame-request.js";
@@ -54,12 +54,23 @@ export const tcpTargetFactory: BenchTargetFactory = {
           }
           socket.uncork();
         });
-        const connected = await Promise.race([once(socket, "connect").then(() => true), once(socket, "close").then(() => false)]);
-        if (!connected) throw new Error(`cannot connect to ${host}:${port}: ${outcome}`);
+        // once() rejects on "error": then the errno is in `outcome` already.
+        const connected = await Promise.race([
+          once(socket, "connect").then(
+            () => true,
+            () => false,
+          ),
+          once(socket, "close").then(() => false),
+        ]);
+        if (!connected) throw new BenchConnectError(`cannot connect to ${host}:${port}: ${outcome}`, outcome);
         // The connect timeout is not an idle timeout: a quiet connection between rounds is fine.
         socket.setTimeout(0);
         const write = framing === "ndjson" ? (text: string) => socket.write(`${text}\n`) : (text: string) => socket.write(frameOnStream("length-prefixed", Buffer.from(text)));
         return {
+          // Destroyed or ended but not yet "close": a write would only fail.
+          get alive() {
+            return calls.alive && socket.writable;
+          },
           send(sequence, done) {
             const id = calls.open(done);
             if (id !== undefined) write(request(id, sequence));

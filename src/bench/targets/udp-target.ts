@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
-import type { BenchConnection, BenchTarget, BenchTargetFactory } from "../bench-target.js";
+import { BenchConnectError, type BenchConnection, type BenchTarget, type BenchTargetFactory } from "../bench-target.js";
 import { FrameCalls, socketOutcome } from "./frame-calls.js";
 import { compileFrameRequest, readReplyHead } from "./frame-request.js";
 import { inFlightOf, targetAddress } from "./target-url.js";
@@ -39,7 +39,13 @@ export const udpTargetFactory: BenchTargetFactory = {
         sockets.add(socket);
         const calls = new FrameCalls(timeoutMs);
         let outcome = "closed";
-        socket.on("error", (error) => (outcome = socketOutcome(error)));
+        // An error on a connected UDP socket is the port being closed (ICMP port unreachable): this "connection"
+        // is dead like a TCP one the server closed, its calls end now rather than at their timeout.
+        socket.on("error", (error) => {
+          outcome = socketOutcome(error);
+          calls.close(outcome);
+          closeQuietly(socket);
+        });
         socket.on("close", () => {
           sockets.delete(socket);
           calls.close(outcome);
@@ -50,9 +56,18 @@ export const udpTargetFactory: BenchTargetFactory = {
         });
         // A connected socket takes datagrams from the target only, and send() needs no address.
         socket.connect(port, host);
-        const connected = await Promise.race([once(socket, "connect").then(() => true), once(socket, "close").then(() => false)]);
-        if (!connected) throw new Error(`cannot reach ${host}:${port} over UDP: ${outcome}`);
+        const connected = await Promise.race([
+          once(socket, "connect").then(
+            () => true,
+            () => false,
+          ),
+          once(socket, "close").then(() => false),
+        ]);
+        if (!connected) throw new BenchConnectError(`cannot reach ${host}:${port} over UDP: ${outcome}`, outcome);
         return {
+          get alive() {
+            return calls.alive;
+          },
           send(sequence, done) {
             const id = calls.open(done);
             if (id === undefined) return;

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import WebSocket from "ws";
-import type { BenchConnection, BenchTarget, BenchTargetFactory } from "../bench-target.js";
+import { BenchConnectError, type BenchConnection, type BenchTarget, type BenchTargetFactory } from "../bench-target.js";
 import { FrameCalls, socketOutcome } from "./frame-calls.js";
 import { compileFrameRequest, readReplyHead } from "./frame-request.js";
 import { inFlightOf, targetAddress } from "./target-url.js";
@@ -35,9 +35,19 @@ export const wsTargetFactory: BenchTargetFactory = {
           const head = isBinary ? undefined : readReplyHead(bytes);
           if (head !== undefined) calls.reply(head.id, head.status, bytes.length);
         });
-        const [opened] = await Promise.race([once(socket, "open").then(() => [true]), once(socket, "close").then(() => [false])]);
-        if (opened !== true) throw new Error(`cannot open a WebSocket to ${url.href}: ${outcome}`);
+        const [opened] = await Promise.race([
+          once(socket, "open").then(
+            () => [true],
+            () => [false],
+          ),
+          once(socket, "close").then(() => [false]),
+        ]);
+        if (opened !== true) throw new BenchConnectError(`cannot open a WebSocket to ${url.href}: ${outcome}`, outcome);
         return {
+          // Closing (the server's close frame came, "close" has not yet): a send would fail on the next tick, again and again.
+          get alive() {
+            return calls.alive && socket.readyState === WebSocket.OPEN;
+          },
           send(sequence, done) {
             const id = calls.open(done);
             if (id === undefined) return;
