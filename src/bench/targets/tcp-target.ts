@@ -33,6 +33,13 @@ export const tcpTargetFactory: BenchTargetFactory = {
         const reader = new FrameReader(framing, maxReplyBytes);
         let outcome = "closed";
         socket.on("error", (error) => (outcome = socketOutcome(error)));
+        // `timeout` only fires an event: a host that never answers the SYN is given up here, not at the OS's limit.
+        socket.once("timeout", () => {
+          if (socket.connecting) {
+            outcome = "timeout";
+            socket.destroy();
+          }
+        });
         socket.on("close", () => {
           sockets.delete(socket);
           calls.close(outcome);
