@@ -39,7 +39,8 @@ export interface DocumentedRoute {
   readonly operation: DocumentedOperation;
 }
 
-const httpMethods = new Set(["GET", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "TRACE"]);
+/** The methods an OpenAPI 3.1 Path Item has fields for; a custom kind beyond them cannot be listed. */
+const httpMethods = new Set(["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"]);
 const httpBodyType = ".google.api.HttpBody";
 const binary: JsonSchema = { type: "string", format: "binary" };
 const ndjson = "application/x-ndjson";
