@@ -62,7 +62,7 @@ export interface RouteOperation {
   readonly description: string | undefined;
   /** The whole request message: its fields are the body, path and query parameters. */
   readonly request: MessageShape | undefined;
-  /** "*" (the body is the message), a field name, or undefined (no body). */
+  /** "*" (the body is the message), a field path in proto names (`payload.input_value`), or undefined (no body). */
   readonly body: string | undefined;
   /**
    * True: path variables and query parameters fill fields of the request

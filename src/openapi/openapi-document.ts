@@ -1,5 +1,4 @@
-import type { FieldInfo } from "../protojson/message-info.js";
-import { messageInfo } from "../protojson/message-info.js";
+import { resolveFieldPath } from "../protojson/field-path.js";
 import type { MessageShape } from "../protojson/message-shape.js";
 import type { PathTemplate } from "../pipeline/path-template.js";
 import { dropUndefined, type JsonSchema } from "./json-schema.js";
@@ -39,7 +38,8 @@ export interface DocumentedRoute {
   readonly operation: DocumentedOperation;
 }
 
-const httpMethods = new Set(["GET", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "TRACE"]);
+/** The methods an OpenAPI 3.1 Path Item has fields for; a custom kind beyond them cannot be listed. */
+const httpMethods = new Set(["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"]);
 const httpBodyType = ".google.api.HttpBody";
 const binary: JsonSchema = { type: "string", format: "binary" };
 const ndjson = "application/x-ndjson";
@@ -144,7 +144,7 @@ function describeOperation(operationId: string, operation: DocumentedOperation, 
 }
 
 function pathParameter(variable: PathVariable, request: MessageShape | undefined, transcoded: boolean, naming: SchemaNaming, schemas: MessageSchemas): Parameter {
-  const field = variable.fieldPath === undefined || request === undefined || !transcoded ? undefined : fieldAt(request, variable.fieldPath.split("."));
+  const field = variable.fieldPath === undefined || request === undefined || !transcoded ? undefined : resolveFieldPath(request.type, variable.fieldPath)?.field;
   const base = field === undefined ? { type: "string" } : valueSchema(field, schemas, naming);
   const schema = variable.pattern === undefined ? base : { ...base, pattern: variable.pattern };
   const spans = variable.pattern !== undefined && variable.pattern !== "^.+$" ? " Its slashes are sent as they are, not percent-encoded." : "";
@@ -157,17 +157,6 @@ function pathParameter(variable: PathVariable, request: MessageShape | undefined
   return { name: variable.name, in: "path", required: true, description, schema };
 }
 
-function fieldAt(shape: MessageShape, path: readonly string[]): FieldInfo | undefined {
-  let type = shape.type;
-  let field: FieldInfo | undefined;
-  for (const name of path) {
-    field = messageInfo(type).byName.get(name);
-    if (field === undefined) return undefined;
-    if (field.messageType !== undefined) type = field.messageType;
-  }
-  return field;
-}
-
 function requestBody(operation: DocumentedOperation, request: MessageShape, pathFields: ExcludedPaths, naming: SchemaNaming, schemas: MessageSchemas): Record<string, unknown> {
   let schema: JsonSchema;
   let rawBytes = false;
@@ -177,7 +166,7 @@ function requestBody(operation: DocumentedOperation, request: MessageShape, path
   } else {
     // A body field may be nested (`payload.input_value`): path fields below it are left out of it.
     const bodyPath = (operation.body ?? "").split(".");
-    const field = fieldAt(request, bodyPath);
+    const field = resolveFieldPath(request.type, operation.body ?? "")?.field;
     if (field === undefined) return { required: true, content: { "application/json": { schema: {} } } };
     rawBytes = field.messageType?.fullName === httpBodyType;
     const below = (path: readonly string[]) => path.length > bodyPath.length && bodyPath.every((name, index) => path[index] === name);

@@ -37,7 +37,7 @@ export type TemplateResult = { readonly ok: true; readonly template: PathTemplat
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Literals are path characters other than the grammar's own (`/ { } = *`); a ":" inside a literal is
-// part of it (RFC 3986 pchar), only the last segment's last ":" starts a verb.
+// part of it (RFC 3986 pchar). Which ":" starts the verb is decided in parsePathTemplate.
 const literalCharacters = /^[A-Za-z0-9\-._~!$&'()+,;:@%]+$/;
 const verbCharacters = literalCharacters;
 

@@ -95,8 +95,13 @@ function rootWithIncludes(includeRoots: readonly string[]): SearchingRoot {
 function loadNamingFailures(root: SearchingRoot, files: readonly string[], includeRoots: readonly string[]): Promise<void> {
   let current: string | undefined;
   const fetch = root.fetch.bind(root);
-  root.fetch = (filename, callback) =>
-    fetch(filename, (error, source) => {
+  // Files are read in parallel but handed to the parser in the order they were asked for, so namespaces
+  // (and the routes made from their services) come in the same order on every load, not in read-completion order.
+  let delivered: Promise<void> = Promise.resolve();
+  root.fetch = (filename, callback) => {
+    const read = new Promise<Parameters<protobuf.FetchCallback>>((done) => fetch(filename, (...outcome) => done(outcome)));
+    delivered = delivered.then(async () => {
+      const [error, source] = await read;
       current = filename;
       try {
         callback(error, source === undefined ? source : repeatOptionMessageLists(source));
@@ -104,6 +109,7 @@ function loadNamingFailures(root: SearchingRoot, files: readonly string[], inclu
         current = undefined;
       }
     });
+  };
   return new Promise((resolvePromise, reject) => {
     // alternateCommentMode keeps `//` and `/* */` comments too (not only `/** */`): they become the OpenAPI descriptions.
     root.load([...files], { keepCase: true, alternateCommentMode: true }, (error) => {

@@ -208,6 +208,18 @@ documents("typed HTTP routes: requestType is the body, responseType the reply, p
   assert.equal(put.responses["200"].content["application/json"].schema, { $ref: "#/components/schemas/rosetta.test.v1.Item" });
 });
 
+documents("custom kinds: HEAD, OPTIONS and TRACE are operations; a kind OpenAPI has no field for is left out", async () => {
+  const route = (id: string, method: string) => ({
+    id,
+    match: { path: "/api/items/{name=shops/*/items/*}", methods: [method] },
+    upstream: { service: "showcase", method: "rosetta.test.v1.Showcase/GetItem" },
+  });
+  const document = await documentOf(showcaseConfig("127.0.0.1:1", { routes: ["HEAD", "OPTIONS", "TRACE", "LIST"].map((method) => route(`item-${method.toLowerCase()}`, method)) }));
+  assert.equal(Object.keys(document.paths["/api/items/{name}"]).sort(), ["head", "options", "trace"]);
+  assert.is(document.paths["/api/items/{name}"].head.operationId, "Showcase_GetItem_item-head");
+  assert.ok((await new Validator().validate(structuredClone(document))).valid);
+});
+
 documents("options: title, version, description, servers; off: nothing served but the document is still built", async () => {
   const document = await documentOf(showcaseConfig("127.0.0.1:1", { openapi: { title: "Shop", version: "2.3.0", description: "The shop API", servers: ["https://api.example.com"] } }));
   assert.equal(document.info, { title: "Shop", version: "2.3.0", description: "The shop API" });

@@ -15,7 +15,7 @@ import type { CircuitSnapshot } from "../service-circuits.js";
 import type { TargetStatus } from "../target-balancer.js";
 import { grpcServiceSchema, grpcUpstreamSchema, type GrpcServiceOptions, type GrpcUpstreamOptions } from "./grpc-options.js";
 import { errorFromStatus } from "./grpc-status.js";
-import { httpBindings, type HttpBinding } from "./http-rules.js";
+import { httpBindings, isHttpMethodName, type HttpBinding } from "./http-rules.js";
 import { loadHttpRuleFiles, type FileRule } from "./http-rule-files.js";
 import { resolveFieldPath } from "../../protojson/field-path.js";
 import { isInfrastructureService } from "./infrastructure-services.js";
@@ -149,6 +149,7 @@ class GrpcEndpoint implements Endpoint<GrpcUpstreamOptions> {
 
   /** The parsed template of a binding Rosetta can serve, or why it cannot. */
   #checkBinding(method: protobuf.Method, binding: HttpBinding): PathTemplate | string {
+    if (!isHttpMethodName(binding.httpMethod)) return `custom kind ${JSON.stringify(binding.httpMethod)} is not an HTTP method`;
     const parsed = parsePathTemplate(binding.path);
     if (!parsed.ok) return parsed.error;
     method.resolve();

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { ConfigError, ConfigErrorCode, type ConfigProblem } from "../../options/error-codes.js";
 import { parsePathTemplate } from "../../pipeline/path-template.js";
-import { bindingsOfRule, ruleVerbs, type HttpBinding, type HttpRule } from "./http-rules.js";
+import { bindingsOfRule, isHttpMethodName, ruleVerbs, type HttpBinding, type HttpRule } from "./http-rules.js";
 
 /** The bindings of one method as a rule file gives them, and where, for errors. */
 export interface FileRule {
@@ -111,6 +111,8 @@ function checkRule(rule: Record<string, unknown>, top: boolean): string | undefi
   if (custom !== undefined && (typeof custom !== "object" || custom === null || typeof Reflect.get(custom, "kind") !== "string" || typeof Reflect.get(custom, "path") !== "string")) {
     return '"custom" needs "kind" and "path" strings';
   }
+  const kind: unknown = typeof custom === "object" && custom !== null ? Reflect.get(custom, "kind") : undefined;
+  if (typeof kind === "string" && !isHttpMethodName(kind)) return `"custom" kind ${JSON.stringify(kind)} is not an HTTP method`;
   const extra = rule.additional_bindings;
   if (extra === undefined) return undefined;
   if (!Array.isArray(extra)) return '"additional_bindings" must be a list';

@@ -24,6 +24,11 @@ export interface HttpRule {
 
 export const ruleVerbs = ["get", "put", "post", "delete", "patch"] as const;
 
+/** A `custom` kind a request can carry: an HTTP method is a token (RFC 9110), so `GET /` or "" never matches a request. */
+export function isHttpMethodName(kind: string): boolean {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(kind);
+}
+
 /** The bindings of a method's `google.api.http` option (the rule and its additional_bindings), or none. */
 export function httpBindings(method: protobuf.Method): HttpBinding[] {
   const options = method.parsedOptions as Array<Record<string, unknown>> | undefined;

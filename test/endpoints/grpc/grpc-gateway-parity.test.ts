@@ -123,6 +123,30 @@ parityTests("a binding that cannot be served is left out with a warning naming i
   assert.is((await call(context, "POST", "/v1/submit", "{}")).status, 200);
 });
 
+parityTests("an annotation whose custom kind is not an HTTP method is left out with a warning, not served under a method no request has", async (context) => {
+  writeFileSync(
+    join(context.ruleDirectory, "kinds.proto"),
+    'syntax = "proto3";\npackage kinds.v1;\nimport "google/api/annotations.proto";\nmessage M { string id = 1; }\nservice Kinds {\n  rpc Odd(M) returns (M) { option (google.api.http) = { custom: { kind: "get /" path: "/v1/odd" } }; }\n  rpc Even(M) returns (M) { option (google.api.http) = { custom: { kind: "LIST" path: "/v1/even" } }; }\n}\n',
+  );
+  const warnings: unknown[] = [];
+  const logger: Logger = { info() {}, error() {}, warn: (_message, fields) => warnings.push(fields) };
+  const config = {
+    listeners: [{ protocol: "http", port: 0 }],
+    protos: { include: [context.ruleDirectory] },
+    services: { kinds: { protocol: "grpc", targets: ["127.0.0.1:1"], protos: ["kinds.proto"] } },
+  };
+  const gateway = await createGateway(config, { logger });
+  try {
+    assert.equal(warnings, [{ service: "kinds", method: "kinds.v1.Kinds/Odd", binding: "GET / /v1/odd", why: 'custom kind "GET /" is not an HTTP method' }]);
+    assert.equal(
+      gateway.routes().map((route) => [route.id, [...(route.methods ?? [])]]),
+      [["kinds.Even", ["LIST"]]],
+    );
+  } finally {
+    await gateway.stop(0);
+  }
+});
+
 parityTests("rosetta validate prints the unservable binding as a warning and still exits 0", async (context) => {
   const file = join(context.ruleDirectory, "validate.yaml");
   writeFileSync(
@@ -269,6 +293,13 @@ const badRules: Array<{ description: string; text: string; code: string; message
     text: `http:\n  rules:\n    - selector: ${parity}.Plain\n      post: /v3/plain\n      body: nope\n`,
     code: "ROSETTA_ERR_REFERENCE",
     message: /body "nope" names no field/,
+    line: 3,
+  },
+  {
+    description: "a custom kind that is not an HTTP method",
+    text: `http:\n  rules:\n    - selector: ${parity}.Plain\n      custom: { kind: "GET /", path: /v3/plain }\n`,
+    code: "ROSETTA_ERR_VALUE",
+    message: /"custom" kind "GET \/" is not an HTTP method/,
     line: 3,
   },
   { description: "no http.rules", text: "type: google.api.Service\n", code: "ROSETTA_ERR_VALUE", message: /http: rules/, line: 1 },
