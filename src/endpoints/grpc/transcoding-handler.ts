@@ -68,6 +68,8 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const bodyType = bodyShape?.field === undefined ? bodyShape?.type : bodyShape.field.messageType;
   const requestIsHttpBody = bodyType !== undefined && fullNameOf(bodyType) === httpBodyType;
   const answer = answerShape(route);
+  // The response type's reader is compiled now, not on the first call.
+  protoJson.reader(route.responseType);
   const fieldMask = route.fieldMask;
   const maskKeys = fieldMask === undefined ? [] : [fieldMask.maskField.protoName, fieldMask.maskField.jsonName];
   const { logger } = route;
