@@ -250,15 +250,7 @@ function readSingle(field: CompiledField, reader: Reader, end: number, depth: nu
 }
 
 /** One map entry (key 1, value 2, either may be missing) into the JSON object; a repeated key keeps its place and takes the last value. */
-function readMapEntry(
-  field: CompiledField,
-  reader: Reader,
-  parentEnd: number,
-  entries: Record<string, unknown>,
-  depth: number,
-  maxDepth: number,
-  context: JsonContext,
-): void {
+function readMapEntry(field: CompiledField, reader: Reader, parentEnd: number, entries: Record<string, unknown>, depth: number, maxDepth: number, context: JsonContext): void {
   const info = field.info;
   const end = readLength(reader, parentEnd, info.label) + reader.pos;
   let key = field.mapKeyDefault;

@@ -136,10 +136,7 @@ function fieldInfo(field: protobuf.Field): FieldInfo {
 }
 
 const wrapperNames = ["Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes"].map((name) => `google.protobuf.${name}Value`);
-const wellKnownNames = new Set([
-  ...wrapperNames,
-  ...["Timestamp", "Duration", "FieldMask", "Struct", "Value", "ListValue", "Empty", "Any"].map((name) => `google.protobuf.${name}`),
-]);
+const wellKnownNames = new Set([...wrapperNames, ...["Timestamp", "Duration", "FieldMask", "Struct", "Value", "ListValue", "Empty", "Any"].map((name) => `google.protobuf.${name}`)]);
 
 /** The well-known types whose JSON form is their own (the wrappers, Timestamp, Struct, Any, …). */
 export function isWellKnownName(fullName: string): boolean {

@@ -48,7 +48,10 @@ function agrees(mapping: ProtoJsonMapping, bytes: Uint8Array, maxDepth = 100): b
   const fast = outcome(() => compiled(bytes, maxDepth));
   if ("value" in fast) assert.equal(generic, fast, `bytes ${Buffer.from(bytes).toString("hex")}`);
   // Through the mapping, the answer is the generic one in every case, errors included.
-  assert.equal(outcome(() => mapping.decode(kitchen, bytes, maxDepth)), generic);
+  assert.equal(
+    outcome(() => mapping.decode(kitchen, bytes, maxDepth)),
+    generic,
+  );
   return "value" in fast;
 }
 
@@ -106,8 +109,18 @@ test("nesting limits: messages, map values and well-known types at and past the 
   };
   for (const levels of [1, 2, 3, 4, 5]) {
     for (const maxDepth of [0, 1, 2, 3, 4, 5]) {
-      agrees(mapping, nested(levels, (writer) => writer.uint32((17 << 3) | 2).fork()), maxDepth);
-      const entry = protobuf.Writer.create().uint32((25 << 3) | 2).fork().uint32(8).int64(7).uint32((2 << 3) | 2).fork();
+      agrees(
+        mapping,
+        nested(levels, (writer) => writer.uint32((17 << 3) | 2).fork()),
+        maxDepth,
+      );
+      const entry = protobuf.Writer.create()
+        .uint32((25 << 3) | 2)
+        .fork()
+        .uint32(8)
+        .int64(7)
+        .uint32((2 << 3) | 2)
+        .fork();
       for (let level = 1; level < levels; level++) entry.uint32((3 << 3) | 2).fork();
       for (let level = 0; level < levels + 1; level++) entry.ldelim();
       agrees(mapping, entry.finish(), maxDepth);
