@@ -115,7 +115,11 @@ function compileField(info: FieldInfo, index: number, siblings: readonly FieldIn
 function valueReader(info: FieldInfo, context: JsonContext): ((reader: Reader, end: number) => unknown) | undefined {
   if (info.kind === "message") return undefined;
   if (info.kind === "enum") {
-    if (info.isNullValue) return (reader) => (reader.int32(), null);
+    if (info.isNullValue)
+      return (reader) => {
+        reader.int32();
+        return null;
+      };
     if (context.options.enumsAsNumbers) return (reader) => reader.int32();
     const names = info.enumType!.valuesById;
     return (reader) => {
