@@ -41,7 +41,8 @@ export function messageFromJson(type: protobuf.Type, json: unknown, context: Jso
   }
   const info = messageInfo(type);
   const raw = createRawMessage();
-  const oneofs = new Map<string, string>();
+  // Made only for a message that sets a oneof member: most never do.
+  let oneofs: Map<string, string> | undefined;
   for (const [key, value] of Object.entries(json)) {
     const field = info.byName.get(key);
     const fieldPath = path === "" ? key : `${path}.${key}`;
@@ -52,6 +53,7 @@ export function messageFromJson(type: protobuf.Type, json: unknown, context: Jso
     if (field.protoName in raw) throw new JsonMappingError(fieldPath, `field ${field.protoName} is given twice (as "${field.jsonName}" and "${field.protoName}")`);
     if (value === null && !acceptsNull(field)) continue;
     if (field.oneof !== undefined) {
+      oneofs ??= new Map<string, string>();
       const taken = oneofs.get(field.oneof);
       if (taken !== undefined) throw new JsonMappingError(fieldPath, `oneof ${field.oneof} already has ${taken}; only one member may be set`);
       oneofs.set(field.oneof, key);

@@ -115,7 +115,8 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     }
     const json = buildRequestJson(mapping, request, body);
     const encoded = protoJson.encode(mapping.requestType, json);
-    if (fieldMask === undefined || body === undefined || maskKeys.some((key) => isSet(json[key]))) return Buffer.from(encoded);
+    // A view, not a copy: the bytes are only read from here on.
+    if (fieldMask === undefined || body === undefined || maskKeys.some((key) => isSet(json[key]))) return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     // PATCH without a mask: the body's keys say what to update.
     return Buffer.concat([encoded, encodeFieldMask(mapping.requestType, fieldMask.maskField, fieldMaskPaths(fieldMask.bodyType, body))]);
   };
