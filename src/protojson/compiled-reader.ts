@@ -33,15 +33,15 @@ interface CompiledField {
   readonly info: FieldInfo;
   readonly index: number;
   readonly key: string;
-  /** One scalar or enum value, already in JSON form; message fields are read by readSingle. */
-  readonly read: ((reader: Reader, end: number) => unknown) | undefined;
+  /** One scalar or enum value, already in JSON form (message fields are read by readSingle). */
+  readonly read: (reader: Reader, end: number) => unknown;
   readonly message: CompiledMessage | undefined;
   /** Indexes of the other members of the field's oneof, cleared when it is set. */
   readonly clears: readonly number[];
   /** The JSON written when the field is absent (emitUnpopulated), or undefined to leave it out. */
   readonly absent: (() => unknown) | undefined;
   /** Map fields: the key's reader (JSON form: a string) and its default. */
-  readonly mapKey: ((reader: Reader, end: number) => string) | undefined;
+  readonly mapKey: (reader: Reader, end: number) => string;
   readonly mapKeyDefault: string;
   readonly mapKeyWire: number;
 }
@@ -84,7 +84,8 @@ function compileMessage(type: protobuf.Type, context: JsonContext, done: Map<pro
 function compileField(info: FieldInfo, index: number, siblings: readonly FieldInfo[], context: JsonContext, done: Map<protobuf.Type, CompiledMessage>): CompiledField {
   const { options } = context;
   const ordinaryMessage = info.kind === "message" && !info.wellKnown;
-  const message = ordinaryMessage ? compileMessage(info.messageType!, context, done) : undefined;
+  const messageType = info.messageType;
+  const message = ordinaryMessage && messageType !== undefined ? compileMessage(messageType, context, done) : undefined;
   const clears = info.oneof === undefined ? [] : siblings.flatMap((other, position) => (other !== info && other.oneof === info.oneof ? [position] : []));
   let absent: (() => unknown) | undefined;
   if (options.emitUnpopulated && info.oneof === undefined && !info.optional) {
@@ -96,7 +97,7 @@ function compileField(info: FieldInfo, index: number, siblings: readonly FieldIn
       absent = () => constant;
     }
   }
-  const mapKey = info.mapKey === undefined ? undefined : mapKeyReader(info.mapKey, info.label);
+  const mapKey = info.mapKey === undefined ? notAField : mapKeyReader(info.mapKey, info.label);
   return {
     info,
     index,
@@ -112,8 +113,13 @@ function compileField(info: FieldInfo, index: number, siblings: readonly FieldIn
 }
 
 /** Reads one value of a field that is not an ordinary message, in its JSON form. */
-function valueReader(info: FieldInfo, context: JsonContext): ((reader: Reader, end: number) => unknown) | undefined {
-  if (info.kind === "message") return undefined;
+/** Stands in for a reader a field does not have (never called: readSingle reads messages, only maps have keys). */
+const notAField = (): never => {
+  throw giveUp;
+};
+
+function valueReader(info: FieldInfo, context: JsonContext): (reader: Reader, end: number) => unknown {
+  if (info.kind === "message") return notAField;
   if (info.kind === "enum") {
     if (info.isNullValue)
       return (reader) => {
@@ -121,13 +127,13 @@ function valueReader(info: FieldInfo, context: JsonContext): ((reader: Reader, e
         return null;
       };
     if (context.options.enumsAsNumbers) return (reader) => reader.int32();
-    const names = info.enumType!.valuesById;
+    const names = info.enumType?.valuesById ?? {};
     return (reader) => {
       const value = reader.int32();
       return names[value] ?? value;
     };
   }
-  return scalarReader(info.scalar!, info.label);
+  return info.scalar === undefined ? notAField : scalarReader(info.scalar, info.label);
 }
 
 function scalarReader(scalar: ScalarType, label: string): (reader: Reader, end: number) => unknown {
@@ -188,7 +194,7 @@ function readMessage(message: CompiledMessage, reader: Reader, end: number, dept
   while (reader.pos < end) {
     let id: number;
     let wireType: number;
-    const first = buf[reader.pos]!;
+    const first = buf[reader.pos] ?? 0x80;
     if (first < 0x80) {
       reader.pos++;
       wireType = first & 7;
@@ -215,7 +221,7 @@ function readMessage(message: CompiledMessage, reader: Reader, end: number, dept
       const values = (slots[field.index] ??= []) as unknown[];
       if (packed) {
         const packedEnd = readLength(reader, end, info.label) + reader.pos;
-        const read = field.read!;
+        const read = field.read;
         while (reader.pos < packedEnd) values.push(read(reader, packedEnd));
         if (reader.pos !== packedEnd) throw giveUp;
       } else {
@@ -231,9 +237,8 @@ function readMessage(message: CompiledMessage, reader: Reader, end: number, dept
   }
   if (reader.pos !== end) throw giveUp;
   const json: Record<string, unknown> = {};
-  for (let index = 0; index < fields.length; index++) {
-    const field = fields[index]!;
-    const value = slots[index];
+  for (const field of fields) {
+    const value = slots[field.index];
     if (value !== undefined) json[field.key] = value;
     else if (field.absent !== undefined) json[field.key] = field.absent();
   }
@@ -242,12 +247,13 @@ function readMessage(message: CompiledMessage, reader: Reader, end: number, dept
 
 function readSingle(field: CompiledField, reader: Reader, end: number, depth: number, maxDepth: number, context: JsonContext): unknown {
   const info = field.info;
-  if (info.kind !== "message") return field.read!(reader, end);
+  if (info.kind !== "message") return field.read(reader, end);
   const length = readLength(reader, end, info.label);
   const nested = field.message;
   if (nested !== undefined) return readMessage(nested, reader, reader.pos + length, depth + 1, maxDepth, context);
   // A well-known type has a JSON form of its own: its bytes go through the generic path, one level deeper, with what is left of the depth limit.
-  const type = info.messageType!;
+  const type = info.messageType;
+  if (type === undefined) throw giveUp;
   const start = reader.pos;
   reader.pos += length;
   return messageToJson(type, decodeRaw(type, reader.buf.subarray(start, start + length), maxDepth - depth - 1), context);
@@ -262,7 +268,7 @@ function readMapEntry(field: CompiledField, reader: Reader, parentEnd: number, e
   let hasValue = false;
   while (reader.pos < end) {
     const tag = readTag(reader, end);
-    if (tag.id === 1 && tag.wireType === field.mapKeyWire) key = field.mapKey!(reader, end);
+    if (tag.id === 1 && tag.wireType === field.mapKeyWire) key = field.mapKey(reader, end);
     else if (tag.id === 2 && tag.wireType === info.wireType) {
       value = readSingle(field, reader, end, depth + 1, maxDepth, context);
       hasValue = true;

@@ -67,7 +67,7 @@ export function readString(reader: protobuf.Reader, end: number, what: string): 
   if (length <= asciiFastPath && Buffer.isBuffer(buf)) {
     let ascii = true;
     for (let index = start; index < start + length; index++) {
-      if (buf[index]! >= 0x80) {
+      if ((buf[index] ?? 0x80) >= 0x80) {
         ascii = false;
         break;
       }

@@ -22,18 +22,16 @@ const legalTextValue = /^[\x20-\x7e]*$/;
  * only for a call that goes through grpc-js.
  */
 export class CallMetadata {
-  readonly names: string[] = [];
-  readonly values: (string | Buffer)[] = [];
+  readonly pairs: Array<readonly [name: string, value: string | Buffer]> = [];
 
   add(name: string, value: string | Buffer): void {
-    this.names.push(name);
-    this.values.push(value);
+    this.pairs.push([name, value]);
   }
 
   /** The same pairs as grpc-js Metadata (values of one key keep their order). */
   toMetadata(): Metadata {
     const metadata = new Metadata();
-    for (let index = 0; index < this.names.length; index++) metadata.add(this.names[index]!, this.values[index]!);
+    for (const [name, value] of this.pairs) metadata.add(name, value);
     return metadata;
   }
 }

@@ -17,32 +17,27 @@ export class RequestHead {
   readonly size: number;
   readonly #fixed: Buffer;
   readonly #timeout: string;
-  readonly #names: readonly string[];
   /** Text values as they are, `-bin` values in base64 (as grpc-js writes them). */
-  readonly #values: string[];
+  readonly #fields: Array<readonly [name: string, value: string]>;
 
   constructor(fixed: Buffer, metadata: CallMetadata, remaining: number) {
     this.#fixed = fixed;
     this.#timeout = timeoutHeader(remaining);
-    const names = metadata.names;
-    const values: string[] = [];
     let size = fixed.byteLength + literalSize("grpc-timeout", this.#timeout);
-    for (let index = 0; index < names.length; index++) {
-      const value = metadata.values[index]!;
+    const fields: Array<readonly [string, string]> = [];
+    for (const [name, value] of metadata.pairs) {
       const text = typeof value === "string" ? value : value.toString("base64");
-      values.push(text);
-      size += literalSize(names[index]!, text);
+      fields.push([name, text]);
+      size += literalSize(name, text);
     }
-    this.#names = names;
-    this.#values = values;
+    this.#fields = fields;
     this.size = size;
   }
 
   write(target: Buffer, offset: number): number {
     offset += this.#fixed.copy(target, offset);
     offset = writeLiteral(target, offset, "grpc-timeout", this.#timeout);
-    const names = this.#names;
-    for (let index = 0; index < names.length; index++) offset = writeLiteral(target, offset, names[index]!, this.#values[index]!);
+    for (const [name, value] of this.#fields) offset = writeLiteral(target, offset, name, value);
     return offset;
   }
 }
