@@ -58,7 +58,7 @@ function readMessage(type: protobuf.Type, reader: protobuf.Reader, end: number, 
       message[name] = readValue(field, reader, end, message, depth, maxDepth);
     }
   }
-  checkEnd(reader, end, `the last field of ${info.fullName}`);
+  if (reader.pos !== end) checkEnd(reader, end, info.lastFieldLabel);
   return message;
 }
 
@@ -69,7 +69,7 @@ function clearOneof(fields: readonly FieldInfo[], chosen: FieldInfo, message: Ra
 function readValue(field: FieldInfo, reader: protobuf.Reader, end: number, parent: RawMessage, depth: number, maxDepth: number): RawValue {
   if (field.kind === "enum") return reader.int32();
   if (field.kind === "message") {
-    const length = readLength(reader, end, `field ${field.id} (${field.protoName})`);
+    const length = readLength(reader, end, field.label);
     const existing = field.repeated ? undefined : (parent[field.protoName] as RawMessage | undefined);
     return readMessage(field.messageType!, reader, reader.pos + length, existing, depth + 1, maxDepth);
   }
@@ -105,9 +105,9 @@ function readScalar(scalar: ScalarType, reader: protobuf.Reader, end: number, fi
     case "bool":
       return reader.bool();
     case "string":
-      return readString(reader, end, `field ${field.id} (${field.protoName})`);
+      return readString(reader, end, field.label);
     case "bytes":
-      return readBytes(reader, end, `field ${field.id} (${field.protoName})`);
+      return readBytes(reader, end, field.label);
   }
 }
 

@@ -41,7 +41,8 @@ export function messageFromJson(type: protobuf.Type, json: unknown, context: Jso
   }
   const info = messageInfo(type);
   const raw = createRawMessage();
-  const oneofs = new Map<string, string>();
+  // Made only for a message that sets a oneof member: most never do.
+  let oneofs: Map<string, string> | undefined;
   for (const [key, value] of Object.entries(json)) {
     const field = info.byName.get(key);
     const fieldPath = path === "" ? key : `${path}.${key}`;
@@ -52,6 +53,7 @@ export function messageFromJson(type: protobuf.Type, json: unknown, context: Jso
     if (field.protoName in raw) throw new JsonMappingError(fieldPath, `field ${field.protoName} is given twice (as "${field.jsonName}" and "${field.protoName}")`);
     if (value === null && !acceptsNull(field)) continue;
     if (field.oneof !== undefined) {
+      oneofs ??= new Map<string, string>();
       const taken = oneofs.get(field.oneof);
       if (taken !== undefined) throw new JsonMappingError(fieldPath, `oneof ${field.oneof} already has ${taken}; only one member may be set`);
       oneofs.set(field.oneof, key);
@@ -64,7 +66,7 @@ export function messageFromJson(type: protobuf.Type, json: unknown, context: Jso
 
 /** A null for a google.protobuf.Value field is the JSON null value, not "unset". */
 function acceptsNull(field: FieldInfo): boolean {
-  return !field.repeated && !field.map && (field.messageType?.fullName === ".google.protobuf.Value" || field.enumType?.fullName === ".google.protobuf.NullValue");
+  return !field.repeated && !field.map && (field.isValue || field.isNullValue);
 }
 
 function fieldFromJson(field: FieldInfo, value: unknown, context: JsonContext, path: string): RawValue | undefined {
@@ -82,7 +84,7 @@ function fieldFromJson(field: FieldInfo, value: unknown, context: JsonContext, p
     if (!Array.isArray(value)) throw new JsonMappingError(path, `expected a JSON array, got ${describe(value)}`);
     const values: RawValue[] = [];
     value.forEach((element, index) => {
-      if (element === null && field.messageType?.fullName !== ".google.protobuf.Value") throw new JsonMappingError(`${path}[${index}]`, "null is not allowed in a repeated field");
+      if (element === null && !field.isValue) throw new JsonMappingError(`${path}[${index}]`, "null is not allowed in a repeated field");
       const single = singleFromJson(field, element, context, `${path}[${index}]`);
       if (single !== undefined) values.push(single);
     });
@@ -94,12 +96,11 @@ function fieldFromJson(field: FieldInfo, value: unknown, context: JsonContext, p
 /** One value of a field; undefined when it is dropped (an unknown enum name in lenient mode). */
 export function singleFromJson(field: FieldInfo, value: unknown, context: JsonContext, path: string): RawValue | undefined {
   if (field.kind === "message") return messageFromJson(field.messageType!, value, context, path);
-  if (field.kind === "enum") return enumFromJson(field.enumType!, value, context, path);
+  if (field.kind === "enum") return field.isNullValue && value === null ? 0 : enumFromJson(field.enumType!, value, context, path);
   return wrapScalar(() => parseScalar(field.scalar!, value), path, field.scalar);
 }
 
 function enumFromJson(enumType: protobuf.Enum, value: unknown, context: JsonContext, path: string): number | undefined {
-  if (enumType.fullName === ".google.protobuf.NullValue" && value === null) return 0;
   if (typeof value === "string") {
     const number = enumType.values[value];
     if (number !== undefined) return number;

@@ -44,12 +44,24 @@ export interface FieldInfo {
   readonly oneof: string | undefined;
   readonly wireType: number;
   readonly packable: boolean;
+  /** `field 14 (f_string)`, for wire errors: built once, not per value read. */
+  readonly label: string;
+  /** The field's message type is google.protobuf.Value (a JSON null sets it). */
+  readonly isValue: boolean;
+  /** The field's enum is google.protobuf.NullValue (written and read as null). */
+  readonly isNullValue: boolean;
+  /** The field's message type is a well-known type with a JSON form of its own. */
+  readonly wellKnown: boolean;
 }
 
 export interface MessageInfo {
   readonly type: protobuf.Type;
   readonly fullName: string;
   readonly fields: readonly FieldInfo[];
+  /** Set for the well-known types (their JSON form is special). */
+  readonly wellKnown: boolean;
+  /** `the last field of pkg.Msg`, for wire errors. */
+  readonly lastFieldLabel: string;
   readonly byId: ReadonlyMap<number, FieldInfo>;
   /** Both the JSON name and the proto name map to the field. */
   readonly byName: ReadonlyMap<string, FieldInfo>;
@@ -82,7 +94,9 @@ export function messageInfo(type: protobuf.Type): MessageInfo {
     byName.set(info.jsonName, info);
     byName.set(info.protoName, info);
   }
-  const info: MessageInfo = { type, fullName: type.fullName.slice(1), fields, byId, byName };
+  // protobufjs's fullName getter rebuilds the string on every read: read once here.
+  const fullName = type.fullName.slice(1);
+  const info: MessageInfo = { type, fullName, fields, wellKnown: isWellKnownName(fullName), lastFieldLabel: `the last field of ${fullName}`, byId, byName };
   cache.set(type, info);
   return info;
 }
@@ -95,6 +109,7 @@ function fieldInfo(field: protobuf.Field): FieldInfo {
   const explicitJsonName = field.options?.json_name as string | undefined;
   const oneof = field.partOf?.name;
   const proto3Optional = field.options?.proto3_optional === true || (oneof?.startsWith("_") === true && field.partOf!.oneof.length === 1 && field.partOf!.name === `_${field.name}`);
+  const typeName = resolved instanceof protobuf.Type || resolved instanceof protobuf.Enum ? resolved.fullName.slice(1) : "";
   const wireType = kind === "enum" ? WireType.VARINT : kind === "message" ? WireType.LENGTH_DELIMITED : scalarWireTypes[scalar!];
   return {
     field,
@@ -113,7 +128,19 @@ function fieldInfo(field: protobuf.Field): FieldInfo {
     oneof: proto3Optional ? undefined : oneof,
     wireType,
     packable: field.repeated && !map && (kind === "enum" || (scalar !== "string" && scalar !== "bytes" && kind === "scalar")),
+    label: `field ${field.id} (${field.name})`,
+    isValue: kind === "message" && typeName === "google.protobuf.Value",
+    isNullValue: kind === "enum" && typeName === "google.protobuf.NullValue",
+    wellKnown: kind === "message" && isWellKnownName(typeName),
   };
+}
+
+const wrapperNames = ["Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes"].map((name) => `google.protobuf.${name}Value`);
+const wellKnownNames = new Set([...wrapperNames, ...["Timestamp", "Duration", "FieldMask", "Struct", "Value", "ListValue", "Empty", "Any"].map((name) => `google.protobuf.${name}`)]);
+
+/** The well-known types whose JSON form is their own (the wrappers, Timestamp, Struct, Any, …). */
+export function isWellKnownName(fullName: string): boolean {
+  return wellKnownNames.has(fullName);
 }
 
 /** A scalar's wire type; maps use it for their key and value. */

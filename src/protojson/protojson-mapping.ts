@@ -5,6 +5,8 @@ import { jsonToRaw } from "./from-json.js";
 import type { JsonContext } from "./json-context.js";
 import type { ProtoJsonOptions } from "./protojson-options.js";
 import { rawToJson } from "./to-json.js";
+import { compileReader, type CompiledReader } from "./compiled-reader.js";
+import { defaultMaxDepth } from "./wire-reader.js";
 
 /**
  * Canonical value (proto3 JSON shape) ⇄ protobuf bytes, in one pass each way
@@ -13,6 +15,8 @@ import { rawToJson } from "./to-json.js";
  */
 export class ProtoJsonMapping {
   readonly #context: JsonContext;
+  /** Readers compiled per message type, for this mapping's options; null where the generic path serves (well-known types). */
+  readonly #readers = new Map<protobuf.Type, CompiledReader | null>();
 
   private constructor(context: JsonContext) {
     this.#context = context;
@@ -41,8 +45,36 @@ export class ProtoJsonMapping {
     return encodeRaw(type, jsonToRaw(type, value, this.#context, path));
   }
 
-  /** Protobuf bytes → canonical JSON value; malformed bytes or nesting deeper than `maxDepth` throw. */
-  decode(type: protobuf.Type, bytes: Uint8Array, maxDepth?: number): unknown {
+  /**
+   * Protobuf bytes → canonical JSON value; malformed bytes or nesting deeper
+   * than `maxDepth` throw. The type's compiled reader answers; where it gives
+   * up (bad bytes, a message field sent twice) the generic path answers, or
+   * throws the precise error.
+   */
+  decode(type: protobuf.Type, bytes: Uint8Array, maxDepth = defaultMaxDepth): unknown {
+    const compiled = this.reader(type);
+    if (compiled !== undefined) {
+      try {
+        return compiled(bytes, maxDepth);
+      } catch {
+        // The generic path below says what is wrong, or reads what the fast path does not (merges).
+      }
+    }
+    return this.decodeGeneric(type, bytes, maxDepth);
+  }
+
+  /** The generic decoder (raw message, then JSON): the reference the compiled readers are tested against. */
+  decodeGeneric(type: protobuf.Type, bytes: Uint8Array, maxDepth = defaultMaxDepth): unknown {
     return rawToJson(type, decodeRaw(type, bytes, maxDepth), this.#context);
+  }
+
+  /** The compiled reader of `type`, built on first use (routes ask for theirs when they are built). */
+  reader(type: protobuf.Type): CompiledReader | undefined {
+    let compiled = this.#readers.get(type);
+    if (compiled === undefined) {
+      compiled = compileReader(type, this.#context) ?? null;
+      this.#readers.set(type, compiled);
+    }
+    return compiled ?? undefined;
   }
 }

@@ -55,12 +55,11 @@ export function mapToJson(field: FieldInfo, entries: RawMapEntry[], context: Jso
 
 export function singleToJson(field: FieldInfo, value: RawValue, context: JsonContext): unknown {
   if (field.kind === "message") return messageToJson(field.messageType!, value as RawMessage, context);
-  if (field.kind === "enum") return enumToJson(field.enumType!, value as number, context);
+  if (field.kind === "enum") return field.isNullValue ? null : enumToJson(field.enumType!, value as number, context);
   return formatScalar(field.scalar!, value as RawScalar);
 }
 
 function enumToJson(enumType: protobuf.Enum, value: number, context: JsonContext): unknown {
-  if (enumType.fullName === ".google.protobuf.NullValue") return null;
   if (context.options.enumsAsNumbers) return value;
   return enumType.valuesById[value] ?? value;
 }

@@ -11,8 +11,9 @@ import { isWellKnownType } from "./well-known-to-json.js";
 
 /** The raw message of a well-known type from its special JSON form, or undefined for an ordinary message. */
 export function wellKnownFromJson(type: protobuf.Type, json: unknown, context: JsonContext, path: string): RawMessage | undefined {
-  const name = type.fullName.slice(1);
-  if (!isWellKnownType(name)) return undefined;
+  const info = messageInfo(type);
+  if (!info.wellKnown) return undefined;
+  const name = info.fullName;
   try {
     return convert(name, type, json, context, path);
   } catch (error) {

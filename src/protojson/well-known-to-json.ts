@@ -1,7 +1,7 @@
 import type protobuf from "protobufjs";
 import { decodeRaw, defaultScalar } from "./binary.js";
 import { typeNameOfUrl, type JsonContext } from "./json-context.js";
-import { defaultJsonName, messageInfo } from "./message-info.js";
+import { defaultJsonName, isWellKnownName, messageInfo } from "./message-info.js";
 import type { RawMapEntry, RawMessage, RawScalar, RawValue } from "./raw-message.js";
 import { ScalarError, formatScalar } from "./scalars.js";
 import { formatDuration, formatTimestamp } from "./time-formats.js";
@@ -20,19 +20,8 @@ const wrapperTypes = new Set([
 ]);
 
 export function isWellKnownType(fullName: string): boolean {
-  return fullName.startsWith("google.protobuf.") && (wrapperTypes.has(fullName) || specialNames.has(fullName));
+  return isWellKnownName(fullName);
 }
-
-const specialNames = new Set([
-  "google.protobuf.Timestamp",
-  "google.protobuf.Duration",
-  "google.protobuf.FieldMask",
-  "google.protobuf.Struct",
-  "google.protobuf.Value",
-  "google.protobuf.ListValue",
-  "google.protobuf.Empty",
-  "google.protobuf.Any",
-]);
 
 /**
  * The raw value of field `number` of a well-known type. Fields are found by
@@ -44,8 +33,9 @@ export function fieldOf(type: protobuf.Type, raw: RawMessage, number: number): R
 
 /** The JSON of a well-known type, or undefined for an ordinary message. */
 export function wellKnownToJson(type: protobuf.Type, raw: RawMessage, context: JsonContext): { json: unknown } | undefined {
-  const name = type.fullName.slice(1);
-  if (!name.startsWith("google.protobuf.")) return undefined;
+  const info = messageInfo(type);
+  if (!info.wellKnown) return undefined;
+  const name = info.fullName;
   if (wrapperTypes.has(name)) {
     const field = messageInfo(type).byId.get(1)!;
     const value = fieldOf(type, raw, 1);

@@ -56,10 +56,24 @@ export function readLength(reader: protobuf.Reader, end: number, what: string): 
   return length;
 }
 
+/** Short ASCII strings (most field values) skip the UTF-8 decoder, which costs more than the copy for them. */
+const asciiFastPath = 64;
+
 export function readString(reader: protobuf.Reader, end: number, what: string): string {
   const length = readLength(reader, end, what);
   const start = reader.pos;
   reader.pos += length;
+  const buf = reader.buf;
+  if (length <= asciiFastPath && Buffer.isBuffer(buf)) {
+    let ascii = true;
+    for (let index = start; index < start + length; index++) {
+      if ((buf[index] ?? 0x80) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return buf.toString("latin1", start, start + length);
+  }
   try {
     return utf8.decode(reader.buf.subarray(start, start + length));
   } catch {

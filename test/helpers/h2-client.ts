@@ -1,8 +1,9 @@
-import { Metadata } from "@grpc/grpc-js";
+import type { Metadata } from "@grpc/grpc-js";
 import { Cancellation } from "../../src/core/cancellation.js";
 import { GatewayError } from "../../src/core/gateway-error.js";
 import type { CallStatus, StreamResult, UnaryResult } from "../../src/endpoints/grpc/grpc-calls.js";
 import { H2UnaryChannel } from "../../src/endpoints/grpc/h2/h2-unary-channel.js";
+import { CallMetadata } from "../../src/endpoints/grpc/grpc-metadata.js";
 import type { ClientTls } from "../../src/tls/client-tls.js";
 
 /** A call's outcome as the tests check it: the result, or the status the client reported (and the error it made of it). */
@@ -26,14 +27,7 @@ export async function h2Call(channel: H2UnaryChannel, path: string, request: Buf
     return new GatewayError(reported.code, reported.details ?? "");
   };
   try {
-    const result = await channel.call(
-      path,
-      request,
-      parameters.metadata ?? new Metadata(),
-      new Date(Date.now() + (parameters.timeout ?? 5000)),
-      parameters.cancellation ?? new Cancellation(),
-      toError,
-    );
+    const result = await channel.call(path, request, callMetadata(parameters.metadata), new Date(Date.now() + (parameters.timeout ?? 5000)), parameters.cancellation ?? new Cancellation(), toError);
     return { ok: true, result };
   } catch (error) {
     return { ok: false, status, error };
@@ -68,7 +62,7 @@ export async function h2ServerStream(
     const result = await channel.serverStream(
       path,
       request,
-      parameters.metadata ?? new Metadata(),
+      callMetadata(parameters.metadata),
       new Date(Date.now() + (parameters.timeout ?? 5000)),
       parameters.cancellation ?? new Cancellation(),
       toError,
@@ -77,4 +71,11 @@ export async function h2ServerStream(
   } catch (error) {
     return { ok: false, status: statuses[0], error };
   }
+}
+
+/** The tests' grpc-js Metadata as the pairs a call carries. */
+function callMetadata(metadata: Metadata | undefined): CallMetadata {
+  const result = new CallMetadata();
+  if (metadata !== undefined) for (const [key, values] of Object.entries(metadata.toJSON())) for (const value of values) result.add(key, value);
+  return result;
 }

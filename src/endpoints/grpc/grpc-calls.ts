@@ -2,6 +2,7 @@ import { once } from "node:events";
 import type { Client, ClientDuplexStream, ClientReadableStream, Metadata, ServiceError, StatusObject } from "@grpc/grpc-js";
 import type { Cancellation } from "../../core/cancellation.js";
 import type { GatewayError } from "../../core/gateway-error.js";
+import type { CallMetadata } from "./grpc-metadata.js";
 
 /** Messages travel as bytes: Rosetta encodes and decodes them itself, once, with its own codec. */
 const identity = (bytes: Buffer) => bytes;
@@ -31,7 +32,7 @@ export interface UnaryResult {
 /** One call's parameters; the client (channel) is chosen by GrpcChannels. */
 export interface CallOptions {
   readonly path: string;
-  readonly metadata: Metadata;
+  readonly metadata: CallMetadata;
   readonly deadline: Date;
   readonly cancellation: Cancellation;
   readonly toError: StatusToError;
@@ -44,7 +45,7 @@ export function callUnary(client: Client, options: CallOptions, request: Buffer)
     let headers: Metadata | undefined;
     let message: Buffer | undefined;
     let failure: ServiceError | undefined;
-    const call = client.makeUnaryRequest(path, identity, identity, request, metadata, { deadline }, (error, value) => {
+    const call = client.makeUnaryRequest(path, identity, identity, request, metadata.toMetadata(), { deadline }, (error, value) => {
       failure = error ?? undefined;
       message = value;
     });
@@ -85,7 +86,7 @@ export function callClientStream(client: Client, options: CallOptions, messages:
     let message: Buffer | undefined;
     let failure: ServiceError | undefined;
     let feedError: unknown;
-    const call = client.makeClientStreamRequest(path, identity, identity, metadata, { deadline }, (error, value) => {
+    const call = client.makeClientStreamRequest(path, identity, identity, metadata.toMetadata(), { deadline }, (error, value) => {
       failure = error ?? undefined;
       message = value;
     });
@@ -122,9 +123,9 @@ export async function callServerStream(client: Client, options: CallOptions, req
   let call: ClientReadableStream<Buffer> | ClientDuplexStream<Buffer, Buffer>;
   let feedError: unknown;
   if (Buffer.isBuffer(request)) {
-    call = client.makeServerStreamRequest(path, identity, identity, request, metadata, { deadline });
+    call = client.makeServerStreamRequest(path, identity, identity, request, metadata.toMetadata(), { deadline });
   } else {
-    const duplex = client.makeBidiStreamRequest(path, identity, identity, metadata, { deadline });
+    const duplex = client.makeBidiStreamRequest(path, identity, identity, metadata.toMetadata(), { deadline });
     feed(duplex, request).catch((error: unknown) => {
       feedError = error;
       duplex.cancel();

@@ -1,4 +1,5 @@
-import { Metadata, type Client } from "@grpc/grpc-js";
+import type { Client } from "@grpc/grpc-js";
+import { CallMetadata } from "./grpc-metadata.js";
 import type protobuf from "protobufjs";
 import { Cancellation } from "../../core/cancellation.js";
 import { GatewayError } from "../../core/gateway-error.js";
@@ -36,7 +37,7 @@ export function grpcHealthProbe(options: GrpcHealthCheckOptions): HealthProbe<{ 
     const cancellation = new Cancellation();
     signal.addEventListener("abort", () => cancellation.cancel(signal.reason as Error), { once: true });
     const deadline = new Date(Date.now() + options.timeout);
-    const metadata = new Metadata();
+    const metadata = new CallMetadata();
     const result =
       unary === undefined
         ? await callUnary(client, { path: checkPath, metadata, deadline, cancellation, toError }, request)

@@ -15,6 +15,27 @@ function isReserved(key: string): boolean {
 const legalKey = /^[0-9a-z_.-]+$/;
 const legalTextValue = /^[\x20-\x7e]*$/;
 
+/**
+ * A call's request metadata as read from the caller's headers: name/value
+ * pairs in header order (bytes for `-bin` keys). Rosetta's HTTP/2 client
+ * writes them straight into the header block; a grpc-js Metadata is built
+ * only for a call that goes through grpc-js.
+ */
+export class CallMetadata {
+  readonly pairs: Array<readonly [name: string, value: string | Buffer]> = [];
+
+  add(name: string, value: string | Buffer): void {
+    this.pairs.push([name, value]);
+  }
+
+  /** The same pairs as grpc-js Metadata (values of one key keep their order). */
+  toMetadata(): Metadata {
+    const metadata = new Metadata();
+    for (const [name, value] of this.pairs) metadata.add(name, value);
+    return metadata;
+  }
+}
+
 /** Told of a header left out of the metadata: its name and why, never its value. */
 export type SkippedHeader = (header: string, reason: string) => void;
 
@@ -26,8 +47,8 @@ export type SkippedHeader = (header: string, reason: string) => void;
  * ASCII) is left out and reported to `skipped`: the call goes on without it,
  * as grpc-gateway does, instead of failing in the gRPC client.
  */
-export function requestMetadata(headers: HeaderMap, forward: ReadonlySet<string>, skipped?: SkippedHeader): Metadata {
-  const metadata = new Metadata();
+export function requestMetadata(headers: HeaderMap, forward: ReadonlySet<string>, skipped?: SkippedHeader): CallMetadata {
+  const metadata = new CallMetadata();
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
@@ -40,13 +61,16 @@ export function requestMetadata(headers: HeaderMap, forward: ReadonlySet<string>
       continue;
     }
     const binary = key.endsWith("-bin");
-    for (const item of Array.isArray(value) ? value : [value]) {
-      if (binary) metadata.add(key, Buffer.from(item, "base64"));
-      else if (legalTextValue.test(item)) metadata.add(key, item);
-      else skipped?.(name, "its value is not printable ASCII, which gRPC metadata text values must be");
-    }
+    if (typeof value === "string") addValue(metadata, name, key, binary, value, skipped);
+    else for (const item of value) addValue(metadata, name, key, binary, item, skipped);
   }
   return metadata;
+}
+
+function addValue(metadata: CallMetadata, name: string, key: string, binary: boolean, item: string, skipped: SkippedHeader | undefined): void {
+  if (binary) metadata.add(key, Buffer.from(item, "base64"));
+  else if (legalTextValue.test(item)) metadata.add(key, item);
+  else skipped?.(name, "its value is not printable ASCII, which gRPC metadata text values must be");
 }
 
 /**

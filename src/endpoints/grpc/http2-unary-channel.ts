@@ -1,5 +1,6 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { Metadata } from "@grpc/grpc-js";
+import type { CallMetadata } from "./grpc-metadata.js";
 import type { Cancellation } from "../../core/cancellation.js";
 import { StatusCode } from "../../core/status-code.js";
 import { codeFromHttpStatus } from "../../core/http-status.js";
@@ -98,7 +99,7 @@ export class Http2UnaryChannel {
     this.#retryAfter = Date.now() + Math.min(100 * 2 ** (this.#failures - 1), 5000);
   }
 
-  call(path: string, request: Buffer, metadata: Metadata, deadline: Date, cancellation: Cancellation, toError: StatusToError): Promise<UnaryResult> {
+  call(path: string, request: Buffer, metadata: CallMetadata, deadline: Date, cancellation: Cancellation, toError: StatusToError): Promise<UnaryResult> {
     return new Promise((resolve, reject) => {
       const session = this.#closed ? undefined : this.#sessionForCall();
       if (session === undefined) {
@@ -111,7 +112,7 @@ export class Http2UnaryChannel {
         return;
       }
       const headers = {
-        ...metadata.toHttp2Headers(),
+        ...metadata.toMetadata().toHttp2Headers(),
         [constants.HTTP2_HEADER_METHOD]: "POST",
         [constants.HTTP2_HEADER_PATH]: path,
         [constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc",

@@ -68,6 +68,8 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
   const bodyType = bodyShape?.field === undefined ? bodyShape?.type : bodyShape.field.messageType;
   const requestIsHttpBody = bodyType !== undefined && fullNameOf(bodyType) === httpBodyType;
   const answer = answerShape(route);
+  // The response type's reader is compiled now, not on the first call.
+  protoJson.reader(route.responseType);
   const fieldMask = route.fieldMask;
   const maskKeys = fieldMask === undefined ? [] : [fieldMask.maskField.protoName, fieldMask.maskField.jsonName];
   const { logger } = route;
@@ -113,7 +115,8 @@ export function createTranscodingHandler(route: TranscodingRoute): Handler {
     }
     const json = buildRequestJson(mapping, request, body);
     const encoded = protoJson.encode(mapping.requestType, json);
-    if (fieldMask === undefined || body === undefined || maskKeys.some((key) => isSet(json[key]))) return Buffer.from(encoded);
+    // A view, not a copy: the bytes are only read from here on.
+    if (fieldMask === undefined || body === undefined || maskKeys.some((key) => isSet(json[key]))) return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     // PATCH without a mask: the body's keys say what to update.
     return Buffer.concat([encoded, encodeFieldMask(mapping.requestType, fieldMask.maskField, fieldMaskPaths(fieldMask.bodyType, body))]);
   };

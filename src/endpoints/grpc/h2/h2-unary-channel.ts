@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import type { Metadata } from "@grpc/grpc-js";
+import type { CallMetadata } from "../grpc-metadata.js";
 import type { Cancellation } from "../../../core/cancellation.js";
 import { StatusCode } from "../../../core/status-code.js";
 import type { ClientTls } from "../../../tls/client-tls.js";
@@ -55,7 +55,7 @@ export class H2UnaryChannel implements ConnectionOwner {
     };
   }
 
-  call(path: string, request: Buffer, metadata: Metadata, deadline: Date, cancellation: Cancellation, toError: StatusToError): Promise<UnaryResult> {
+  call(path: string, request: Buffer, metadata: CallMetadata, deadline: Date, cancellation: Cancellation, toError: StatusToError): Promise<UnaryResult> {
     if (cancellation.cancelled) return Promise.reject(cancellation.reason);
     const remaining = deadline.getTime() - Date.now();
     if (remaining <= 0) return Promise.reject(toError({ code: StatusCode.DEADLINE_EXCEEDED, details: "Deadline exceeded before the call was sent" }));
@@ -67,7 +67,7 @@ export class H2UnaryChannel implements ConnectionOwner {
   }
 
   /** A server-streaming call (one request message); settles at the first reply message or the end, like `callServerStream`. */
-  serverStream(path: string, request: Buffer, metadata: Metadata, deadline: Date, cancellation: Cancellation, toError: StatusToError): Promise<StreamResult> {
+  serverStream(path: string, request: Buffer, metadata: CallMetadata, deadline: Date, cancellation: Cancellation, toError: StatusToError): Promise<StreamResult> {
     if (cancellation.cancelled) return Promise.reject(cancellation.reason);
     const remaining = deadline.getTime() - Date.now();
     if (remaining <= 0) return Promise.reject(toError({ code: StatusCode.DEADLINE_EXCEEDED, details: "Deadline exceeded before the call was sent" }));

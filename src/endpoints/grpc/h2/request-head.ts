@@ -1,5 +1,4 @@
-import type { OutgoingHttpHeaders } from "node:http2";
-import type { Metadata } from "@grpc/grpc-js";
+import type { CallMetadata } from "../grpc-metadata.js";
 import { literalSize, writeLiteral } from "./hpack-encoder.js";
 
 /** `grpc-timeout` for a deadline: whole milliseconds, at most 8 digits. */
@@ -18,31 +17,27 @@ export class RequestHead {
   readonly size: number;
   readonly #fixed: Buffer;
   readonly #timeout: string;
-  readonly #metadata: OutgoingHttpHeaders;
+  /** Text values as they are, `-bin` values in base64 (as grpc-js writes them). */
+  readonly #fields: Array<readonly [name: string, value: string]>;
 
-  constructor(fixed: Buffer, metadata: Metadata, remaining: number) {
+  constructor(fixed: Buffer, metadata: CallMetadata, remaining: number) {
     this.#fixed = fixed;
     this.#timeout = timeoutHeader(remaining);
-    const headers = metadata.toHttp2Headers();
-    this.#metadata = headers;
     let size = fixed.byteLength + literalSize("grpc-timeout", this.#timeout);
-    for (const name in headers) {
-      const value = headers[name];
-      if (Array.isArray(value)) for (const item of value) size += literalSize(name, item);
-      else if (value !== undefined) size += literalSize(name, String(value));
+    const fields: Array<readonly [string, string]> = [];
+    for (const [name, value] of metadata.pairs) {
+      const text = typeof value === "string" ? value : value.toString("base64");
+      fields.push([name, text]);
+      size += literalSize(name, text);
     }
+    this.#fields = fields;
     this.size = size;
   }
 
   write(target: Buffer, offset: number): number {
     offset += this.#fixed.copy(target, offset);
     offset = writeLiteral(target, offset, "grpc-timeout", this.#timeout);
-    const headers = this.#metadata;
-    for (const name in headers) {
-      const value = headers[name];
-      if (Array.isArray(value)) for (const item of value) offset = writeLiteral(target, offset, name, item);
-      else if (value !== undefined) offset = writeLiteral(target, offset, name, String(value));
-    }
+    for (const [name, value] of this.#fields) offset = writeLiteral(target, offset, name, value);
     return offset;
   }
 }

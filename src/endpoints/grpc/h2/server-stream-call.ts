@@ -1,4 +1,4 @@
-import type { Metadata } from "@grpc/grpc-js";
+import type { CallMetadata } from "../grpc-metadata.js";
 import type { Cancellation } from "../../../core/cancellation.js";
 import { codeFromHttpStatus } from "../../../core/http-status.js";
 import { StatusCode } from "../../../core/status-code.js";
@@ -47,7 +47,7 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
     authority: string,
     limit: number,
     message: Buffer,
-    metadata: Metadata,
+    metadata: CallMetadata,
     remaining: number,
     cancellation: Cancellation,
     toError: StatusToError,

@@ -1,4 +1,4 @@
-import type { Metadata } from "@grpc/grpc-js";
+import type { CallMetadata } from "../grpc-metadata.js";
 import type { Cancellation } from "../../../core/cancellation.js";
 import { codeFromHttpStatus } from "../../../core/http-status.js";
 import { StatusCode } from "../../../core/status-code.js";
@@ -39,7 +39,7 @@ export class UnaryCall extends H2Stream {
     authority: string,
     limit: number,
     message: Buffer,
-    metadata: Metadata,
+    metadata: CallMetadata,
     remaining: number,
     cancellation: Cancellation,
     toError: StatusToError,
