@@ -132,12 +132,11 @@ test("consistent-hash by header: each key sticks to a target; a target going awa
       // c dies; the health check takes it out and its keys move, the others' stay.
       await c!.stop();
       // Wait on keys c owned: other keys answer 200 before the health check has taken c out.
-      const keysOfC = [...first].filter(([, owner]) => owner === "c").map(([user]) => user).slice(0, 10);
-      await waitFor(
-        async () => (await Promise.all(keysOfC.map((user) => call(gateway, { "x-user-id": user })))).every((result) => result.status === 200),
-        "c to leave rotation",
-        10_000,
-      );
+      const keysOfC = [...first]
+        .filter(([, owner]) => owner === "c")
+        .map(([user]) => user)
+        .slice(0, 10);
+      await waitFor(async () => (await Promise.all(keysOfC.map((user) => call(gateway, { "x-user-id": user })))).every((result) => result.status === 200), "c to leave rotation", 10_000);
       const after = await placement(gateway, 300);
       for (const [user, owner] of first) {
         if (owner === "c") assert.ok(after.get(user) === "a" || after.get(user) === "b", `${user} moved to ${after.get(user)}`);
