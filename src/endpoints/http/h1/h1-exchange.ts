@@ -129,7 +129,9 @@ export class H1Exchange implements ResponseHandler, PushSource {
     const buffered = this.#buffered;
     this.#buffered = undefined;
     if (buffered !== undefined) for (const chunk of buffered) sink.write(chunk);
-    if (this.#failure !== undefined) sink.fail(this.#failure);
+    const failure = this.#failure;
+    // A failure that came before the caller read: the head and the bytes before it go out first, then the cut.
+    if (failure !== undefined) setImmediate(() => sink.fail(failure));
     else if (this.#trailers !== undefined) sink.end(this.#trailers);
     else this.holder?.resume();
   }
