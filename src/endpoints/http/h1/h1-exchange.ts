@@ -47,15 +47,7 @@ export class H1Exchange implements ResponseHandler, PushSource {
   #trailers: HeaderMap | undefined;
   #failure: Error | undefined;
 
-  constructor(
-    method: string,
-    path: string,
-    headers: HeaderMap,
-    body: Uint8Array | Readable | null,
-    deadlineMs: number,
-    onDeadline: () => Error,
-    cancellation: Cancellation,
-  ) {
+  constructor(method: string, path: string, headers: HeaderMap, body: Uint8Array | Readable | null, deadlineMs: number, onDeadline: () => Error, cancellation: Cancellation) {
     this.method = method;
     this.path = path;
     this.headers = headers;

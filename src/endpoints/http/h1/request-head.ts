@@ -8,7 +8,7 @@ const unsafeValue = /[\r\n\0]/;
 const announcesEmptyBody = new Set(["POST", "PUT", "PATCH"]);
 
 /** How the body after the head is framed. */
-export const enum BodyFraming {
+export enum BodyFraming {
   NONE,
   LENGTH,
   CHUNKED,

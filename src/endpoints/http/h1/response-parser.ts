@@ -10,7 +10,7 @@ export interface ResponseHandler {
   onComplete(trailers: HeaderMap): void;
 }
 
-const enum State {
+enum State {
   HEAD,
   LENGTH,
   CHUNK_SIZE,
@@ -27,6 +27,8 @@ const CRLF = 0x0a0d;
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
 const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
 const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters other than HTAB (RFC 9110 §5.5). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const badValueChar = /[\x00-\x08\x0a-\x1f\x7f]/;
 const hexSize = /^[0-9A-Fa-f]{1,15}(?:[ \t]*;[^\r\n]*)?$/;
 const noHeaders: HeaderMap = Object.freeze({});
