@@ -205,6 +205,33 @@ test("slow headers: the exchange fails with the deadline's error, and the connec
   }
 });
 
+test("a caller that leaves mid-body: the exchange fails with its reason and the upstream connection is closed", async () => {
+  let closed: Promise<unknown> | undefined;
+  const upstream = await httpUpstream((req, res) => {
+    closed = once(req.socket, "close");
+    res.writeHead(200, { "content-length": "100" });
+    res.write("partial");
+  });
+  const pool = new H1Pool(upstream.origin, poolOptions);
+  try {
+    const cancellation = new Cancellation();
+    const exchange = new H1Exchange("GET", "/x", {}, null, 10_000, () => new Error("deadline"), cancellation);
+    pool.dispatch(exchange);
+    const response = await exchange.response;
+    const reading = readAll(response).then(
+      () => "complete",
+      (error: Error) => error.message,
+    );
+    cancellation.cancel(new Error("the caller left"));
+    assert.is(await reading, "the caller left");
+    const bound = new Promise((_, reject) => setTimeout(() => reject(new Error("the upstream connection stayed open")), 5_000).unref());
+    await Promise.race([closed, bound]);
+  } finally {
+    pool.close();
+    await upstream.close();
+  }
+});
+
 test("1xx heads are skipped; the final head is the response", async () => {
   const upstream = await rawUpstream((socket) => {
     socket.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n");

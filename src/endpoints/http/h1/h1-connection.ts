@@ -86,10 +86,13 @@ export class H1Connection implements ExchangeHolder {
 
   pause(): void {
     this.#socket.pause();
+    // Silence while the caller cannot take more is the caller's, not the upstream's.
+    if (this.#bodyTimer) this.#socket.setTimeout(0);
   }
 
   resume(): void {
     this.#socket.resume();
+    if (this.#bodyTimer) this.#socket.setTimeout(this.#target.bodyTimeout);
   }
 
   abandon(exchange: H1Exchange): void {
