@@ -79,17 +79,20 @@ if (sections.has("http")) {
     startProcess("rosetta", script("rosetta"), [origin]),
     startProcess("undici-probe", script("undici-probe"), [origin]),
     startProcess("fastify-http-proxy", script("fastify-proxy"), [origin]),
+    startProcess("rosetta-undici", script("rosetta"), [origin, "undici"]),
   ]);
+  const probeName = "undici Pool.stream probe";
   const targets: Target[] = [
     { name: "direct (node:http upstream)", url: `${origin}/v2/orders/1`, process: upstream },
     { name: "Rosetta", url: `http://127.0.0.1:${peers[0].port}/api/orders/1`, process: peers[0] },
-    { name: "undici Pool.stream probe", url: `http://127.0.0.1:${peers[1].port}/api/orders/1`, process: peers[1] },
+    { name: "Rosetta (transport: undici)", url: `http://127.0.0.1:${peers[3].port}/api/orders/1`, process: peers[3] },
+    { name: probeName, url: `http://127.0.0.1:${peers[1].port}/api/orders/1`, process: peers[1] },
     { name: "@fastify/http-proxy", url: `http://127.0.0.1:${peers[2].port}/api/orders/1`, process: peers[2] },
   ];
 
   for (const target of targets) await runLoad(target.url, 2, connections); // warm-up: JIT and connection pools
 
-  type Run = LoadResult & { cpuMicrosPerRequest: number; ratio: number; cpuVersusProbe: number };
+  type Run = LoadResult & { cpuMicrosPerRequest: number; ratio: number; cpuVersusProbe: number; cpuVersusUpstream: number };
   const results = new Map<string, Run[]>();
   for (let round = 0; round < rounds; round++) {
     let directRate = Number.NaN;
@@ -99,15 +102,20 @@ if (sections.has("http")) {
       const load = await runLoad(target.url, seconds, connections);
       const cpu = cpuMicros(target.process.pid) - before;
       if (target === targets[0]) directRate = load.requestsPerSecond;
-      const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate, cpuVersusProbe: Number.NaN };
+      const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate, cpuVersusProbe: Number.NaN, cpuVersusUpstream: Number.NaN };
       entries.push(entry);
       (results.get(target.name) ?? results.set(target.name, []).get(target.name)!).push(entry);
       process.stderr.write(
         `round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${entry.cpuMicrosPerRequest.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`,
       );
     }
-    const probeCpu = entries[2]!.cpuMicrosPerRequest;
-    for (const entry of entries.slice(1)) entry.cpuVersusProbe = entry.cpuMicrosPerRequest / probeCpu;
+    const probeCpu = entries[targets.findIndex((target) => target.name === probeName)]!.cpuMicrosPerRequest;
+    // The upstream's own CPU per request, serving the direct load: the yardstick of issue 16's goal 2.
+    const upstreamCpu = entries[0]!.cpuMicrosPerRequest;
+    for (const entry of entries.slice(1)) {
+      entry.cpuVersusProbe = entry.cpuMicrosPerRequest / probeCpu;
+      entry.cpuVersusUpstream = entry.cpuMicrosPerRequest / upstreamCpu;
+    }
   }
   // The optional cross-check: the same targets under wrk, one pass, after the rounds.
   const wrkRates = new Map<string, number>();
@@ -120,11 +128,11 @@ if (sections.has("http")) {
     process.stdout.write(`\nCross-check with wrk\n\n${check.join("\n")}\n`);
   }
 
-  const lines = ["| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe |", "|---|---:|---:|---:|---:|---:|---:|"];
+  const lines = ["| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe | CPU × upstream's |", "|---|---:|---:|---:|---:|---:|---:|---:|"];
   for (const target of targets) {
     const runs = results.get(target.name)!;
     lines.push(
-      `| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} |`,
+      `| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusUpstream)), 2)} |`,
     );
   }
   process.stdout.write(`\nHTTP→HTTP, ~200-byte JSON, 1 load thread × ${connections} connections, median of ${rounds} rounds × ${seconds}s\n\n${lines.join("\n")}\n`);

@@ -9,13 +9,16 @@ import { builtinPlugins } from "../../src/gateway/plugins.js";
  * the work a real deployment does, not an empty pass-through.
  */
 const upstream = process.argv[2]!;
-// "admin" as the second argument turns the admin listener and its metrics on (the observability benchmark).
-const admin = process.argv[3] === "admin" ? { admin: { port: 0 } } : {};
+// "admin" after the upstream turns the admin listener and its metrics on (the observability benchmark);
+// "undici" sends upstream requests through undici's Pool instead of Rosetta's own HTTP/1.1 client.
+const flags = process.argv.slice(3);
+const admin = flags.includes("admin") ? { admin: { port: 0 } } : {};
+const transport = flags.includes("undici") ? "undici" : "rosetta";
 const plugins = builtinPlugins();
 const config = validateGatewayConfig(
   {
     listeners: [{ name: "web", protocol: "http", host: "127.0.0.1", port: 0, keepAliveTimeout: "60s" }],
-    services: { orders: { protocol: "http", targets: [upstream] } },
+    services: { orders: { protocol: "http", targets: [upstream], transport } },
     filters: ["request-id", { "request-headers": { set: { "x-gateway": "rosetta" }, remove: ["x-debug"] } }, { "response-headers": { set: { "x-served-by": "rosetta" } } }],
     routes: [
       { id: "list", match: { path: "/api/orders", methods: ["GET"] }, upstream: { service: "orders", path: "/v2/orders" } },

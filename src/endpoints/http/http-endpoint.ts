@@ -1,5 +1,4 @@
 import { Readable } from "node:stream";
-import { Pool } from "undici";
 import { loadClientTls } from "../../tls/client-tls.js";
 import type { Body } from "../../core/body.js";
 import { bytesBody } from "../../core/body.js";
@@ -24,7 +23,7 @@ import { TargetBalancer, type TargetState, type TargetStatus } from "../target-b
 import { HealthChecker } from "../health-checker.js";
 import { HttpHealthProbes } from "./http-health-probe.js";
 import { httpServiceSchema, httpUpstreamSchema, type HttpServiceOptions, type HttpUpstreamOptions } from "./http-options.js";
-import { UpstreamCall } from "./upstream-call.js";
+import { upstreamTransport, type UpstreamTransport } from "./upstream-transport.js";
 import { isConnectFailure, isReset, upstreamError } from "./upstream-error.js";
 import { REFUSED, type CallOutcome } from "../circuit-breaker.js";
 import { ServiceCircuits, type CircuitSnapshot, type PickedTarget } from "../service-circuits.js";
@@ -37,7 +36,7 @@ import { translationEnd, translationStart } from "../../observability/request-ob
 interface Target {
   readonly origin: string;
   readonly host: string;
-  readonly pool: Pool;
+  readonly transport: UpstreamTransport;
 }
 
 /** Upstream statuses that count against a target's health (they speak for the target, not the request). */
@@ -92,15 +91,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
       ({ target: origin }): Target => ({
         origin,
         host: new URL(origin).host,
-        pool: new Pool(origin, {
-          connections: options.connections,
-          keepAliveTimeout: options.keepAliveTimeout,
-          connectTimeout: options.connectTimeout,
-          // The per-attempt deadline is ours (it also covers connecting and queueing).
-          headersTimeout: 0,
-          bodyTimeout: options.bodyTimeout,
-          ...(tls === undefined ? {} : { connect: tls.connectOptions }),
-        }),
+        transport: upstreamTransport(origin, options, tls?.connectOptions),
       }),
     );
     this.#balancer = new TargetBalancer(
@@ -231,7 +222,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
 
   #send(request: RequestEnvelope, method: string, path: string, timeout: number, retry: RetryPolicy | undefined): Promise<ResponseEnvelope> {
     const headers = request.headers;
-    // undici writes the target's Host when none is given (and skips undefined values).
+    // Both transports write the target's Host when none is given (and skip undefined values).
     if (!this.#options.preserveHost) headers.host = undefined;
     const body = this.#upstreamBody(request.body, headers);
     const attempt: UpstreamAttempt = { request, method, path, headers, body, budget: callBudget(timeout, request.deadline) };
@@ -293,12 +284,11 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
     }
     const state = picked.state;
     attempt.last = state;
-    const { origin, pool } = state.target;
+    const { origin, transport } = state.target;
     const onDeadline = () => new GatewayError(StatusCode.DEADLINE_EXCEEDED, `upstream "${this.#name}" (${origin}) did not answer within ${budget}ms`);
-    const call = new UpstreamCall(method === "HEAD", budget, onDeadline, request.cancellation);
-    pool.dispatch({ origin, method, path, headers, body: body as never }, call);
+    const response = transport.send(method, path, headers, body, budget, onDeadline, request.cancellation);
     this.#balancer.started(state);
-    return call.response.then(
+    return response.then(
       (response) => {
         this.#balancer.finished(state);
         const unhealthy = unhealthyStatuses.has(response.status);
@@ -362,7 +352,7 @@ class HttpEndpoint implements Endpoint<HttpUpstreamOptions> {
   async close(): Promise<void> {
     this.#health?.checker.stop();
     await this.#health?.probes.close();
-    await Promise.all(this.#targets.map((target) => target.pool.close().catch(() => {})));
+    await Promise.all(this.#targets.map((target) => target.transport.close()));
   }
 }
 

@@ -43,6 +43,7 @@ export const httpServiceSchema = refine(
       timeout: withDefault(duration({ min: 1 }), 15_000, "time from sending the request to the response headers, per attempt; → 504"),
       bodyTimeout: withDefault(duration(), 300_000, "longest silence while the response body streams; 0s disables"),
       connectTimeout: withDefault(duration({ min: 1 }), 5_000, "time to open a connection; → 503 and the next target"),
+      transport: withDefault(oneOf(["rosetta", "undici"]), "rosetta", "the HTTP/1.1 client: Rosetta's own (leaner per request) or undici's Pool"),
       connections: withDefault(integer({ min: 1, max: 100_000 }), 256, "pooled keep-alive connections per target"),
       keepAliveTimeout: withDefault(duration({ min: 1 }), 4_000, "how long an idle pooled connection is kept (keep it below the upstream's own)"),
       retries: withDefault(integer({ min: 0, max: 10 }), 1, "retries on another target when a connection could not be opened (the request was never sent)"),
