@@ -313,4 +313,23 @@ test("malformed replies are errors naming the rule, never a response", async () 
   }
 });
 
+test("a head whose lines end in bare LF is refused at once, not left waiting for the deadline", async () => {
+  // The upstream keeps the connection open: only the parser can end the exchange.
+  const upstream = await rawUpstream((socket) => socket.write("HTTP/1.1 200 OK\nContent-Length: 2\n\nok"));
+  const pool = new H1Pool(upstream.origin, poolOptions);
+  try {
+    const started = performance.now();
+    const error = await send(pool, "GET", "/").then(
+      () => undefined,
+      (failure: Error & { code?: string }) => failure,
+    );
+    assert.is(error?.code, "H1_MALFORMED");
+    assert.match(String(error?.message), /LF without CR/);
+    assert.ok(performance.now() - started < 5_000, "answered before the deadline");
+  } finally {
+    pool.close();
+    await upstream.close();
+  }
+});
+
 test.run();

@@ -25,6 +25,7 @@ enum State {
 const MAX_HEAD_BYTES = 16 * 1024;
 const CRLF = 0x0a0d;
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
+const BARE_LF_END = Buffer.from("\n\n", "latin1");
 const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
 const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters other than HTAB (RFC 9110 §5.5). */
@@ -88,6 +89,8 @@ export class ResponseParser {
           const end = data.indexOf(HEAD_END, offset);
           if (end < 0) {
             if (data.byteLength - offset > MAX_HEAD_BYTES) return new H1Error(H1Code.MALFORMED, "its headers are too large");
+            // A head ended by bare LFs would never be seen to end: refuse it now rather than wait for the deadline.
+            if (data.indexOf(BARE_LF_END, offset) >= 0) return protocolError("the head's lines end in LF without CR");
             this.#pending = data.subarray(offset);
             return 0;
           }
