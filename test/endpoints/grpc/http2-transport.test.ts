@@ -20,7 +20,7 @@ async function startShelfServer(port: number, theme: string): Promise<{ port: nu
 
 const shutdown = (server: Server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
 
-for (const transport of ["http2", "grpc-js"] as const) {
+for (const transport of ["http2", "node-http2", "grpc-js"] as const) {
   test(`${transport} transport: the upstream restarts (GOAWAY, then a new server on the same port) and calls go on`, async () => {
     const first = await startShelfServer(0, "before");
     const gateway = await startGateway({

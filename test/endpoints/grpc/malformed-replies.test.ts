@@ -9,7 +9,7 @@ import { serviceDefinition } from "../../../src/demo/grpc-service-definition.js"
 import { ProtoRegistry } from "../../../src/protos/proto-registry.js";
 import { startGateway, type TestGateway } from "../../helpers/gateway.js";
 
-const transports = ["http2", "grpc-js"] as const;
+const transports = ["http2", "node-http2", "grpc-js"] as const;
 
 /** A real grpc-js Bookstore on 127.0.0.1:0 with the given handlers. */
 async function bookstore(implementation: UntypedServiceImplementation): Promise<{ target: string; close(): Promise<void> }> {
