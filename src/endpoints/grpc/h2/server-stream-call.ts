@@ -1,12 +1,12 @@
 import type { CallMetadata } from "../grpc-metadata.js";
 import type { Cancellation } from "../../../core/cancellation.js";
-import { codeFromHttpStatus } from "../../../core/http-status.js";
 import { StatusCode } from "../../../core/status-code.js";
 import type { StatusToError, StreamResult } from "../grpc-calls.js";
 import { ErrorCode, errorName } from "./frames.js";
 import type { H2Connection } from "./h2-connection.js";
 import { H2Stream } from "./h2-stream.js";
 import { RequestHead } from "./request-head.js";
+import { decodeGrpcMessage, headFailure, malformed, trailerCode } from "./reply-status.js";
 import { field, responseMetadata } from "./response-metadata.js";
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
@@ -86,14 +86,9 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
       this.#trailers(fields);
       return;
     }
-    const status = Number(field(fields, ":status"));
-    if (status !== 200) {
-      this.#fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, status === 502 || status === 503 || status === 504);
-      return;
-    }
-    const contentType = field(fields, "content-type");
-    if (contentType === undefined || !contentType.startsWith("application/grpc")) {
-      this.#malformed(`its content-type is ${String(contentType)}, not application/grpc`);
+    const failure = headFailure(fields);
+    if (failure !== undefined) {
+      this.#end(this.#toError(failure));
       return;
     }
     if (endStream) this.#malformed("the call ended without a grpc-status");
@@ -145,14 +140,9 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
   }
 
   #trailers(fields: string[]): void {
-    const status = field(fields, "grpc-status");
-    if (status === undefined) {
-      this.#malformed("the trailers carry no grpc-status");
-      return;
-    }
-    const code = Number(status);
-    if (!/^\d{1,2}$/.test(status) || code > 16) {
-      this.#malformed(`grpc-status ${JSON.stringify(status)} is not a status code`);
+    const code = trailerCode(fields);
+    if (typeof code !== "number") {
+      this.#end(this.#toError(code));
       return;
     }
     if (code !== StatusCode.OK) {
@@ -160,7 +150,7 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
       const reply = this.#reply;
       const headers = reply === undefined || field(reply, "grpc-status") !== undefined ? undefined : responseMetadata(reply);
       if (this.#over) return;
-      this.#end(this.#toError({ code, details: decodeMessage(field(fields, "grpc-message")), transport: false, metadata: responseMetadata(fields), headers }));
+      this.#end(this.#toError({ code, details: decodeGrpcMessage(field(fields, "grpc-message")), transport: false, metadata: responseMetadata(fields), headers }));
       return;
     }
     if (this.#partial !== undefined) {
@@ -196,7 +186,7 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
 
   #malformed(problem: string): void {
     if (this.#over) return;
-    this.#end(this.#toError({ code: StatusCode.INTERNAL, details: problem, malformed: true }));
+    this.#end(this.#toError(malformed(problem)));
   }
 
   /** The stream is over: cleanly (`failure` undefined) or with an error the reader gets after the messages already in. */
@@ -251,15 +241,5 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
     return this;
-  }
-}
-
-/** grpc-message is percent-encoded. */
-function decodeMessage(value: string | undefined): string {
-  if (value === undefined) return "";
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
   }
 }

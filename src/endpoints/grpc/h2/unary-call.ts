@@ -1,12 +1,12 @@
 import type { CallMetadata } from "../grpc-metadata.js";
 import type { Cancellation } from "../../../core/cancellation.js";
-import { codeFromHttpStatus } from "../../../core/http-status.js";
 import { StatusCode } from "../../../core/status-code.js";
 import type { StatusToError, UnaryResult } from "../grpc-calls.js";
 import { ErrorCode, errorName } from "./frames.js";
 import { H2Stream } from "./h2-stream.js";
 import type { H2Connection } from "./h2-connection.js";
 import { RequestHead } from "./request-head.js";
+import { decodeGrpcMessage, headFailure, malformed, trailerCode } from "./reply-status.js";
 import { field, responseMetadata } from "./response-metadata.js";
 
 /**
@@ -78,14 +78,9 @@ export class UnaryCall extends H2Stream {
       this.#settle(fields, true);
       return;
     }
-    const status = Number(field(fields, ":status"));
-    if (status !== 200) {
-      this.#fail(codeFromHttpStatus(status), `upstream answered HTTP ${status}`, status === 502 || status === 503 || status === 504);
-      return;
-    }
-    const contentType = field(fields, "content-type");
-    if (contentType === undefined || !contentType.startsWith("application/grpc")) {
-      this.#malformed(`its content-type is ${String(contentType)}, not application/grpc`);
+    const failure = headFailure(fields);
+    if (failure !== undefined) {
+      this.#finish(undefined, this.#toError(failure));
       return;
     }
     if (endStream) this.#malformed("the call ended without a grpc-status");
@@ -141,14 +136,9 @@ export class UnaryCall extends H2Stream {
 
   /** grpc-status arrives in the trailers, or (trailers-only) in the head. */
   #settle(fields: string[], trailersOnly: boolean): void {
-    const status = field(fields, "grpc-status");
-    if (status === undefined) {
-      this.#malformed(trailersOnly ? "the reply head has no grpc-status" : "the trailers carry no grpc-status");
-      return;
-    }
-    const code = Number(status);
-    if (!/^\d{1,2}$/.test(status) || code > 16) {
-      this.#malformed(`grpc-status ${JSON.stringify(status)} is not a status code`);
+    const code = trailerCode(fields);
+    if (typeof code !== "number") {
+      this.#finish(undefined, this.#toError(code));
       return;
     }
     if (code !== StatusCode.OK) {
@@ -156,7 +146,7 @@ export class UnaryCall extends H2Stream {
       const head = this.#reply;
       const headers = trailersOnly || head === undefined ? undefined : responseMetadata(head);
       if (this.#settled) return;
-      this.#finish(undefined, this.#toError({ code, details: decodeMessage(field(fields, "grpc-message")), transport: false, metadata: responseMetadata(fields), headers }));
+      this.#finish(undefined, this.#toError({ code, details: decodeGrpcMessage(field(fields, "grpc-message")), transport: false, metadata: responseMetadata(fields), headers }));
       return;
     }
     const parts = this.#bodyParts;
@@ -177,7 +167,7 @@ export class UnaryCall extends H2Stream {
   /** The reply broke the gRPC protocol: 502 naming the problem, not a status the upstream chose. */
   #malformed(problem: string): void {
     if (this.#settled) return;
-    this.#finish(undefined, this.#toError({ code: StatusCode.INTERNAL, details: problem, malformed: true }));
+    this.#finish(undefined, this.#toError(malformed(problem)));
   }
 
   /** Settles once; a call that ends before its stream does resets the stream (CANCEL). */
@@ -203,14 +193,4 @@ function parseSingleMessage(body: Buffer | undefined): Buffer | string {
   if (body.byteLength !== 5 + length)
     return body.byteLength < 5 + length ? `a frame whose length prefix (${length} bytes) runs past the end of the reply` : "more than one response message in a unary call";
   return body.subarray(5);
-}
-
-/** grpc-message is percent-encoded. */
-function decodeMessage(value: string | undefined): string {
-  if (value === undefined) return "";
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
