@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { median, runLoad, startProcess, wrkRequestScript, type BenchProcess, type LoadResult } from "./harness.js";
+import { median, runLoad, startProcess, fixedRequest, type BenchProcess, type LoadResult } from "./harness.js";
 import { book } from "./xml-vs-json.js";
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
@@ -26,8 +26,8 @@ export async function benchEventLoop(script: (name: string) => string, seconds: 
   const xml = book(35_000, 0).xml;
   const json = book(62_000, 44_000).json;
   const headers = { accept: "application/json" };
-  const xmlScript = wrkRequestScript(directory, "big-xml", "PATCH", xml, { ...headers, "content-type": "application/xml" });
-  const jsonScript = wrkRequestScript(directory, "big-json", "PATCH", json, { ...headers, "content-type": "application/json" });
+  const xmlRequest = fixedRequest(directory, "big-xml", "PATCH", xml, { ...headers, "content-type": "application/xml" });
+  const jsonRequest = fixedRequest(directory, "big-json", "PATCH", json, { ...headers, "content-type": "application/json" });
   const upstream = await startProcess("grpc-echo-upstream", script("grpc-echo-upstream"), ["small"]);
   const httpUpstream = await startProcess("upstream", script("upstream"));
   const configs = [
@@ -45,9 +45,9 @@ export async function benchEventLoop(script: (name: string) => string, seconds: 
         const base = `http://127.0.0.1:${rosetta.port}`;
         const bookUrl = `${base}/v1/shelves/1/books/1`;
         // Warm-up: JIT, the workers, the upstream connection.
-        await Promise.all([runLoad(bookUrl, 2, 1, xmlScript, 10), runLoad(bookUrl, 2, 1, jsonScript, 10), runLoad(`${base}/api/orders/1`, 2, 4)]);
+        await Promise.all([runLoad(bookUrl, 2, 1, xmlRequest, 10), runLoad(bookUrl, 2, 1, jsonRequest, 10), runLoad(`${base}/api/orders/1`, 2, 4)]);
         await loopStats(rosetta);
-        const [big, bigJson, small] = await Promise.all([runLoad(bookUrl, seconds, 4, xmlScript, 10), runLoad(bookUrl, seconds, 2, jsonScript, 10), runLoad(`${base}/api/orders/1`, seconds, 4)]);
+        const [big, bigJson, small] = await Promise.all([runLoad(bookUrl, seconds, 4, xmlRequest, 10), runLoad(bookUrl, seconds, 2, jsonRequest, 10), runLoad(`${base}/api/orders/1`, seconds, 4)]);
         const loop = await loopStats(rosetta);
         const errors = big.errors + bigJson.errors + small.errors;
         lines.push(

@@ -67,7 +67,7 @@ export interface LoadRequest {
 }
 
 /** Describes one fixed request (method, body, headers); also writes it as a wrk Lua script in `directory`. */
-export function wrkRequestScript(directory: string, name: string, method: string, body: string, headers: Readonly<Record<string, string>>): LoadRequest {
+export function fixedRequest(directory: string, name: string, method: string, body: string, headers: Readonly<Record<string, string>>): LoadRequest {
   const bodyFile = join(directory, `${name}.body`);
   writeFileSync(bodyFile, body);
   const lines = [`wrk.method = ${JSON.stringify(method)}`, `local file = io.open(${JSON.stringify(bodyFile)}, "rb")`, 'wrk.body = file:read("*a")', "file:close()"];
@@ -141,11 +141,7 @@ export function runWrkCrossCheck(url: string, seconds: number, connections: numb
   });
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+export { median } from "../src/bench/run-bench.js";
 
 /** What a direct client loop process reports about itself. */
 export interface DirectLoop extends LoadResult {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuMicros, median, runLoad, startProcess, wrkRequestScript, type LoadResult } from "./harness.js";
+import { cpuMicros, median, runLoad, startProcess, fixedRequest, type LoadResult } from "./harness.js";
 
 interface Run extends LoadResult {
   readonly cpuMicrosPerRequest: number;
@@ -58,7 +58,7 @@ export async function benchPolicies(script: (name: string) => string, seconds: n
   const upstream = await startProcess("upstream", script("upstream"));
   const rosetta = await startProcess("rosetta-policies", script("rosetta-policies"), [`http://127.0.0.1:${upstream.port}`, redis.url]);
   const directory = mkdtempSync(join(tmpdir(), "rosetta-policies-"));
-  const request = wrkRequestScript(directory, "policies", "GET", "", { origin: "https://app.example.com", "x-api-key": "bench-key-0123456789" });
+  const request = fixedRequest(directory, "policies", "GET", "", { origin: "https://app.example.com", "x-api-key": "bench-key-0123456789" });
   const targets = [
     { name: "no filters", path: "/none/x" },
     { name: "cors + rate-limit (memory)", path: "/memory/x" },

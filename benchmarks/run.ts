@@ -14,11 +14,12 @@ import { benchWorkers } from "./workers.js";
 import { benchPeersGrpc, benchPeersHttp } from "./peers.js";
 
 /**
- * `npm run bench`: HTTP→HTTP through Rosetta against a plain node:http
- * upstream called directly, with @fastify/http-proxy and a bare undici probe
- * as peers, all in one run. The targets are measured in alternating rounds so
- * that the machine's noise hits each alike; figures are medians, ratios are
- * taken within each round.
+ * `npm run bench`: the sections named by --only, in one run. This file holds
+ * the http section (a node:http upstream called directly and through Rosetta
+ * on each HTTP transport, @fastify/http-proxy and a bare undici probe),
+ * observability and grpc; the others live in their own files. Targets are
+ * measured in alternating rounds so that the machine's noise hits each alike;
+ * figures are medians, ratios are taken within each round.
  */
 const { values } = parseArgs({
   options: {
@@ -93,7 +94,7 @@ if (sections.has("http")) {
   for (const target of targets) await runLoad(target.url, 2, connections); // warm-up: JIT and connection pools
 
   type Run = LoadResult & { cpuMicrosPerRequest: number; ratio: number; cpuVersusProbe: number; cpuVersusUpstream: number };
-  const results = new Map<string, Run[]>();
+  const results = new Map<string, Run[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < rounds; round++) {
     let directRate = Number.NaN;
     const entries: Run[] = [];
@@ -104,7 +105,7 @@ if (sections.has("http")) {
       if (target === targets[0]) directRate = load.requestsPerSecond;
       const entry = { ...load, cpuMicrosPerRequest: cpu / load.requests, ratio: load.requestsPerSecond / directRate, cpuVersusProbe: Number.NaN, cpuVersusUpstream: Number.NaN };
       entries.push(entry);
-      (results.get(target.name) ?? results.set(target.name, []).get(target.name)!).push(entry);
+      results.get(target.name)?.push(entry);
       process.stderr.write(
         `round ${round + 1} ${target.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${entry.cpuMicrosPerRequest.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`,
       );
@@ -124,13 +125,13 @@ if (sections.has("http")) {
   if (crossCheck) {
     const check = ["| target | engine req/s (median) | wrk -t1 req/s (one pass) |", "|---|---:|---:|"];
     for (const target of targets)
-      check.push(`| ${target.name} | ${fixed(median(results.get(target.name)!.map((run) => run.requestsPerSecond)))} | ${fixed(wrkRates.get(target.name) ?? Number.NaN)} |`);
+      check.push(`| ${target.name} | ${fixed(median((results.get(target.name) ?? []).map((run) => run.requestsPerSecond)))} | ${fixed(wrkRates.get(target.name) ?? Number.NaN)} |`);
     process.stdout.write(`\nCross-check with wrk\n\n${check.join("\n")}\n`);
   }
 
   const lines = ["| target | requests/s | p50 ms | p99 ms | CPU µs/request (that process) | × direct (req/s) | CPU × probe | CPU × upstream's |", "|---|---:|---:|---:|---:|---:|---:|---:|"];
   for (const target of targets) {
-    const runs = results.get(target.name)!;
+    const runs = results.get(target.name) ?? [];
     lines.push(
       `| ${target.name} | ${fixed(median(runs.map((run) => run.requestsPerSecond)))} | ${fixed(median(runs.map((run) => run.p50Ms)), 2)} | ${fixed(median(runs.map((run) => run.p99Ms)), 2)} | ${fixed(median(runs.map((run) => run.cpuMicrosPerRequest)), 1)} | ${fixed(median(runs.map((run) => run.ratio)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusProbe)), 2)} | ${fixed(median(runs.map((run) => run.cpuVersusUpstream)), 2)} |`,
     );

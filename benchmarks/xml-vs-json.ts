@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuMicros, median, runLoad, startProcess, wrkRequestScript, type BenchProcess } from "./harness.js";
+import { cpuMicros, median, runLoad, startProcess, fixedRequest, type BenchProcess } from "./harness.js";
 
 /** A Book with `tags` tags and `labels` labels: the small and the ~10 KiB message, in both formats. */
 export function book(tags: number, labels: number): { json: string; xml: string } {
@@ -45,21 +45,21 @@ export async function benchXmlVersusJson(script: (name: string) => string, secon
     { size: "small", message: book(2, 1) },
     { size: "~10 KiB", message: book(250, 120) },
   ].flatMap(({ size, message }) => [
-    { name: `JSON ${size}`, size, bytes: message.json.length, script: wrkRequestScript(directory, `json-${size.length}`, "PATCH", message.json, { "content-type": "application/json" }) },
+    { name: `JSON ${size}`, size, bytes: message.json.length, request: fixedRequest(directory, `json-${size.length}`, "PATCH", message.json, { "content-type": "application/json" }) },
     {
       name: `XML ${size}`,
       size,
       bytes: message.xml.length,
-      script: wrkRequestScript(directory, `xml-${size.length}`, "PATCH", message.xml, { "content-type": "application/xml", accept: "application/xml" }),
+      request: fixedRequest(directory, `xml-${size.length}`, "PATCH", message.xml, { "content-type": "application/xml", accept: "application/xml" }),
     },
   ]);
   const runs = new Map<string, { rate: number; p99: number; cpu: number }[]>();
   try {
-    for (const entry of cases) await runLoad(url, 2, connections, entry.script);
+    for (const entry of cases) await runLoad(url, 2, connections, entry.request);
     for (let round = 0; round < rounds; round++) {
       for (const entry of cases) {
         const before = cpuMicros(rosetta.pid);
-        const load = await runLoad(url, seconds, connections, entry.script);
+        const load = await runLoad(url, seconds, connections, entry.request);
         const cpu = (cpuMicros(rosetta.pid) - before) / load.requests;
         (runs.get(entry.name) ?? runs.set(entry.name, []).get(entry.name)!).push({ rate: load.requestsPerSecond, p99: load.p99Ms, cpu });
         process.stderr.write(`round ${round + 1} ${entry.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/req${load.errors > 0 ? `, ${load.errors} errors` : ""}\n`);
@@ -76,7 +76,7 @@ export async function benchXmlVersusJson(script: (name: string) => string, secon
     }
     const loopLines = ["| big XML parses on | 1 MiB XML req/s | event-loop delay p99 ms | max ms |", "|---|---:|---:|---:|"];
     const huge = book(35_000, 0).xml;
-    const hugeScript = wrkRequestScript(directory, "xml-1mib", "PATCH", huge, { "content-type": "application/xml", accept: "application/xml" });
+    const hugeRequest = fixedRequest(directory, "xml-1mib", "PATCH", huge, { "content-type": "application/xml", accept: "application/xml" });
     const mainThread = await startProcess("rosetta-library-main-thread", script("rosetta-library"), [target, "0"]);
     try {
       for (const [label, process_] of [
@@ -84,9 +84,9 @@ export async function benchXmlVersusJson(script: (name: string) => string, secon
         ["the main thread", mainThread],
       ] as [string, BenchProcess][]) {
         const hugeUrl = `http://127.0.0.1:${process_.port}/v1/shelves/1/books/1`;
-        await runLoad(hugeUrl, 2, 4, hugeScript);
+        await runLoad(hugeUrl, 2, 4, hugeRequest);
         await loopStats(process_);
-        const load = await runLoad(hugeUrl, seconds, 4, hugeScript);
+        const load = await runLoad(hugeUrl, seconds, 4, hugeRequest);
         const loop = await loopStats(process_);
         loopLines.push(`| ${label} | ${load.requestsPerSecond.toFixed(1)} | ${loop.p99.toFixed(1)} | ${loop.max.toFixed(1)} |`);
         process.stderr.write(

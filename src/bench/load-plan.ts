@@ -17,14 +17,8 @@ export interface LoadSettings {
 }
 
 /** One worker's share of one round: plain data, sent to a worker thread. */
-export interface WorkerTask {
+export interface WorkerTask extends Omit<LoadSettings, "workers" | "rounds"> {
   readonly spec: BenchTargetSpec;
-  readonly mode: "closed" | "open";
-  readonly connections: number;
-  readonly rate?: number;
-  readonly durationMs?: number;
-  readonly requests?: number;
-  readonly warmupMs: number;
   /** {{seq}} values: this worker takes sequenceStart, sequenceStart + sequenceStride, … */
   readonly sequenceStart: number;
   readonly sequenceStride: number;

@@ -159,10 +159,12 @@ function compareRounds(rounds: readonly RoundResult[], first: string, second: st
   return ratios;
 }
 
+/** The median (NaN of nothing); the benchmarks use it too. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  const upper = sorted[middle] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
 }
 
 /** Splits `total` into `parts` whole shares that differ by at most one. */
