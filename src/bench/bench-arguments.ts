@@ -68,7 +68,7 @@ export interface BenchOptions {
   readonly htmlFile?: string;
 }
 
-export function defaultWorkers(): number {
+function defaultWorkers(): number {
   return Math.max(1, Math.floor(availableParallelism() / 2));
 }
 

@@ -14,7 +14,7 @@ import { ServerStreamCall } from "./server-stream-call.js";
 type Call = UnaryCall | ServerStreamCall;
 
 /** host and port of a gRPC target ("dns:///host:port", "ipv4:1.2.3.4:port", "[::1]:port", "host:port"). */
-export function parseTarget(target: string, secure: boolean): { authority: string; host: string; port: number } {
+function parseTarget(target: string, secure: boolean): { authority: string; host: string; port: number } {
   const authority = target.replace(/^dns:\/{0,3}/, "").replace(/^ipv4:/, "");
   const url = new URL(`http://${authority}`);
   const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;

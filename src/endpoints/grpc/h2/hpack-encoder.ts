@@ -9,7 +9,7 @@ import { StaticIndex } from "./hpack-static-table.js";
  */
 
 /** Bytes of an integer with an N-bit prefix (§5.1). */
-export function integerSize(value: number, prefixBits: number): number {
+function integerSize(value: number, prefixBits: number): number {
   const max = (1 << prefixBits) - 1;
   if (value < max) return 1;
   let size = 2;
@@ -18,7 +18,7 @@ export function integerSize(value: number, prefixBits: number): number {
 }
 
 /** Writes an integer with an N-bit prefix; `first` holds the pattern bits above the prefix. Returns the next offset. */
-export function writeInteger(target: Buffer, offset: number, value: number, prefixBits: number, first: number): number {
+function writeInteger(target: Buffer, offset: number, value: number, prefixBits: number, first: number): number {
   const max = (1 << prefixBits) - 1;
   if (value < max) {
     target[offset] = first | value;
