@@ -49,6 +49,10 @@ export interface XmlLimits {
 
 const unlimited: XmlLimits = { maxDepth: Infinity, maxElements: Infinity, maxAttributes: Infinity, maxAttributeBytes: Infinity };
 
+/** Recently read element names (a small hash by first and last character and length), shared by all parses in the thread. */
+const nameCacheSize = 256;
+const nameCache: (string | undefined)[] = new Array<string | undefined>(nameCacheSize).fill(undefined);
+
 /** Names that could reach an object's prototype once they become keys. */
 const forbiddenNames = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -165,7 +169,19 @@ class XmlTextParser {
         if (stack.length >= limits.maxDepth) this.#refuse(lt, `XML nesting exceeds the limit of ${limits.maxDepth} levels`);
         const frame = this.#startTag(lt);
         if (!this.#selfClosing) {
-          stack.push(frame);
+          // The common leaf, `<name>text</name>` with no attributes: its text is the node, without a frame on the stack.
+          const leafEnd = frame.node === undefined ? this.#leafEnd(frame.name) : -1;
+          if (leafEnd < 0) {
+            stack.push(frame);
+            continue;
+          }
+          const from = this.#index;
+          const segment = text.slice(from, leafEnd);
+          this.#index = leafEnd + frame.name.length + 3;
+          const node = segment.indexOf("&") < 0 ? segment : this.#decode(segment, from);
+          const parent = stack[stack.length - 1];
+          if (parent === undefined) root = { name: frame.name, node };
+          else addChild(parent, frame.name, node);
           continue;
         }
         const node = close(frame);
@@ -184,7 +200,7 @@ class XmlTextParser {
   #startTag(lt: number): Frame {
     const text = this.#text;
     const nameEnd = this.#nameEnd(lt + 1);
-    const name = text.slice(lt + 1, nameEnd);
+    const name = this.#name(lt + 1, nameEnd);
     this.#checkName(name, lt);
     const frame: Frame = { name, text: "", cdata: false, node: undefined };
     const limits = this.#limits;
@@ -232,6 +248,26 @@ class XmlTextParser {
       // As sax: a repeated attribute keeps its first value.
       if (!Object.hasOwn(attributes, attribute)) attributes[attribute] = value;
     }
+  }
+
+  /** Where `</name>` starts when only text (no markup) comes before it from #index, else -1. */
+  #leafEnd(name: string): number {
+    const text = this.#text;
+    const lt = text.indexOf("<", this.#index);
+    if (lt < 0 || text.charCodeAt(lt + 1) !== SLASH || !text.startsWith(name, lt + 2) || text.charCodeAt(lt + 2 + name.length) !== GT) return -1;
+    return lt;
+  }
+
+  /** The name at `start` to `end`, as the same string as the last time it was read: keys the engine already knows are cheaper to set and look up. */
+  #name(start: number, end: number): string {
+    const text = this.#text;
+    const length = end - start;
+    const slot = (text.charCodeAt(start) * 31 + text.charCodeAt(end - 1) * 7 + length) & (nameCacheSize - 1);
+    const cached = nameCache[slot];
+    if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
+    const name = text.slice(start, end);
+    nameCache[slot] = name;
+    return name;
   }
 
   /** The end of the name at `start`; fails when there is none. */

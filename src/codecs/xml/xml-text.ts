@@ -19,9 +19,22 @@ function unrepresentable(text: string): GatewayError {
   return new GatewayError(StatusCode.INVALID_ARGUMENT, `the text ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} holds U+${code}, which XML 1.0 cannot carry`);
 }
 
+/**
+ * No character of `needsWork`: a loop over the code units, cheaper than the
+ * regular expression on the short texts most fields hold.
+ */
+function isPlainText(text: string): boolean {
+  if (text.length > 64) return !needsWork.test(text);
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 ? code !== 9 && code !== 10 : code === 38 || code === 60 || code === 62 || (code >= 0xd800 && (code <= 0xdfff || code >= 0xfffe))) return false;
+  }
+  return true;
+}
+
 /** Element text: `&`, `<`, `>` escaped, CR as a character reference so it survives the reader's line-end normalisation. */
 export function escapeText(text: string): string {
-  if (!needsWork.test(text)) return text;
+  if (isPlainText(text)) return text;
   if (forbidden.test(text)) throw unrepresentable(text);
   return text.replace(/[&<>\r]/g, (char) => (char === "&" ? "&amp;" : char === "<" ? "&lt;" : char === ">" ? "&gt;" : "&#13;"));
 }

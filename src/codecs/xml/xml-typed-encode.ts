@@ -48,22 +48,56 @@ function messageValueBody(type: protobuf.Type, value: unknown, protoJson: ProtoJ
   }
 }
 
+/** A field's element tags under either name, built once per message type rather than per value. */
+interface FieldWriter {
+  readonly field: FieldInfo;
+  readonly jsonTags: Tags;
+  readonly protoTags: Tags;
+}
+
+interface Tags {
+  readonly name: string;
+  readonly open: string;
+  readonly close: string;
+}
+
+const writers = new WeakMap<protobuf.Type, readonly FieldWriter[]>();
+
+function tags(name: string): Tags {
+  return { name, open: `<${name}>`, close: `</${name}>` };
+}
+
+function writersOf(type: protobuf.Type): readonly FieldWriter[] {
+  let found = writers.get(type);
+  if (found === undefined) {
+    found = messageInfo(type).fields.map((field) => ({ field, jsonTags: tags(field.jsonName), protoTags: tags(field.protoName) }));
+    writers.set(type, found);
+  }
+  return found;
+}
+
 function messageContent(type: protobuf.Type, value: Record<string, unknown>, protoJson: ProtoJsonMapping): string {
   let out = "";
-  for (const field of messageInfo(type).fields) {
-    let name = field.jsonName;
-    let fieldValue = value[name];
-    if (fieldValue === undefined && field.protoName !== name) {
-      name = field.protoName;
-      fieldValue = value[name];
+  for (const writer of writersOf(type)) {
+    const field = writer.field;
+    let names = writer.jsonTags;
+    let fieldValue = value[names.name];
+    if (fieldValue === undefined && field.protoName !== names.name) {
+      names = writer.protoTags;
+      fieldValue = value[names.name];
     }
     if (fieldValue === undefined || fieldValue === null) continue;
     if (field.map) {
-      for (const [key, entry] of Object.entries(fieldValue as Record<string, unknown>)) out += mapEntry(field, name, key, entry, protoJson);
+      const entries = fieldValue as Record<string, unknown>;
+      for (const key in entries) {
+        if (Object.hasOwn(entries, key)) out += `${names.open}<key>${escapeText(key)}</key>${single(field, "value", entries[key], protoJson, "")}${names.close}`;
+      }
     } else if (field.repeated) {
-      for (const item of fieldValue as unknown[]) out += single(field, name, item, protoJson, "");
+      for (const item of fieldValue as unknown[]) out += item === null || field.kind === "message" ? single(field, names.name, item, protoJson, "") : names.open + scalarText(field, item) + names.close;
+    } else if (field.kind === "message") {
+      out += single(field, names.name, fieldValue, protoJson, "");
     } else {
-      out += single(field, name, fieldValue, protoJson, "");
+      out += names.open + scalarText(field, fieldValue) + names.close;
     }
   }
   return out;
