@@ -78,30 +78,48 @@ function decodeMessage(type: protobuf.Type, node: XmlNode, path: string, context
     }
     if (Object.hasOwn(result, field.jsonName)) throw mappingError(fieldPath, `field ${field.protoName} is given under two names`);
     if (field.map) result[field.jsonName] = decodeMap(field, elements, fieldPath, context);
-    else if (field.repeated) result[field.jsonName] = elements.map((element, index) => decodeSingle(field, element, `${fieldPath}[${index}]`, context));
+    else if (field.repeated) result[field.jsonName] = decodeList(field, elements, fieldPath, context);
     else if (elements.length > 1) throw mappingError(fieldPath, `"${local}" appears ${elements.length} times but ${field.protoName} is not repeated`);
     else result[field.jsonName] = decodeSingle(field, elements[0]!, fieldPath, context);
   }
   return result;
 }
 
+/** A repeated field's elements; plain text elements of a string field are their values as they are (no path built per element). */
+function decodeList(field: FieldInfo, elements: XmlNode[], path: string, context: DecodeContext): unknown[] {
+  const plainStrings = field.kind === "scalar" && field.scalar === "string";
+  const values = new Array<unknown>(elements.length);
+  for (let index = 0; index < elements.length; index++) {
+    const element = elements[index]!;
+    values[index] = plainStrings && typeof element === "string" ? element : decodeSingle(field, element, `${path}[${index}]`, context);
+  }
+  return values;
+}
+
 /** A map is a list of `<field><key>k</key><value>v</value></field>` entries, like the entries on the wire. */
 function decodeMap(field: FieldInfo, entries: XmlNode[], path: string, context: DecodeContext): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  entries.forEach((entry, index) => {
-    const entryPath = `${path}[${index}]`;
+  const plainStrings = field.kind === "scalar" && field.scalar === "string";
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
     let key: string | undefined;
     let value: unknown;
-    for (const [name, elements] of childrenOf(entry)) {
-      const local = localName(name);
-      if (elements.length > 1) throw mappingError(entryPath, `a map entry has ${elements.length} <${local}> elements`);
-      if (local === "key") key = expectText(elements[0]!, `${entryPath}.key`, "a map key").trim();
-      else if (local === "value") value = decodeSingle(field, elements[0]!, `${entryPath}.value`, context);
-      else if (context.rejectUnknown) throw mappingError(entryPath, `a map entry takes <key> and <value>, not <${local}>`);
+    // The entry's element children only ("@" attributes and "#" text are not elements).
+    if (typeof entry !== "string") {
+      for (const name in entry) {
+        if (name === "@" || name === "#") continue;
+        const elements = entry[name] as XmlNode[];
+        const local = localName(name);
+        if (elements.length > 1) throw mappingError(`${path}[${index}]`, `a map entry has ${elements.length} <${local}> elements`);
+        const element = elements[0]!;
+        if (local === "key") key = (typeof element === "string" ? element : expectText(element, `${path}[${index}].key`, "a map key")).trim();
+        else if (local === "value") value = plainStrings && typeof element === "string" ? element : decodeSingle(field, element, `${path}[${index}].value`, context);
+        else if (context.rejectUnknown) throw mappingError(`${path}[${index}]`, `a map entry takes <key> and <value>, not <${local}>`);
+      }
     }
-    if (key === undefined) throw mappingError(entryPath, "a map entry has no <key>");
+    if (key === undefined) throw mappingError(`${path}[${index}]`, "a map entry has no <key>");
     setOwnProperty(result, key, value === undefined ? defaultMapValue(field) : value);
-  });
+  }
   return result;
 }
 
@@ -112,6 +130,8 @@ function defaultMapValue(field: FieldInfo): unknown {
 }
 
 function decodeSingle(field: FieldInfo, node: XmlNode, path: string, context: DecodeContext): unknown {
+  // Text alone has no attributes, so it cannot be xsi:nil.
+  if (typeof node === "string" && field.kind === "scalar") return decodeScalar(field.scalar!, node, path);
   if (isNil(node)) return null;
   if (field.kind === "message") return decodeMessageValue(field.messageType!, node, path, context);
   return decodeScalarOrEnum(field, node, path);
