@@ -369,7 +369,8 @@ function close(frame: Frame): XmlNode {
 
 function addChild(parent: Frame, name: string, child: XmlNode): void {
   const node = (parent.node ??= {});
-  const list = Object.hasOwn(node, name) ? (node[name] as XmlNode[]) : undefined;
-  if (list === undefined) node[name] = [child];
-  else list.push(child);
+  const list = node[name];
+  // One lookup in the common case; a name Object.prototype also has ("toString") is checked as an own property.
+  if (list !== undefined && Object.hasOwn(node, name)) (list as XmlNode[]).push(child);
+  else node[name] = [child];
 }
