@@ -93,7 +93,8 @@ function messageContent(type: protobuf.Type, value: Record<string, unknown>, pro
         if (Object.hasOwn(entries, key)) out += `${names.open}<key>${escapeText(key)}</key>${single(field, "value", entries[key], protoJson, "")}${names.close}`;
       }
     } else if (field.repeated) {
-      for (const item of fieldValue as unknown[]) out += item === null || field.kind === "message" ? single(field, names.name, item, protoJson, "") : names.open + scalarText(field, item) + names.close;
+      for (const item of fieldValue as unknown[])
+        out += item === null || field.kind === "message" ? single(field, names.name, item, protoJson, "") : names.open + scalarText(field, item) + names.close;
     } else if (field.kind === "message") {
       out += single(field, names.name, fieldValue, protoJson, "");
     } else {
