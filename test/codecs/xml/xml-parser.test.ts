@@ -73,6 +73,9 @@ const corpus = [
   "<a>a > b</a>",
   "<a\n  x='1'\n/>",
   "<a></a >",
+  // Leaves read without a frame, and names reused from the name cache (same first and last character and length).
+  "<r><abc>1</abc><axc>2</axc><abc>3</abc><a>x</a ><a>y&amp;z</a><item>i</item><items>j</items></r>",
+  "<r><e><key>k</key><value>v</value></e><e><key>k2</key><value><b/></value></e><e><key>k3</key></e></r>",
 ];
 
 test("a corpus of documents parses exactly as xml2js parses it", () => {
@@ -92,6 +95,8 @@ const malformed: [string, RegExp][] = [
   ["<a><b></a>", /line 1, column 7: end tag <\/a> does not match <b>/],
   ["<a>", /unclosed element <a>/],
   ["<a></b>", /does not match/],
+  ["<r><item>3</items></r>", /line 1, column 11: end tag <\/items> does not match <item>/],
+  ["<r><item>3</item", /unterminated end tag/],
   ["</a>", /without a start tag/],
   ["text<a/>", /line 1, column 1: text before the root element/],
   ["<a/>junk", /text after the root element/],
