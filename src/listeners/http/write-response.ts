@@ -44,7 +44,7 @@ export function writeResponse(res: ServerResponse, response: ResponseEnvelope, c
       return;
     case "push":
       res.writeHead(response.status, definedHeaders(headers));
-      body.source.pipe(new ResponseSink(res, body.source));
+      body.source.pipe(new ResponseSink(res, body.source, body.length));
       return;
     case "messages":
       void writeMessages(res, response, body, chooseStreamFormat(accept, body.format));
@@ -69,21 +69,39 @@ function writeWhole(res: ServerResponse, response: ResponseEnvelope, bytes: Uint
   res.end();
 }
 
+/** The largest body held back to go out in the head's write(). */
+const smallWholeBody = 16 * 1024;
+
 /** Feeds a push source into a ServerResponse, pausing the source while the socket is full. */
 class ResponseSink implements PushSink {
   readonly #res: ServerResponse;
   readonly #source: PushSource;
   #waiting = false;
+  /** A small whole body held for end(): see write(). */
+  #held: string | undefined;
+  /** The declared length while no chunk has come; undefined after or when unknown. */
+  #wholeLength: number | undefined;
 
-  constructor(res: ServerResponse, source: PushSource) {
+  constructor(res: ServerResponse, source: PushSource, length: number | undefined) {
     this.#res = res;
     this.#source = source;
+    this.#wholeLength = length !== undefined && length > 0 && length <= smallWholeBody ? length : undefined;
   }
 
   write(chunk: Uint8Array): boolean {
     const res = this.#res;
-    // A small first chunk goes out with the head in one write() instead of a writev():
-    // latin1 maps bytes to characters one-to-one, so the bytes are unchanged.
+    if (this.#wholeLength !== undefined) {
+      const whole = chunk.byteLength === this.#wholeLength;
+      this.#wholeLength = undefined;
+      // A small body that came whole waits for end(): node:http then sends head and body in one
+      // write() (it joins a string to the head) instead of a writev() of both. latin1 maps bytes
+      // to characters one to one. Only a whole body waits, so a stream is never held back.
+      if (whole) {
+        this.#held = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
+        return true;
+      }
+    }
+    if (this.#held !== undefined) this.#flushHeld();
     if (res.write(chunk)) return true;
     if (!this.#waiting) {
       this.#waiting = true;
@@ -96,8 +114,21 @@ class ResponseSink implements PushSink {
   }
 
   end(trailers: HeaderMap): void {
+    const held = this.#held;
+    if (held !== undefined && !this.#res.chunkedEncoding) {
+      this.#held = undefined;
+      this.#res.end(held, "latin1");
+      return;
+    }
+    if (held !== undefined) this.#flushHeld();
     if (this.#res.chunkedEncoding && Object.keys(trailers).length > 0) this.#res.addTrailers(trailers as Record<string, string>);
     this.#res.end();
+  }
+
+  #flushHeld(): void {
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) this.#res.write(held, "latin1");
   }
 
   fail(error: Error): void {

@@ -12,6 +12,12 @@ proxy.before(async (context) => {
       res.writeHead(404, { "content-type": "text/plain", "x-upstream": "yes" }).end("upstream says no");
       return;
     }
+    if (req.url!.startsWith("/v2/bytes/")) {
+      // Every byte value, repeated: a small body goes out with the head in one write, a large one streams.
+      const bytes = Buffer.alloc(Number(req.url!.slice("/v2/bytes/".length)), 0).map((_, index) => index % 256);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.byteLength }).end(bytes);
+      return;
+    }
     if (req.url!.startsWith("/v2/hop")) {
       res.writeHead(200, { connection: "x-up-secret", "x-up-secret": "1", "proxy-authenticate": "Basic", "x-end": "kept", "content-length": 2 }).end("ok");
       return;
@@ -26,6 +32,7 @@ proxy.before(async (context) => {
       { id: "files", match: { path: "/api/files/{path=**}" }, upstream: { service: "orders", path: "/v2/files/{path}" } },
       { id: "by-lookup", match: { path: "/api/lookup", methods: ["POST"] }, upstream: { service: "orders", path: "/v2/customers/{customer.id}/orders/{order}" } },
       { id: "missing", match: { path: "/api/missing" }, upstream: { service: "orders", path: "/v2/missing" } },
+      { id: "bytes", match: { path: "/api/bytes/{size}" }, upstream: { service: "orders", path: "/v2/bytes/{size}" } },
       { id: "hop", match: { path: "/api/hop" }, upstream: { service: "orders", path: "/v2/hop" } },
       { id: "as-is", match: { path: "/passthrough/**" }, upstream: { service: "orders", method: "PUT" } },
     ],
@@ -41,6 +48,20 @@ async function get(url: string, init: Parameters<typeof request>[1] = {}) {
   const response = await request(url, init);
   return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
 }
+
+proxy("answer bodies arrive byte for byte, small (sent with the head) and large (streamed)", async ({ gateway }) => {
+  for (const size of [1, 256, 300, 16 * 1024, 16 * 1024 + 1, 200_000]) {
+    const response = await request(`${gateway.url}/api/bytes/${size}`);
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    assert.is(response.statusCode, 200);
+    assert.is(response.headers["content-length"], String(size));
+    assert.is(bytes.byteLength, size);
+    assert.ok(
+      bytes.every((byte, index) => byte === index % 256),
+      `the ${size}-byte body is unchanged`,
+    );
+  }
+});
 
 proxy("path variables are rewritten into the upstream template", async ({ gateway }) => {
   const { status, text } = await get(`${gateway.url}/api/orders/42`);
