@@ -4,25 +4,13 @@ import { commentOf, fieldBehaviors } from "./field-behavior.js";
 import { dropUndefined, type JsonSchema } from "./json-schema.js";
 import type { ExcludedPaths, MessageSchemas, SchemaNaming } from "./message-schemas.js";
 import { scalarSchemas, wellKnownSchemas } from "./well-known-schemas.js";
+import { wrapperTypes } from "../protojson/well-known-to-json.js";
 
 /** An OpenAPI Parameter Object (name, in, required, schema, style, explode) as plain data. */
 export type Parameter = JsonSchema;
 
 /** Well-known types that have a one-string form, so they can be query parameters. */
-const stringForms = new Set([
-  "google.protobuf.Timestamp",
-  "google.protobuf.Duration",
-  "google.protobuf.FieldMask",
-  "google.protobuf.DoubleValue",
-  "google.protobuf.FloatValue",
-  "google.protobuf.Int64Value",
-  "google.protobuf.UInt64Value",
-  "google.protobuf.Int32Value",
-  "google.protobuf.UInt32Value",
-  "google.protobuf.BoolValue",
-  "google.protobuf.StringValue",
-  "google.protobuf.BytesValue",
-]);
+const stringForms: ReadonlySet<string> = new Set(["google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask", ...wrapperTypes]);
 
 /** Nested messages deeper than this are not listed (a recursive message would never end). */
 const maxDepth = 5;

@@ -7,7 +7,8 @@ import { ScalarError, formatScalar } from "./scalars.js";
 import { formatDuration, formatTimestamp } from "./time-formats.js";
 import { mapToJson, messageToJson, singleToJson } from "./to-json.js";
 
-const wrapperTypes = new Set([
+/** The wrapper types, written as their bare scalar. */
+export const wrapperTypes: ReadonlySet<string> = new Set([
   "google.protobuf.DoubleValue",
   "google.protobuf.FloatValue",
   "google.protobuf.Int64Value",

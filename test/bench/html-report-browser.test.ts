@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import puppeteer, { type Browser } from "puppeteer-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { renderHtmlReport } from "../../src/bench/html-report.js";
 import { sampleReport } from "./sample-report.js";
 
@@ -13,26 +13,9 @@ import { sampleReport } from "./sample-report.js";
  * through puppeteer-core, launched as the dashboard test does): the SVG
  * curves are drawn with a size, and the page asks the network for nothing.
  */
-const chromium = process.env.ROSETTA_CHROMIUM ?? "/usr/bin/chromium";
-
-async function launch(): Promise<Browser | undefined> {
-  try {
-    return await puppeteer.launch({
-      executablePath: chromium,
-      headless: true,
-      // The tests run as root, where chromium's sandbox cannot start.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-      timeout: 30_000,
-    });
-  } catch (error) {
-    console.log(`SKIP bench report browser test: chromium (${chromium}) could not be started: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
-    return undefined;
-  }
-}
 
 test("chromium draws every target's latency curve and throughput line from the file alone, with no request beyond the file", async () => {
-  const browser = await launch();
-  if (browser === undefined) return;
+  const browser = await launchChromium();
   const directory = mkdtempSync(join(tmpdir(), "rosetta-bench-report-"));
   const file = join(directory, "report.html");
   writeFileSync(file, renderHtmlReport(sampleReport));

@@ -6,7 +6,8 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Page } from "puppeteer-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { startGateway } from "../helpers/gateway.js";
 import { startHttpTarget } from "../endpoints/balancing/http-targets.js";
 
@@ -17,24 +18,8 @@ import { startHttpTarget } from "../endpoints/balancing/http-targets.js";
  * the routes, sees the figures move under load, sees a killed target turn
  * unhealthy, a breaker open and the errors listed, and keeps a screenshot.
  */
-const chromium = process.env.ROSETTA_CHROMIUM ?? "/usr/bin/chromium";
 const token = "browser-admin-token-0123456789";
 const waitMs = 20_000;
-
-async function launch(): Promise<Browser | undefined> {
-  try {
-    return await puppeteer.launch({
-      executablePath: chromium,
-      headless: true,
-      // The tests run as root, where chromium's sandbox cannot start.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-      timeout: 30_000,
-    });
-  } catch (error) {
-    console.log(`SKIP dashboard browser test: chromium (${chromium}) could not be started: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
-    return undefined;
-  }
-}
 
 /** A port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {
@@ -60,8 +45,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 }
 
 test("chromium shows routes, live figures, an unhealthy target, an open breaker and recent errors; a screenshot is kept", async () => {
-  const browser = await launch();
-  if (browser === undefined) return;
+  const browser = await launchChromium();
   const [a, b] = await Promise.all([startHttpTarget("orders-a"), startHttpTarget("orders-b")]);
   const ghost = `http://127.0.0.1:${await closedPort()}`;
   const gateway = await startGateway({
