@@ -6,6 +6,7 @@ import { StatusCode } from "../../core/status-code.js";
 import { codeFromHttpStatus } from "../../core/http-status.js";
 import type { StatusToError, UnaryResult } from "./grpc-calls.js";
 import type { ClientTls } from "../../tls/client-tls.js";
+import { decodeGrpcMessage, parseSingleMessage } from "./h2/reply-status.js";
 
 export interface Http2ChannelOptions {
   readonly maxReceiveMessageSize: number;
@@ -192,10 +193,12 @@ export class Http2UnaryChannel {
         if (status === undefined) return malformed(trailersOnly ? "the reply head has no grpc-status" : "the trailers carry no grpc-status");
         const code = Number(status);
         if (!/^\d{1,2}$/.test(String(status)) || code > 16) return malformed(`grpc-status ${JSON.stringify(status)} is not a status code`);
-        const message = decodeMessage(source["grpc-message"]);
+        const grpcMessage = source["grpc-message"];
+        const message = decodeGrpcMessage(Array.isArray(grpcMessage) ? grpcMessage[0] : grpcMessage);
         if (code !== StatusCode.OK) return fail(code, message, source);
         const body = Buffer.concat(chunks, received);
-        const parsed = parseSingleMessage(body);
+        // An empty body is no message at all, as on the own client (which never saw a DATA frame).
+        const parsed = parseSingleMessage(body.byteLength === 0 ? undefined : body);
         if (typeof parsed === "string") return malformed(parsed);
         finish(() =>
           resolve({
@@ -219,26 +222,5 @@ export class Http2UnaryChannel {
     clearInterval(this.#pingTimer);
     this.#session?.close();
     this.#session = undefined;
-  }
-}
-
-/** The one length-prefixed message of a unary response, or a reason it is malformed. */
-function parseSingleMessage(body: Buffer): Buffer | string {
-  if (body.byteLength < 5) return body.byteLength === 0 ? "no response message" : "a truncated gRPC frame";
-  if (body[0] === 1) return "a compressed message, which was not negotiated";
-  if (body[0] !== 0) return `a frame whose compressed flag is ${body[0]} (0 or 1 allowed)`;
-  const length = body.readUInt32BE(1);
-  if (body.byteLength !== 5 + length)
-    return body.byteLength < 5 + length ? `a frame whose length prefix (${length} bytes) runs past the end of the reply` : "more than one response message in a unary call";
-  return body.subarray(5);
-}
-
-/** grpc-message is percent-encoded. */
-function decodeMessage(value: string | string[] | undefined): string {
-  const text = Array.isArray(value) ? (value[0] ?? "") : (value ?? "");
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
   }
 }

@@ -39,3 +39,14 @@ export function decodeGrpcMessage(value: string | undefined): string {
     return value;
   }
 }
+
+/** The one length-prefixed message of a unary response, or a reason it is malformed. */
+export function parseSingleMessage(body: Buffer | undefined): Buffer | string {
+  if (body === undefined || body.byteLength < 5) return body === undefined ? "no response message" : "a truncated gRPC frame";
+  if (body[0] === 1) return "a compressed message, which was not negotiated";
+  if (body[0] !== 0) return `a frame whose compressed flag is ${body[0]} (0 or 1 allowed)`;
+  const length = body.readUInt32BE(1);
+  if (body.byteLength !== 5 + length)
+    return body.byteLength < 5 + length ? `a frame whose length prefix (${length} bytes) runs past the end of the reply` : "more than one response message in a unary call";
+  return body.subarray(5);
+}

@@ -2,12 +2,7 @@ import type { CallMetadata } from "../grpc-metadata.js";
 import type { Cancellation } from "../../../core/cancellation.js";
 import { StatusCode } from "../../../core/status-code.js";
 import type { StatusToError, StreamResult } from "../grpc-calls.js";
-import { ErrorCode, errorName } from "./frames.js";
-import type { H2Connection } from "./h2-connection.js";
-import { H2Stream } from "./h2-stream.js";
-import { RequestHead } from "./request-head.js";
-import { decodeGrpcMessage, headFailure, malformed, trailerCode } from "./reply-status.js";
-import { field, responseMetadata } from "./response-metadata.js";
+import { GrpcCall } from "./grpc-call.js";
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -19,27 +14,16 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  * message or the end, like the grpc-js path: an upstream that fails at once
  * is an error status, not a 200 stream that only carries an error.
  */
-export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<Buffer> {
-  readonly message: Buffer;
-  readonly headerBlockSize: number;
+export class ServerStreamCall extends GrpcCall implements AsyncIterableIterator<Buffer> {
   override readonly acknowledgesOnRead = true;
-  connection: H2Connection | undefined = undefined;
-  readonly #head: RequestHead;
-  readonly #authority: string;
-  readonly #limit: number;
-  readonly #toError: StatusToError;
   readonly #resolve: (result: StreamResult) => void;
   readonly #reject: (error: unknown) => void;
-  readonly #timer: NodeJS.Timeout;
-  readonly #stopCancel: () => void;
-  #reply: string[] | undefined = undefined;
   /** Bytes of a message still arriving. */
   #partial: Buffer | undefined = undefined;
   readonly #queue: Buffer[] = [];
   #waiting: { resolve(result: IteratorResult<Buffer>): void; reject(error: unknown): void } | undefined = undefined;
   #started = false;
-  /** Set when the stream is over: cleanly (`#failure` undefined) or not. */
-  #over = false;
+  /** Why the stream ended, until the reader is told (undefined: cleanly). */
   #failure: unknown = undefined;
 
   constructor(
@@ -54,66 +38,32 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
     resolve: (result: StreamResult) => void,
     reject: (error: unknown) => void,
   ) {
-    super();
-    this.message = message;
-    this.#authority = authority;
-    this.#limit = limit;
-    this.#toError = toError;
+    super(fixedBlock, authority, limit, message, metadata, remaining, toError);
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#head = new RequestHead(fixedBlock, metadata, remaining);
-    this.headerBlockSize = this.#head.size;
-    this.#timer = setTimeout(() => this.#fail(StatusCode.DEADLINE_EXCEEDED, "Deadline exceeded"), remaining);
-    this.#stopCancel = cancellation.onCancel((reason) => this.#end(reason));
-  }
-
-  writeHeaderBlock(target: Buffer, offset: number): number {
-    return this.#head.write(target, offset);
-  }
-
-  headers(fields: string[], endStream: boolean): void {
-    if (this.#over) return;
-    if (this.#reply !== undefined) {
-      if (!endStream) {
-        this.#malformed("a second header block before the end of the reply");
-        return;
-      }
-      this.#trailers(fields);
-      return;
-    }
-    this.#reply = fields;
-    if (field(fields, "grpc-status") !== undefined) {
-      this.#trailers(fields);
-      return;
-    }
-    const failure = headFailure(fields);
-    if (failure !== undefined) {
-      this.#end(this.#toError(failure));
-      return;
-    }
-    if (endStream) this.#malformed("the call ended without a grpc-status");
+    this.watch(cancellation);
   }
 
   data(payload: Buffer, endStream: boolean): void {
-    if (this.#over) return;
-    if (this.#reply === undefined) {
-      this.#malformed("DATA before the response head");
+    if (this.ended) return;
+    if (this.reply === undefined) {
+      this.malformed("DATA before the response head");
       return;
     }
     let bytes = this.#partial === undefined ? payload : Buffer.concat([this.#partial, payload]);
     this.#partial = undefined;
     while (bytes.byteLength >= 5) {
       if (bytes[0] === 1) {
-        this.#malformed("a compressed message, which was not negotiated");
+        this.malformed("a compressed message, which was not negotiated");
         return;
       }
       if (bytes[0] !== 0) {
-        this.#malformed(`a frame whose compressed flag is ${bytes[0]} (0 or 1 allowed)`);
+        this.malformed(`a frame whose compressed flag is ${bytes[0]} (0 or 1 allowed)`);
         return;
       }
       const length = bytes.readUInt32BE(1);
-      if (length > this.#limit) {
-        this.#malformed(`a reply message of ${length} bytes is over maxReceiveMessageSize (${this.#limit} bytes)`);
+      if (length > this.limit) {
+        this.malformed(`a reply message of ${length} bytes is over maxReceiveMessageSize (${this.limit} bytes)`);
         return;
       }
       if (bytes.byteLength < 5 + length) break;
@@ -121,43 +71,21 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
       bytes = bytes.subarray(5 + length);
     }
     if (bytes.byteLength > 0) this.#partial = bytes;
-    if (endStream) this.#malformed("the call ended without a grpc-status");
-  }
-
-  reset(code: number): void {
-    if (this.#over) return;
-    if (code === ErrorCode.NO_ERROR && this.#reply !== undefined) {
-      this.#malformed("the call ended without a grpc-status");
-      return;
-    }
-    this.#fail(StatusCode.UNAVAILABLE, `the upstream reset the call (RST_STREAM ${errorName(code)})`, true);
+    if (endStream) this.malformed("the call ended without a grpc-status");
   }
 
   lost(reason: string, established: boolean): void {
-    if (this.#over) return;
-    const details = !established ? `No connection established to ${this.#authority}: ${reason}` : `the connection was lost before the call ended: ${reason}`;
-    this.#fail(StatusCode.UNAVAILABLE, details, true);
+    if (this.ended) return;
+    const details = !established ? `No connection established to ${this.authority}: ${reason}` : `the connection was lost before the call ended: ${reason}`;
+    this.fail(StatusCode.UNAVAILABLE, details, true);
   }
 
-  #trailers(fields: string[]): void {
-    const code = trailerCode(fields);
-    if (typeof code !== "number") {
-      this.#end(this.#toError(code));
-      return;
-    }
-    if (code !== StatusCode.OK) {
-      // As on unary calls: header metadata from a head of its own (not a trailers-only reply) goes with the error.
-      const reply = this.#reply;
-      const headers = reply === undefined || field(reply, "grpc-status") !== undefined ? undefined : responseMetadata(reply);
-      if (this.#over) return;
-      this.#end(this.#toError({ code, details: decodeGrpcMessage(field(fields, "grpc-message")), transport: false, metadata: responseMetadata(fields), headers }));
-      return;
-    }
+  protected succeed(): void {
     if (this.#partial !== undefined) {
-      this.#malformed("the reply ends inside a message");
+      this.malformed("the reply ends inside a message");
       return;
     }
-    this.#end(undefined);
+    this.end(undefined);
   }
 
   #push(message: Buffer): void {
@@ -174,29 +102,14 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
   #start(): void {
     if (this.#started) return;
     this.#started = true;
-    const reply = this.#reply;
-    const trailersOnly = reply === undefined || field(reply, "grpc-status") !== undefined;
-    this.#resolve({ headers: trailersOnly ? undefined : responseMetadata(reply), messages: this, cancel: () => this.cancel() });
-  }
-
-  #fail(code: StatusCode, details: string, transport = false): void {
-    if (this.#over) return;
-    this.#end(this.#toError({ code, details, transport }));
-  }
-
-  #malformed(problem: string): void {
-    if (this.#over) return;
-    this.#end(this.#toError(malformed(problem)));
+    this.#resolve({ headers: this.headerMetadata(), messages: this, cancel: () => this.cancel() });
   }
 
   /** The stream is over: cleanly (`failure` undefined) or with an error the reader gets after the messages already in. */
-  #end(failure: unknown): void {
-    if (this.#over) return;
-    this.#over = true;
+  protected end(failure: unknown): void {
+    if (this.ended) return;
+    this.release();
     this.#failure = failure;
-    clearTimeout(this.#timer);
-    this.#stopCancel();
-    this.connection?.cancel(this, ErrorCode.CANCEL);
     if (!this.#started && failure !== undefined) {
       this.#started = true;
       this.#reject(failure);
@@ -216,7 +129,7 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
   /** The caller stops reading: RST_STREAM CANCEL, and the iteration ends. */
   cancel(): void {
     this.#queue.length = 0;
-    this.#end(undefined);
+    this.end(undefined);
   }
 
   next(): Promise<IteratorResult<Buffer>> {
@@ -225,7 +138,7 @@ export class ServerStreamCall extends H2Stream implements AsyncIterableIterator<
       this.connection?.acknowledge(this, 5 + message.byteLength);
       return Promise.resolve({ done: false, value: message });
     }
-    if (this.#over) {
+    if (this.ended) {
       const failure = this.#failure;
       if (failure === undefined) return Promise.resolve(DONE);
       this.#failure = undefined;
