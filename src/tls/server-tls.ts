@@ -1,4 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { dirname } from "node:path";
 import { createSecureContext, type SecureContextOptions, type TlsOptions } from "node:tls";
 import type { Logger } from "../observability/logger.js";
@@ -130,4 +132,12 @@ export class ServerTls {
  */
 export function closeFailedHandshakes(server: { on(event: "tlsClientError", listener: (error: Error, socket: { destroy(): void }) => void): unknown }): void {
   server.on("tlsClientError", (_error, socket) => socket.destroy());
+}
+
+/** A node:http server, or with `tls` the same server behind a TLS handshake (failed handshakes closed): the HTTP and WebSocket listeners' server. */
+export function createHttpServer(options: ServerOptions, tls: ServerTls | undefined, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  if (tls === undefined) return createServer(options, onRequest);
+  const server = createHttpsServer({ ...options, ...tls.serverOptions() }, onRequest);
+  closeFailedHandshakes(server);
+  return server;
 }

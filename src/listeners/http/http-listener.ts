@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { createRequestEnvelope } from "../../core/request.js";
 import { headerText, type HeaderMap, type ResponseEnvelope } from "../../core/envelope.js";
@@ -17,7 +17,7 @@ import { BodyBufferBudget } from "./body-buffer-budget.js";
 import { receiveBody, type BodyLimits } from "./request-body.js";
 import { writeResponse } from "./write-response.js";
 import { WsAcceptor } from "../ws/ws-acceptor.js";
-import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
+import { createHttpServer, ServerTls } from "../../tls/server-tls.js";
 import { asFaultForSoapCaller, soapCallerVersion } from "../../soap/server/soap-caller.js";
 
 function ignore(): void {}
@@ -56,13 +56,7 @@ class HttpListener implements Listener {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, false);
     // https: the same server with a TLS handshake first; a WebSocket upgrade on it is wss.
     this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`);
-    if (this.#tls === undefined) {
-      this.#server = createServer(httpOptions, onRequest);
-    } else {
-      const server = createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
-      closeFailedHandshakes(server);
-      this.#server = server;
-    }
+    this.#server = createHttpServer(httpOptions, this.#tls, onRequest);
     // No count limit in node:http: readIncoming counts, so the answer is the same 431 on every Node version.
     this.#server.maxHeadersCount = 0;
     this.#server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, true));

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { closeFailedHandshakes, ServerTls } from "../../tls/server-tls.js";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import { createHttpServer, ServerTls } from "../../tls/server-tls.js";
 import { bind, boundAddress } from "../bind.js";
 import { GatewayError } from "../../core/gateway-error.js";
 import { StatusCode } from "../../core/status-code.js";
@@ -33,13 +33,7 @@ class WsListener implements Listener {
     };
     this.#context = context;
     this.#tls = options.tls === undefined ? undefined : new ServerTls(options.tls, context.baseDirectory, `${context.configPath}.tls`);
-    if (this.#tls === undefined) {
-      this.#server = createServer(httpOptions, onRequest);
-    } else {
-      const server = createHttpsServer({ ...httpOptions, ...this.#tls.serverOptions() }, onRequest);
-      closeFailedHandshakes(server);
-      this.#server = server;
-    }
+    this.#server = createHttpServer(httpOptions, this.#tls, onRequest);
     this.#server.on("upgrade", (req, socket, head) => this.#acceptor.upgrade(req, socket, head));
   }
 
