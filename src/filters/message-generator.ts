@@ -10,8 +10,8 @@ export interface GenerateOptions {
   readonly useProtoNames: boolean;
 }
 
-/** mulberry32: a tiny seeded generator; plausible values need no more. */
-function random(seed: number): () => number {
+/** mulberry32: a tiny seeded generator; plausible values need no more (the tests replay cases with it too). */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -29,7 +29,7 @@ function random(seed: number): () => number {
  * JSON form, one member per oneof. Deterministic for a seed.
  */
 export function generateMessage(type: protobuf.Type, options: GenerateOptions): Record<string, unknown> {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const integer = () => 1 + Math.floor(next() * 1000);
 
   const scalar = (info: FieldInfo, index: number): unknown => {

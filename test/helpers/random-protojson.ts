@@ -1,20 +1,12 @@
 import type protobuf from "protobufjs";
 import { messageInfo, type FieldInfo, type ScalarType } from "../../src/protojson/message-info.js";
 import type { ProtoRegistry } from "../../src/protos/proto-registry.js";
+import { seededRandom } from "../../src/filters/message-generator.js";
 
 export type Random = () => number;
 
 /** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom };
 
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const integer = (random: Random, low: number, high: number) => low + Math.floor(random() * (high - low + 1));
