@@ -1,15 +1,13 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
-import type { PushSink, PushSource } from "../../core/body.js";
+import type { PushSink } from "../../core/body.js";
+import { PushRelay } from "./push-relay.js";
 import { emptyBody } from "../../core/body.js";
 import type { Cancellation } from "../../core/cancellation.js";
-import type { HeaderMap, ResponseEnvelope } from "../../core/envelope.js";
+import type { ResponseEnvelope } from "../../core/envelope.js";
 import { stripHopByHop } from "../../core/hop-by-hop.js";
 
 type Controller = Dispatcher.DispatchController;
-
-/** Chunks kept while nobody reads yet; past this the upstream socket is paused. */
-const maxBufferedBytes = 64 * 1024;
 
 /**
  * One upstream HTTP exchange, as undici's lowest-level handler. The response
@@ -19,7 +17,7 @@ const maxBufferedBytes = 64 * 1024;
  * deadline covers queueing, connecting and waiting for the head; a caller
  * that leaves aborts the exchange at any point.
  */
-export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
+export class UpstreamCall extends PushRelay implements Dispatcher.DispatchHandler {
   readonly response: Promise<ResponseEnvelope>;
   #resolve!: (response: ResponseEnvelope) => void;
   #reject!: (error: unknown) => void;
@@ -29,13 +27,9 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
   #controller: Controller | undefined;
   #abortReason: Error | undefined;
   #started = false;
-  #sink: PushSink | undefined;
-  #buffered: Buffer[] | undefined;
-  #bufferedBytes = 0;
-  #trailers: HeaderMap | undefined;
-  #failure: Error | undefined;
 
   constructor(headOnly: boolean, deadlineMs: number, onDeadline: () => Error, cancellation: Cancellation) {
+    super();
     this.#headOnly = headOnly;
     this.response = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -64,21 +58,13 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
     });
   }
 
-  onResponseData(controller: Controller, chunk: Buffer): void {
-    const sink = this.#sink;
-    if (sink !== undefined) {
-      if (!sink.write(chunk)) controller.pause();
-      return;
-    }
-    (this.#buffered ??= []).push(chunk);
-    this.#bufferedBytes += chunk.byteLength;
-    if (this.#bufferedBytes > maxBufferedBytes) controller.pause();
+  onResponseData(_controller: Controller, chunk: Buffer): void {
+    this.relayChunk(chunk);
   }
 
   onResponseEnd(_controller: Controller, trailers: IncomingHttpHeaders): void {
     this.#stopCancel();
-    this.#trailers = trailers;
-    this.#sink?.end(trailers);
+    this.relayEnd(trailers);
   }
 
   onResponseError(_controller: Controller, error: Error): void {
@@ -88,18 +74,19 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, PushSource {
       this.#reject(this.#abortReason ?? error);
       return;
     }
-    this.#failure = error;
-    this.#sink?.fail(error);
+    this.relayFailure(error);
   }
 
-  pipe(sink: PushSink): void {
-    this.#sink = sink;
-    const buffered = this.#buffered;
-    this.#buffered = undefined;
-    if (buffered !== undefined) for (const chunk of buffered) sink.write(chunk);
-    if (this.#failure !== undefined) sink.fail(this.#failure);
-    else if (this.#trailers !== undefined) sink.end(this.#trailers);
-    else if (this.#controller?.paused === true) this.#controller.resume();
+  protected pauseProducer(): void {
+    this.#controller?.pause();
+  }
+
+  protected resumeProducer(): void {
+    if (this.#controller?.paused === true) this.#controller.resume();
+  }
+
+  protected failLate(sink: PushSink, failure: Error): void {
+    sink.fail(failure);
   }
 
   resume(): void {

@@ -42,25 +42,28 @@ const malformedHeads: readonly { name: string; reply: string; message: RegExp }[
   { name: "a NUL in a header value", reply: "HTTP/1.1 200 OK\r\nX-A: c\u0000d\r\nContent-Length: 0\r\n\r\n", message: /Invalid header value char/ },
 ];
 
-for (const row of malformedHeads) {
-  test(`HTTP upstream reply with ${row.name} → 502 INTERNAL naming the problem`, async () => {
-    const upstream = await rawUpstream(() => row.reply);
-    const gateway = await startGateway({
-      services: { bad: { protocol: "http", targets: [upstream.origin] } },
-      routes: [{ id: "all", upstream: { service: "bad" } }],
+// Both HTTP/1.1 transports name the same problems.
+for (const transport of ["rosetta", "undici"] as const) {
+  for (const row of malformedHeads) {
+    test(`HTTP upstream reply with ${row.name} → 502 INTERNAL naming the problem (transport: ${transport})`, async () => {
+      const upstream = await rawUpstream(() => row.reply);
+      const gateway = await startGateway({
+        services: { bad: { protocol: "http", targets: [upstream.origin], transport } },
+        routes: [{ id: "all", upstream: { service: "bad" } }],
+      });
+      try {
+        const response = await request(`${gateway.url}/x`);
+        const body = (await response.body.json()) as { code: number; message: string };
+        assert.is(response.statusCode, 502, JSON.stringify(body));
+        assert.is(body.code, 13);
+        assert.match(body.message, /^upstream "bad" \(http:\/\/127\.0\.0\.1:\d+\) sent a malformed reply: /);
+        assert.match(body.message, row.message);
+      } finally {
+        await gateway.stop();
+        await upstream.close();
+      }
     });
-    try {
-      const response = await request(`${gateway.url}/x`);
-      const body = (await response.body.json()) as { code: number; message: string };
-      assert.is(response.statusCode, 502, JSON.stringify(body));
-      assert.is(body.code, 13);
-      assert.match(body.message, /^upstream "bad" \(http:\/\/127\.0\.0\.1:\d+\) sent a malformed reply: /);
-      assert.match(body.message, row.message);
-    } finally {
-      await gateway.stop();
-      await upstream.close();
-    }
-  });
+  }
 }
 
 /** Replies whose head is fine but whose body breaks: the 200 head is already out, so the caller's connection is cut. */

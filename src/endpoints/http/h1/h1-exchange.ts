@@ -1,13 +1,11 @@
 import type { Readable } from "node:stream";
-import type { PushSink, PushSource } from "../../../core/body.js";
+import type { PushSink } from "../../../core/body.js";
+import { PushRelay } from "../push-relay.js";
 import { emptyBody } from "../../../core/body.js";
 import type { Cancellation } from "../../../core/cancellation.js";
 import type { HeaderMap, ResponseEnvelope } from "../../../core/envelope.js";
 import { stripHopByHop } from "../../../core/hop-by-hop.js";
 import type { ResponseHandler } from "./response-parser.js";
-
-/** Chunks kept while nobody reads yet; past this the upstream socket is paused. */
-const maxBufferedBytes = 64 * 1024;
 
 /** What an exchange asks of the connection (or the pool queue) that holds it. */
 export interface ExchangeHolder {
@@ -25,7 +23,7 @@ export interface ExchangeHolder {
  * any point, which closes its connection (its reply can no longer be read
  * to the end cheaply).
  */
-export class H1Exchange implements ResponseHandler, PushSource {
+export class H1Exchange extends PushRelay implements ResponseHandler {
   readonly response: Promise<ResponseEnvelope>;
   readonly method: string;
   readonly path: string;
@@ -41,13 +39,9 @@ export class H1Exchange implements ResponseHandler, PushSource {
   #timer: NodeJS.Timeout | undefined;
   #ended = false;
   #started = false;
-  #sink: PushSink | undefined;
-  #buffered: Buffer[] | undefined;
-  #bufferedBytes = 0;
-  #trailers: HeaderMap | undefined;
-  #failure: Error | undefined;
 
   constructor(method: string, path: string, headers: HeaderMap, body: Uint8Array | Readable | null, deadlineMs: number, onDeadline: () => Error, cancellation: Cancellation) {
+    super();
     this.method = method;
     this.path = path;
     this.headers = headers;
@@ -83,22 +77,14 @@ export class H1Exchange implements ResponseHandler, PushSource {
   }
 
   onBody(chunk: Buffer): void {
-    const sink = this.#sink;
-    if (sink !== undefined) {
-      if (!sink.write(chunk)) this.holder?.pause();
-      return;
-    }
-    (this.#buffered ??= []).push(chunk);
-    this.#bufferedBytes += chunk.byteLength;
-    if (this.#bufferedBytes > maxBufferedBytes) this.holder?.pause();
+    this.relayChunk(chunk);
   }
 
   onComplete(trailers: HeaderMap): void {
     this.#ended = true;
     clearTimeout(this.#timer);
     this.#stopCancel();
-    this.#trailers = trailers;
-    this.#sink?.end(trailers);
+    this.relayEnd(trailers);
   }
 
   /** The connection or pool failed the exchange. */
@@ -112,20 +98,20 @@ export class H1Exchange implements ResponseHandler, PushSource {
       this.#reject(error);
       return;
     }
-    this.#failure = error;
-    this.#sink?.fail(error);
+    this.relayFailure(error);
   }
 
-  pipe(sink: PushSink): void {
-    this.#sink = sink;
-    const buffered = this.#buffered;
-    this.#buffered = undefined;
-    if (buffered !== undefined) for (const chunk of buffered) sink.write(chunk);
-    const failure = this.#failure;
-    // A failure that came before the caller read: the head and the bytes before it go out first, then the cut.
-    if (failure !== undefined) setImmediate(() => sink.fail(failure));
-    else if (this.#trailers !== undefined) sink.end(this.#trailers);
-    else this.holder?.resume();
+  protected pauseProducer(): void {
+    this.holder?.pause();
+  }
+
+  protected resumeProducer(): void {
+    this.holder?.resume();
+  }
+
+  /** After the head and the bytes before the failure have gone out, then the cut. */
+  protected failLate(sink: PushSink, failure: Error): void {
+    setImmediate(() => sink.fail(failure));
   }
 
   resume(): void {
